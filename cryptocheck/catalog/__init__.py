@@ -52,6 +52,14 @@ class HashAlgorithm:
 
 
 @dataclass(frozen=True, slots=True)
+class Cipher:
+    """A symmetric cipher (as used to protect stored keys) and its strength in bits."""
+
+    name: str
+    strength: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class AlgorithmInfo:
     """Properties of a key algorithm that do not depend on its size."""
 
@@ -75,6 +83,7 @@ class _Catalogue:
     curves: Mapping[str, Curve]  # by canonical name, alias, lower-case name and OID
     hashes: Mapping[str, HashAlgorithm]  # by canonical name, alias and OID
     algorithms: Mapping[str, AlgorithmInfo]
+    ciphers: Mapping[str, Cipher]  # by lower-case name and alias
     tables: Mapping[str, tuple[tuple[int, int], ...]]  # ifc, ffc.l, ffc.n, ecc: sorted rows
 
 
@@ -144,12 +153,20 @@ def _catalogue() -> _Catalogue:
         )
         for name, a in algs["algorithm"].items()
     }
+    ciphers: dict[str, Cipher] = {}
+    for name, c in _load("ciphers.toml")["cipher"].items():
+        cipher = Cipher(name, c.get("strength"))
+        for alias in (name, *c.get("aliases", ())):
+            if alias.lower() in ciphers and ciphers[alias.lower()] != cipher:
+                raise ValueError(f"catalogue: cipher alias {alias!r} names two ciphers")
+            ciphers[alias.lower()] = cipher
     return _Catalogue(
         MappingProxyType(signatures),
         MappingProxyType(keys),
         MappingProxyType(curves),
         MappingProxyType(hashes),
         MappingProxyType(algorithms),
+        MappingProxyType(ciphers),
         MappingProxyType(tables),
     )
 
@@ -263,11 +280,17 @@ def pq_category(algorithm: str) -> int | None:
     return info.pq_category if info else None
 
 
+def cipher(name: str) -> Cipher | None:
+    """The symmetric cipher for a canonical name or alias (``aes-256-cbc``, ``DES-EDE3-CBC``)."""
+    return _catalogue().ciphers.get(name.lower())
+
+
 def known_names() -> dict[str, frozenset[str]]:
     """Every canonical name by kind: for validating policies against the catalogue."""
     cat = _catalogue()
     return {
-        "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values()),
+        "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values())
+        | frozenset(c.name for c in cat.ciphers.values()),
         "curve": frozenset(c.name for c in cat.curves.values()),
         "hash": frozenset(h.name for h in cat.hashes.values()),
     }

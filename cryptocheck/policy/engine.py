@@ -1,0 +1,122 @@
+"""The pure evaluation engine: (usage, policy, as_of) -> verdict.
+
+Of the rules in force on ``as_of`` whose contexts and conditions hold for a usage, the one
+with the worst status decides (on a tie, the first in policy order, parents before children).
+Worst-wins makes layering safe: a policy that extends another can add a stricter rule without
+editing its parent, and a rule that approves never masks one that forbids. When no rule
+applies the status is ``unknown`` - never a silent approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from ..model import Citation, CryptoUsage, Finding, Status, Waiver
+from .rules import DEFAULT_SEVERITY, Policy, Rule
+
+UNMATCHED_RULE = "unmatched"
+UNMATCHED_CITATION = Citation(
+    document="cryptocheck DESIGN: statuses",
+    section="'unknown' for what the catalogue or the policy does not recognise (never silently approved)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The deciding rule's status, severity and citations (rule None: nothing applied)."""
+
+    status: Status
+    severity: str
+    rule: Rule | None
+    also: tuple[str, ...] = ()  # ids of other applicable rules with the same status
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id if self.rule else UNMATCHED_RULE
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        return self.rule.citations if self.rule else (UNMATCHED_CITATION,)
+
+
+def evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
+    """Judge one usage against ``policy`` as of ``as_of``; a pure function.
+
+    Why: the same (usage, policy, date) must always give the same verdict, so that
+    ``--as-of 2031-01-01`` shows what a transition will do before it happens.
+
+    >>> # evaluate(usage, load_policy("nist-ir8547"), date(2031, 1, 1)).status
+    """
+    best: Rule | None = None
+    ties: list[str] = []
+    for rule in policy.rules:
+        if not rule.in_force(as_of) or not rule.applies_to(usage, as_of):
+            continue
+        if best is None or rule.status.rank > best.status.rank:
+            best, ties = rule, []
+        elif rule.status is best.status:
+            ties.append(rule.id)
+    if best is None:
+        return Verdict(Status.UNKNOWN, DEFAULT_SEVERITY[Status.UNKNOWN], None)
+    return Verdict(best.status, best.severity, best, tuple(ties))
+
+
+def message_for(usage: CryptoUsage, verdict: Verdict) -> str:
+    """One line for people: what was found and what the deciding rule says of it."""
+    if verdict.rule is None:
+        return f"{usage.describe()} ({usage.context}): no rule of the policy applies"
+    return f"{usage.describe()} ({usage.context}): {verdict.rule.summary}"
+
+
+def judge(usage: CryptoUsage, policy: Policy, as_of: date,
+          waivers: Iterable[Waiver] = (), facts: dict[str, str | None] | None = None) -> Finding:
+    """The finding for one usage: the verdict, with a waiver applied if one in force covers it.
+
+    ``facts`` gives what waivers may match besides the rule and asset id (``sha256``, ``path``,
+    ``subject`` of the asset). A matching waiver past its expiry date is not applied, and the
+    finding says so in ``waiver_note``.
+    """
+    verdict = evaluate(usage, policy, as_of)
+    applied: Waiver | None = None
+    note: str | None = None
+    if verdict.status is not Status.APPROVED:
+        for waiver in waivers:
+            if not waiver_matches(waiver, verdict.rule_id, usage, facts or {}):
+                continue
+            if waiver.expires < as_of:
+                note = f"waiver {waiver.id} (owner {waiver.owner}) expired on {waiver.expires.isoformat()}"
+                continue
+            applied, note = waiver, None
+            break
+    return Finding(
+        asset_id=usage.asset_id,
+        rule=verdict.rule_id,
+        status=verdict.status,
+        severity=verdict.severity,
+        message=message_for(usage, verdict),
+        citations=verdict.citations,
+        location=usage.location,
+        usage=usage,
+        waiver=applied,
+        waiver_note=note,
+    )
+
+
+def waiver_matches(waiver: Waiver, rule_id: str, usage: CryptoUsage,
+                   facts: dict[str, str | None]) -> bool:
+    """All of the waiver's given selectors must hold (rule, asset id, sha256, path, subject)."""
+    import fnmatch
+
+    if waiver.rule is not None and not fnmatch.fnmatchcase(rule_id, waiver.rule):
+        return False
+    if waiver.asset is not None and waiver.asset != usage.asset_id:
+        return False
+    if waiver.sha256 is not None and waiver.sha256.lower() != (facts.get("sha256") or "").lower():
+        return False
+    if waiver.path is not None and not fnmatch.fnmatchcase(usage.location.path or "", waiver.path):
+        return False
+    if waiver.subject is not None and not fnmatch.fnmatchcase(facts.get("subject") or "", waiver.subject):
+        return False
+    return True

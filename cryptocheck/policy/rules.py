@@ -1,0 +1,147 @@
+"""Policy records: a policy is an ordered tuple of complete rules, each with its citation."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from ..model import Citation, CryptoUsage, Status
+
+# Fields of a usage a rule may match on, and the computed, date-relative ones.
+USAGE_FIELDS = ("algorithm", "key_size", "curve", "hash", "strength", "quantum_vulnerable", "oid")
+ATTRIBUTE_FIELDS = (
+    "is_ca", "self_signed", "lifetime_days", "not_before", "not_after", "encrypted", "format",
+    "protection",
+)
+COMPUTED_FIELDS = ("expired", "not_yet_valid", "days_to_expiry")
+MATCH_FIELDS = USAGE_FIELDS + ATTRIBUTE_FIELDS + COMPUTED_FIELDS
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "multiple_of",
+             "not_multiple_of", "present")
+
+DEFAULT_SEVERITY = {
+    Status.APPROVED: "none",
+    Status.LEGACY: "low",
+    Status.DEPRECATED: "medium",
+    Status.UNKNOWN: "medium",
+    Status.DISALLOWED: "high",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One field test: ``field op value``. A missing (None) field fails every test but
+    ``present = false``: what cannot be determined is never taken to satisfy a rule."""
+
+    field: str
+    op: str
+    value: Any
+
+    def holds(self, actual: Any) -> bool:
+        if self.op == "present":
+            return (actual is not None) == bool(self.value)
+        if actual is None:
+            return False
+        if isinstance(actual, datetime) and isinstance(self.value, date) and not isinstance(
+                self.value, datetime):
+            actual = actual.date()
+        value = self.value
+        op = self.op
+        if op == "eq":
+            return bool(actual == value)
+        if op == "ne":
+            return bool(actual != value)
+        if op == "in":
+            return actual in value
+        if op == "not_in":
+            return actual not in value
+        if op == "multiple_of":
+            return isinstance(actual, int) and actual % value == 0
+        if op == "not_multiple_of":
+            return isinstance(actual, int) and actual % value != 0
+        try:
+            if op == "lt":
+                return bool(actual < value)
+            if op == "le":
+                return bool(actual <= value)
+            if op == "gt":
+                return bool(actual > value)
+            if op == "ge":
+                return bool(actual >= value)
+        except TypeError:
+            return False
+        raise ValueError(f"unknown operator {op!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A complete policy rule (see docs/policy-format.md)."""
+
+    id: str
+    summary: str
+    status: Status
+    severity: str
+    contexts: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    citations: tuple[Citation, ...]
+    effective_from: date | None = None
+    effective_until: date | None = None
+    rationale: str | None = None
+    policy_id: str = ""
+    source_file: str | None = None
+    source_line: int | None = None
+
+    def in_force(self, as_of: date) -> bool:
+        """Whether the rule applies on ``as_of`` (from inclusive, until exclusive)."""
+        if self.effective_from is not None and as_of < self.effective_from:
+            return False
+        if self.effective_until is not None and as_of >= self.effective_until:
+            return False
+        return True
+
+    def applies_to(self, usage: CryptoUsage, as_of: date) -> bool:
+        """Whether the rule's context and every condition hold for ``usage`` on ``as_of``."""
+        if not any(fnmatch.fnmatchcase(usage.context, pattern) for pattern in self.contexts):
+            return False
+        return all(c.holds(field_value(usage, c.field, as_of)) for c in self.conditions)
+
+
+def field_value(usage: CryptoUsage, name: str, as_of: date) -> Any:
+    """The value a rule condition tests: a usage field, an attribute or a computed field."""
+    if name in USAGE_FIELDS:
+        return getattr(usage, name)
+    if name in COMPUTED_FIELDS:
+        day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+        not_after = usage.attribute("not_after")
+        not_before = usage.attribute("not_before")
+        if name == "expired":
+            return None if not isinstance(not_after, datetime) else not_after < day
+        if name == "not_yet_valid":
+            return None if not isinstance(not_before, datetime) else not_before > day
+        if name == "days_to_expiry":
+            return None if not isinstance(not_after, datetime) else (not_after - day).days
+    return usage.attribute(name)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An ordered set of rules after ``extends`` has been resolved (parents' rules first)."""
+
+    id: str
+    title: str
+    version: str
+    description: str
+    rules: tuple[Rule, ...]
+    files: tuple[str, ...]
+    sha256: str
+    extends: tuple[str, ...] = ()
+    changelog: tuple[dict[str, Any], ...] = field(default=())
+    status_labels: tuple[tuple[str, str], ...] = ()
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with ``rule_id``, or None."""
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None
