@@ -1,0 +1,116 @@
+"""Reporters: they format what a run found, and decide nothing.
+
+Every reporter takes the same stream of calls from the runner, so that a format that can
+write as it goes (``jsonl``) does, and memory stays flat however large the run::
+
+    reporter.begin(header)              # once, before anything else
+    reporter.item(asset, findings)      # once per asset, as it is judged
+    reporter.error(run_error)           # once per input that could not be read
+    reporter.end(report)                # once, with the complete report (summary, chains)
+
+Formats:
+
+- ``json``: the whole report (see :mod:`cryptocheck.report.wire`) written at ``end``.
+- ``jsonl``: one line per asset (with its findings) and per error as they arrive, then one
+  ``summary`` line.
+- ``text``: for people; findings worst first, errors, and a summary line.
+
+Pass/fail is not decided here: the summary carries the counts and the worst status, and the
+CLI turns them into a verdict and an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol, Sequence, TextIO
+
+from cryptocheck.model import Asset, Finding, PolicyInfo, Report, RunError
+
+__all__ = ["FORMATS", "Reporter", "RunHeader", "header_from_report", "make_reporter", "replay"]
+
+FORMATS = ("text", "json", "jsonl")
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """What is known about a run before its first asset: who, what, under which policy, when."""
+
+    tool_version: str
+    command: str
+    targets: tuple[str, ...]
+    policy: PolicyInfo
+    as_of: date
+    started: datetime
+
+
+class Reporter(Protocol):
+    """Receives a run as a stream; see the module docstring for the order of calls."""
+
+    def begin(self, header: RunHeader) -> None:
+        """Called once, before any item or error."""
+
+    def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
+        """One asset and every finding on it (approved ones included)."""
+
+    def error(self, error: RunError) -> None:
+        """One input that could not be read."""
+
+    def end(self, report: Report) -> None:
+        """The complete report, with its summary and chains; the last call."""
+
+
+def make_reporter(
+    fmt: str, stream: TextIO, *, color: bool = False, show_approved: bool = False
+) -> Reporter:
+    """A reporter that writes format ``fmt`` to ``stream``.
+
+    ``color`` turns on ANSI colour in ``text`` (the CLI passes True only on a terminal with
+    ``NO_COLOR`` unset); ``show_approved`` lists approved findings in ``text`` rather than
+    only counting them. Both are ignored by the machine formats. An unknown format is a
+    ValueError (a caller mistake).
+
+    Example: ``make_reporter("jsonl", sys.stdout)``.
+    """
+    if fmt == "json":
+        from cryptocheck.report.json_report import JsonReporter
+
+        return JsonReporter(stream)
+    if fmt == "jsonl":
+        from cryptocheck.report.jsonl import JsonLinesReporter
+
+        return JsonLinesReporter(stream)
+    if fmt == "text":
+        from cryptocheck.report.text import TextReporter
+
+        return TextReporter(stream, color=color, show_approved=show_approved)
+    raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+
+
+def header_from_report(report: Report) -> RunHeader:
+    """The :class:`RunHeader` a finished report began with."""
+    return RunHeader(
+        tool_version=report.tool_version,
+        command=report.command,
+        targets=report.targets,
+        policy=report.policy,
+        as_of=report.as_of,
+        started=report.started,
+    )
+
+
+def replay(report: Report, reporter: Reporter) -> None:
+    """Feed a finished report to ``reporter`` as if it were running now.
+
+    For rendering a stored report (``cryptocheck report``) and for tests. Assets come in the
+    report's order, each with its findings (in the report's order); then the errors.
+    """
+    by_asset: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        by_asset.setdefault(finding.asset_id, []).append(finding)
+    reporter.begin(header_from_report(report))
+    for asset in report.assets:
+        reporter.item(asset, tuple(by_asset.get(asset.id, ())))
+    for error in report.errors:
+        reporter.error(error)
+    reporter.end(report)
