@@ -1,0 +1,135 @@
+"""The one place that composes the flow: source -> asset -> usages -> policy -> findings -> reporters.
+
+The CLI, the library API and (later) the service all call :func:`scan`; nothing composes the
+pipeline a second time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from . import __version__
+from .chains import build_chains, certificates_in
+from .model import (Asset, CertificateAsset, Finding, PolicyInfo, Report, RunError, Status,
+                    Summary, Waiver)
+from .policy import Policy, judge, load_policy
+from .report import Reporter, RunHeader
+from .sources import SourceOptions, SourceStats, iter_assets
+from .usages import usages_of
+
+
+def policy_info(policy: Policy) -> PolicyInfo:
+    """The identity of a policy as reports carry it (id, version, title, content hash)."""
+    return PolicyInfo(policy.id, policy.version, policy.title, policy.sha256, policy.files)
+
+
+def findings_for(asset: Asset, policy: Policy, as_of: date,
+                 waivers: Sequence[Waiver] = ()) -> list[Finding]:
+    """Judge every usage of one asset: one finding per usage."""
+    facts: dict[str, str | None] = {}
+    if isinstance(asset, CertificateAsset):
+        facts = {"sha256": asset.sha256, "subject": asset.subject}
+    return [judge(usage, policy, as_of, waivers, facts) for usage in usages_of(asset)]
+
+
+def scan(
+    targets: Iterable[str],
+    policy: Policy | str | Path | None = None,
+    as_of: date | None = None,
+    *,
+    waivers: Sequence[Waiver] = (),
+    passwords: Sequence[str] = (),
+    source_options: SourceOptions | None = None,
+    reporters: Sequence[Reporter] = (),
+    command: str = "certs",
+) -> Report:
+    """Read certificates and keys from ``targets`` and judge them against ``policy``.
+
+    Why: this is the whole of a ``cryptocheck certs`` run as a function, so that scripts get
+    the same answers as the CLI. Unreadable inputs become ``RunError`` records and the run
+    goes on; counts add up (``summary.inputs == summary.assets + summary.errors``).
+
+    Parameters: ``targets`` files, directories or ``-`` (standard input); ``policy`` a loaded
+    policy, a shipped id or a file (default: the NHS default policy); ``as_of`` the date to
+    judge at (default: today, UTC); ``waivers`` accepted exceptions; ``passwords`` tried on
+    PKCS#12, JKS and encrypted keys (never written anywhere); ``reporters`` receive records
+    as they are produced.
+
+    >>> report = scan(["/etc/ssl/certs/ca-certificates.crt"])  # doctest: +SKIP
+    >>> report.summary.worst_status  # doctest: +SKIP
+    <Status.LEGACY: 'legacy'>
+    """
+    targets = tuple(targets)
+    resolved = policy if isinstance(policy, Policy) else load_policy(policy)
+    day = as_of or datetime.now(timezone.utc).date()
+    options = source_options or SourceOptions()
+    if passwords:
+        options = SourceOptions(**{**options.__dict__, "passwords": tuple(passwords)})
+    started = datetime.now(timezone.utc)
+    info = policy_info(resolved)
+    header = RunHeader(__version__, command, targets, info, day, started)
+    for reporter in reporters:
+        reporter.begin(header)
+
+    stats = SourceStats()
+    assets: list[Asset] = []
+    findings: list[Finding] = []
+    errors: list[RunError] = []
+    by_asset: dict[str, list[Finding]] = {}
+    for item in iter_assets(targets, options, stats):
+        if isinstance(item, RunError):
+            errors.append(item)
+            for reporter in reporters:
+                reporter.error(item)
+            continue
+        asset_findings = findings_for(item, resolved, day, waivers)
+        assets.append(item)
+        findings.extend(asset_findings)
+        by_asset[item.id] = asset_findings
+        for reporter in reporters:
+            reporter.item(item, asset_findings)
+
+    chains = build_chains(certificates_in(assets), by_asset)
+    report = Report(
+        tool_version=__version__,
+        command=command,
+        targets=targets,
+        policy=info,
+        as_of=day,
+        started=started,
+        finished=datetime.now(timezone.utc),
+        assets=tuple(assets),
+        findings=tuple(findings),
+        errors=tuple(errors),
+        chains=chains,
+        summary=summarise(assets, findings, errors, stats),
+        waivers=tuple(waivers),
+    )
+    for reporter in reporters:
+        reporter.end(report)
+    return report
+
+
+def summarise(assets: Sequence[Asset], findings: Sequence[Finding], errors: Sequence[RunError],
+              stats: SourceStats) -> Summary:
+    """Counts for the report; the worst status counts only findings not waived."""
+    counts = Counter(f.status for f in findings)
+    active = [f.status for f in findings if not f.waived]
+    return Summary(
+        inputs=len(assets) + len(errors),
+        assets=len(assets),
+        errors=len(errors),
+        findings_by_status=tuple((s.value, counts.get(s, 0)) for s in Status),
+        waived=sum(1 for f in findings if f.waived),
+        files_read=stats.files_read,
+        files_skipped=stats.files_skipped,
+        worst_status=max(active, key=lambda s: s.rank) if active else None,
+    )
+
+
+def failing(findings: Iterable[Finding], fail_on: Status) -> list[Finding]:
+    """The findings at or worse than ``fail_on`` that no waiver covers: what fails a run."""
+    return [f for f in findings if not f.waived and f.status.rank >= fail_on.rank]
