@@ -6,6 +6,7 @@ pipeline a second time.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -67,7 +68,7 @@ def scan(
     day = as_of or datetime.now(timezone.utc).date()
     options = source_options or SourceOptions()
     if passwords:
-        options = SourceOptions(**{**options.__dict__, "passwords": tuple(passwords)})
+        options = dataclasses.replace(options, passwords=tuple(passwords))
     started = datetime.now(timezone.utc)
     info = policy_info(resolved)
     header = RunHeader(__version__, command, targets, info, day, started)

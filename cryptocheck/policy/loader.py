@@ -69,14 +69,25 @@ class _Source:
         return start
 
 
+def _policies_folder() -> Any:
+    """The shipped policies: the installed data package ``cryptocheck.policies``, or the
+    repository's ``policies/`` folder when running from a source checkout."""
+    checkout = Path(__file__).resolve().parents[2] / "policies"
+    if checkout.is_dir() and (checkout.parent / "cryptocheck").is_dir():
+        return checkout
+    return resources.files("cryptocheck.policies")
+
+
 def shipped_policy_ids() -> list[str]:
     """Ids of the policies that ship with cryptocheck, sorted."""
-    folder = resources.files("cryptocheck.policies")
+    folder = _policies_folder()
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 def _shipped_text(policy_id: str) -> tuple[str, str] | None:
-    item = resources.files("cryptocheck.policies").joinpath(f"{policy_id}.toml")
+    if not ID_RE.match(policy_id):
+        return None
+    item = _policies_folder().joinpath(f"{policy_id}.toml")
     if not item.is_file():
         return None
     return f"policies/{policy_id}.toml", item.read_text("utf-8")
