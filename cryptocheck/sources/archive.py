@@ -1,0 +1,191 @@
+"""zip and tar archives (plain, gzip, bzip2, xz), entered recursively within limits.
+
+Archives come from strangers, so every read is bounded: members are never read past
+``max_file_size``; a zip member whose declared size is more than ``max_compression_ratio``
+times its compressed size is refused unread (zip bomb), a compressed tar whose output runs
+past that ratio is abandoned; the whole tree reads at most ``max_archive_total`` bytes,
+``max_archive_members`` members per archive and ``max_archive_depth`` levels of nesting.
+Each breach is one ``archive-limit`` error and reading goes on with whatever else remains.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import tarfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import IO, Callable, Iterator
+
+from cryptocheck.model import Asset, Location, RunError
+
+ZIP_MAGIC = b"PK\x03\x04"
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
+_CHUNK = 1024 * 1024
+# Below this much output a high ratio is normal (tar headers and padding compress ~100:1).
+_RATIO_FLOOR = 1024 * 1024
+
+
+@dataclass
+class ArchiveBudget:
+    """Bytes read so far from one archive tree (the outermost archive and all inside it)."""
+
+    total: int = 0
+
+
+# (data, member path, depth of the archive holding it, budget) -> items of that member
+MemberReader = Callable[[bytes, str, int, ArchiveBudget], Iterator[Asset | RunError]]
+
+
+def is_archive(data: bytes) -> bool:
+    """Whether ``data`` looks like a zip or (possibly compressed) tar archive."""
+    if data.startswith(ZIP_MAGIC) or data.startswith(b"PK\x05\x06"):
+        return True
+    if data.startswith(_COMPRESSED_MAGIC):
+        return True
+    return len(data) > 262 and data[257:262] == b"ustar"
+
+
+def _limit(path: str, message: str) -> RunError:
+    return RunError(Location(path=path), "archive-limit", message)
+
+
+def archive_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: object,
+                  read_member: MemberReader) -> Iterator[Asset | RunError]:
+    """Every item of every member of the archive ``data`` found at ``path``.
+
+    ``depth`` is 1 for an archive named directly, 2 for one inside it, and so on.
+    """
+    max_depth = getattr(options, "max_archive_depth")
+    if depth > max_depth:
+        yield _limit(path, f"archive nested deeper than {max_depth} levels; not entered")
+        return
+    if data.startswith((ZIP_MAGIC, b"PK\x05\x06")):
+        yield from _zip_items(data, path, depth, budget, options, read_member)
+    else:
+        yield from _tar_items(data, path, depth, budget, options, read_member)
+
+
+def _zip_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: object,
+               read_member: MemberReader) -> Iterator[Asset | RunError]:
+    max_members = getattr(options, "max_archive_members")
+    max_size = getattr(options, "max_file_size")
+    max_total = getattr(options, "max_archive_total")
+    max_ratio = getattr(options, "max_compression_ratio")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        yield RunError(Location(path=path), "unreadable", "zip archive is damaged")
+        return
+    if len(members) > max_members:
+        yield _limit(path, f"archive has {len(members)} members; only the first "
+                           f"{max_members} are read")
+        members = members[:max_members]
+    for member in members:
+        member_path = f"{path}!{member.filename}"
+        if member.file_size > max_size:
+            yield RunError(Location(path=member_path), "too-large",
+                           f"member is {member.file_size} bytes, over the {max_size} limit")
+            continue
+        if member.file_size > 0 and (member.compress_size == 0 or member.file_size
+                                     > max_ratio * member.compress_size):
+            yield _limit(member_path, f"member expands more than {max_ratio}:1 "
+                                      "(possible zip bomb); not read")
+            continue
+        if budget.total + member.file_size > max_total:
+            yield _limit(member_path, f"archive tree would exceed {max_total} bytes read; "
+                                      "the rest of the archive is not read")
+            return
+        try:
+            with archive.open(member) as stream:
+                content = stream.read(member.file_size + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError,
+                ValueError):
+            # RuntimeError: encrypted member; NotImplementedError: unknown compression.
+            yield RunError(Location(path=member_path), "unreadable",
+                           "zip member cannot be read (damaged, encrypted or unsupported "
+                           "compression)")
+            continue
+        if len(content) > member.file_size:
+            yield _limit(member_path, "member is larger than its header says; not read")
+            continue
+        budget.total += len(content)
+        yield from read_member(content, member_path, depth, budget)
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the compressed bytes tarfile pulls, to measure the expansion ratio."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw, self.count = raw, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.count += len(chunk)
+        return chunk
+
+
+def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: object,
+               read_member: MemberReader) -> Iterator[Asset | RunError]:
+    max_members = getattr(options, "max_archive_members")
+    max_size = getattr(options, "max_file_size")
+    max_total = getattr(options, "max_archive_total")
+    max_ratio = getattr(options, "max_compression_ratio")
+    counter = _CountingReader(io.BytesIO(data))
+    produced = 0  # uncompressed bytes produced from this archive
+
+    def too_expanded() -> bool:
+        return produced > _RATIO_FLOOR and produced > max_ratio * max(counter.count, 1)
+
+    try:
+        # Stream mode: members are read in order and never seeked, so memory stays flat.
+        archive = tarfile.open(fileobj=counter, mode="r|*")  # type: ignore[call-overload]
+    except (tarfile.TarError, OSError, EOFError, ValueError):
+        yield RunError(Location(path=path), "unsupported-format",
+                       "compressed file is not a tar archive")
+        return
+    seen = 0
+    try:
+        for member in archive:
+            produced += 512  # the header block
+            if not member.isfile():
+                continue
+            seen += 1
+            member_path = f"{path}!{member.name}"
+            if seen > max_members:
+                yield _limit(path, f"archive has more than {max_members} members; only the "
+                                   f"first {max_members} are read")
+                return
+            if budget.total + member.size > max_total:
+                yield _limit(member_path, f"archive tree would exceed {max_total} bytes "
+                                          "read; the rest of the archive is not read")
+                return
+            stream = archive.extractfile(member)
+            if stream is None:
+                continue
+            keep = member.size <= max_size
+            if not keep:
+                yield RunError(Location(path=member_path), "too-large",
+                               f"member is {member.size} bytes, over the {max_size} limit")
+            parts: list[bytes] = []
+            while True:
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    break
+                produced += len(chunk)
+                budget.total += len(chunk)
+                if too_expanded():
+                    yield _limit(member_path, f"archive expands more than {max_ratio}:1 "
+                                              "(possible compression bomb); abandoned")
+                    return
+                if keep:
+                    parts.append(chunk)
+            if keep:
+                yield from read_member(b"".join(parts), member_path, depth, budget)
+    except (tarfile.TarError, OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+        yield RunError(Location(path=path), "unreadable", "tar archive is damaged or truncated")
