@@ -16,8 +16,19 @@ The library API is the same run the command line makes::
 
 __version__ = "0.1.0"
 
-from .model import (Asset, CertificateAsset, Citation, CryptoUsage, Finding, KeyAsset, Location,
-                    Report, RunError, Status, Waiver)
+from .model import (
+    Asset,
+    CertificateAsset,
+    Citation,
+    CryptoUsage,
+    Finding,
+    KeyAsset,
+    Location,
+    Report,
+    RunError,
+    Status,
+    Waiver,
+)
 from .policy import Policy, PolicyError, evaluate, load_policy, load_waivers
 from .usages import usages_of
 

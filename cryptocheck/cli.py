@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -30,7 +30,7 @@ STATUS_NAMES = [s.value for s in Status if s is not Status.APPROVED]
 
 def _as_of(value: str | None) -> date:
     if not value:
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -141,6 +141,6 @@ def certs(paths: tuple[str, ...], policy_name: str | None, as_of: str | None, fm
     sys.exit(EXIT_OK)
 
 
-from .policy_cli import policy  # noqa: E402  (the policy sub-commands live in their own module)
+from .policy_cli import policy
 
 main.add_command(policy)

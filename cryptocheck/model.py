@@ -35,7 +35,7 @@ class Status(str, enum.Enum):
         return _STATUS_RANK[self]
 
     @classmethod
-    def parse(cls, text: str) -> "Status":
+    def parse(cls, text: str) -> Status:
         """The status named ``text`` (case-insensitive); ValueError if there is none."""
         try:
             return cls(text.strip().lower())

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
 
-from .model import Status
 from .policy import Policy, PolicyError, Rule, evaluate, load_policy, shipped_policy_ids
 from .policy.probes import probe_usages
 
@@ -166,7 +165,7 @@ def explain(rule_id: str, policy_name: str | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def diff(first: str, second: str, as_of: str | None, fmt: str) -> None:
     """Which usages change status between policies A and B (over the catalogue's probes)."""
-    day = date.fromisoformat(as_of) if as_of else datetime.now(timezone.utc).date()
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
     a, b = _load(first), _load(second)
     changes = []
     for usage in probe_usages():

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from . import __version__
 from .chains import build_chains, certificates_in
-from .model import (Asset, CertificateAsset, Finding, PolicyInfo, Report, RunError, Status,
-                    Summary, Waiver)
+from .model import (
+    Asset,
+    CertificateAsset,
+    Finding,
+    PolicyInfo,
+    Report,
+    RunError,
+    Status,
+    Summary,
+    Waiver,
+)
 from .policy import Policy, judge, load_policy
 from .report import Reporter, RunHeader
 from .sources import SourceOptions, SourceStats, iter_assets
@@ -65,11 +74,11 @@ def scan(
     """
     targets = tuple(targets)
     resolved = policy if isinstance(policy, Policy) else load_policy(policy)
-    day = as_of or datetime.now(timezone.utc).date()
+    day = as_of or datetime.now(UTC).date()
     options = source_options or SourceOptions()
     if passwords:
         options = dataclasses.replace(options, passwords=tuple(passwords))
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     info = policy_info(resolved)
     header = RunHeader(__version__, command, targets, info, day, started)
     for reporter in reporters:
@@ -101,7 +110,7 @@ def scan(
         policy=info,
         as_of=day,
         started=started,
-        finished=datetime.now(timezone.utc),
+        finished=datetime.now(UTC),
         assets=tuple(assets),
         findings=tuple(findings),
         errors=tuple(errors),

@@ -22,8 +22,8 @@ Contexts (policies match on these; globs allowed in rules):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 from . import catalog
 from .model import Asset, CertificateAsset, CryptoUsage, KeyAsset

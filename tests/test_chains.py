@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptocheck.chains import build_chains
 from cryptocheck.model import CertificateAsset, Citation, CryptoUsage, Finding, Location, Status
 
-T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
-T1 = datetime(2035, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+T1 = datetime(2035, 1, 1, tzinfo=UTC)
 
 
 def cert(name: str, issuer: str, *, ca: bool, ski: str | None = None, aki: str | None = None) -> CertificateAsset:

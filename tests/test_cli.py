@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -25,7 +25,7 @@ def make_cert(path: Path, *, bits: int = 2048, days: int = 365, start: datetime 
               curve: ec.EllipticCurve | None = None) -> None:
     key = ec.generate_private_key(curve) if curve else rsa.generate_private_key(65537, bits)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, path.stem)])
-    start = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = start or datetime(2026, 1, 1, tzinfo=UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(1000 + bits)
             .not_valid_before(start).not_valid_after(start + timedelta(days=days))

@@ -3,7 +3,7 @@ waivers and their expiry; and the refusal of broken policy files with file and l
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -101,7 +101,7 @@ def test_nothing_applies_is_unknown_never_approved(policy) -> None:
 
 
 def test_computed_expiry_is_relative_to_as_of(policy) -> None:
-    end = datetime(2027, 6, 1, tzinfo=timezone.utc)
+    end = datetime(2027, 6, 1, tzinfo=UTC)
     cert = usage(algorithm="validity-period", key_size=None, strength=None,
                  context="certificate.validity", not_after=end)
     assert evaluate(cert, policy, date(2027, 5, 31)).status is Status.UNKNOWN

@@ -9,9 +9,9 @@ applies the status is ``unknown`` - never a silent approval.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 from ..model import Citation, CryptoUsage, Finding, Status, Waiver
 from .rules import DEFAULT_SEVERITY, Policy, Rule

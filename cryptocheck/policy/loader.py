@@ -350,6 +350,6 @@ def _citations(raw: Any, src: _Source, index: int, where: str) -> tuple[Citation
         confirmation = item.get("confirmation")
         if confirmation is not None and confirmation not in CONFIRMATIONS:
             raise PolicyError(src.name, src.line_of(index, "confirmation") or line,
-                              where + f"confirmation must be one of C, R, U, I (see shared reference)")
+                              where + "confirmation must be one of C, R, U, I (see shared reference)")
         out.append(Citation(document.strip(), item.get("section"), item.get("url"), confirmation, item.get("note")))
     return tuple(out)

@@ -8,8 +8,8 @@ new curve or algorithm there is compared without editing this file.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from .. import catalog
 from ..model import CryptoUsage, Location
@@ -74,7 +74,7 @@ def probe_usages() -> Iterator[CryptoUsage]:
             attributes=(("encrypted", name != "none"),),
         )
 
-    utc = timezone.utc
+    utc = UTC
     validity = (
         ("subscriber-90d-2026", False, datetime(2026, 6, 1, tzinfo=utc), 90),
         ("subscriber-397d-2025", False, datetime(2025, 6, 1, tzinfo=utc), 397),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..model import Citation, CryptoUsage, Status
@@ -112,7 +112,7 @@ def field_value(usage: CryptoUsage, name: str, as_of: date) -> Any:
     if name in USAGE_FIELDS:
         return getattr(usage, name)
     if name in COMPUTED_FIELDS:
-        day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+        day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
         not_after = usage.attribute("not_after")
         not_before = usage.attribute("not_before")
         if name == "expired":
