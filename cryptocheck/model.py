@@ -210,7 +210,7 @@ class CryptoUsage:
         parts = [self.algorithm]
         if self.key_size is not None and self.curve is None:
             parts.append(str(self.key_size))
-        if self.curve:
+        if self.curve and self.curve.lower() != self.algorithm.lower():
             parts.append(self.curve)
         if self.hash:
             parts.append(f"with {self.hash}")
