@@ -187,3 +187,12 @@ def test_status_sort_uses_rank_not_name() -> None:
     order = [row.split()[0] for row in table_rows(text)]
     ranks = [Status(s).rank for s in order]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def test_shortened_description_keeps_the_key() -> None:
+    leaf = assets()[0]
+    long = replace(leaf, subject="CN=" + "very-long-host-name." * 5 + "example")  # type: ignore[arg-type]
+    cell = describe_asset(long, 30)
+    assert display_width(cell) <= 30
+    assert cell.endswith("… (RSA 1024)") and cell.startswith("CN=very-long")
+    assert describe_key("Ed25519", 256, "ed25519", "1.3.101.112") == "Ed25519"

@@ -159,7 +159,8 @@ def describe_key(algorithm: str, key_size: int | None, curve: str | None, oid: s
     if algorithm == "unknown":
         return f"unknown {oid}" if oid else "unknown"
     if curve:
-        return f"{algorithm} {curve}"
+        # Ed25519/Ed448 keys may name their curve after themselves: say it once
+        return algorithm if curve.lower() == algorithm.lower() else f"{algorithm} {curve}"
     if key_size is not None:
         return f"{algorithm} {key_size}"
     if algorithm in _SIZED:
@@ -167,17 +168,30 @@ def describe_key(algorithm: str, key_size: int | None, curve: str | None, oid: s
     return algorithm
 
 
-def describe_asset(asset: Asset) -> str:
-    """A short description of an asset for one table cell.
+def asset_name_and_key(asset: Asset) -> tuple[str, str]:
+    """The two parts of :func:`describe_asset`: whose it is, and what key it has."""
+    key = describe_key(asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid)
+    if isinstance(asset, CertificateAsset):
+        return printable(short_name(asset.subject)), printable(key)
+    kind = "private key" if asset.type == "private-key" else "public key"
+    return printable(asset.comment or kind), printable(key)
+
+
+def describe_asset(asset: Asset, width: int | None = None) -> str:
+    """A short description of an asset for one table cell, at most ``width`` columns.
 
     ``CN=example.com (RSA 1024)`` for a certificate; ``alice@laptop (Ed25519)`` for a key with
     a comment, else ``private key (EC secp384r1)``. Where it was found is a separate column.
+    When it must be shortened, the name is cut and the key kept: the key is what the row is
+    usually about.
     """
-    key = describe_key(asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid)
-    if isinstance(asset, CertificateAsset):
-        return printable(f"{short_name(asset.subject)} ({key})")
-    kind = "private key" if asset.type == "private-key" else "public key"
-    return printable(f"{asset.comment or kind} ({key})")
+    name, key = asset_name_and_key(asset)
+    suffix = f" ({key})"
+    if width is None:
+        return name + suffix
+    if display_width(suffix) + 2 > width:
+        return fit(name + suffix, width)
+    return fit(name, width - display_width(suffix)) + suffix
 
 
 def _waiver_text(finding: Finding) -> str:
@@ -243,7 +257,7 @@ class TextReporter:
 
     def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
         """Keep the findings on ``asset`` that will be listed."""
-        description = describe_asset(asset)
+        description = describe_asset(asset, _MAX_ASSET)
         for finding in findings:
             status = Status(finding.status)
             if status is Status.APPROVED and not self._show_approved:
@@ -315,7 +329,7 @@ class TextReporter:
                     [
                         self._status(row.status, w_status),
                         pad(fit(row.rule, w_rule), w_rule),
-                        pad(fit(row.asset, w_asset), w_asset),
+                        pad(row.asset, w_asset),
                         pad(fit(row.location, w_loc, keep_end=True), w_loc),
                         row.message,
                     ]
