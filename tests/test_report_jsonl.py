@@ -40,7 +40,8 @@ def test_asset_line_is_the_asset_with_its_findings() -> None:
     stream = StringIO()
     replay(report, make_reporter("jsonl", stream))
     first = lines_of(stream.getvalue())[0]
-    assert list(first)[0] == "record" and list(first)[-1] == "findings"
+    keys = list(first)
+    assert keys[0] == "record" and keys[-1] == "findings"
     fields = {k: v for k, v in first.items() if k not in ("record", "findings")}
     assert fields == asset_to_dict(report.assets[0])
     assert first["findings"] == [finding_to_dict(f) for f in report.findings[:3]]

@@ -109,8 +109,9 @@ def test_empty_run() -> None:
 
 def test_singular_nouns() -> None:
     report = sample_report()
+    assert report.summary is not None
     one = replace(report, assets=report.assets[:1], errors=report.errors[:1],
-                  summary=replace(report.summary, assets=1, errors=1))  # type: ignore[arg-type]
+                  summary=replace(report.summary, assets=1, errors=1))
     assert render(one).splitlines()[-1].startswith("1 asset, 1 error: ")
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from io import StringIO
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ TOP_KEYS = [
 ]
 
 
-def by_id(report_dict: dict, asset_id: str) -> dict:
+def by_id(report_dict: dict[str, Any], asset_id: str) -> dict[str, Any]:
     return next(a for a in report_dict["assets"] if a["id"] == asset_id)
 
 
@@ -251,7 +252,7 @@ def test_make_reporter_rejects_unknown_format() -> None:
 def test_summary_worst_status_may_be_a_string() -> None:
     report = sample_report()
     assert report.summary is not None
-    summary = replace(report.summary, worst_status="legacy")
+    summary = replace(report.summary, worst_status="legacy")  # type: ignore[arg-type]
     assert report_to_dict(replace(report, summary=summary))["summary"]["worst_status"] == "legacy"
 
 

@@ -21,9 +21,10 @@ CLI turns them into a verdict and an exit code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, Sequence, TextIO
+from typing import Protocol, TextIO
 
 from cryptocheck.model import Asset, Finding, PolicyInfo, Report, RunError
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from cryptocheck.model import Asset, Finding, Report, RunError
 from cryptocheck.report import RunHeader

@@ -10,7 +10,8 @@ it wrote. A stream without a summary line is therefore an incomplete run.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence, TextIO
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
 
 from cryptocheck.model import Asset, Finding, Report, RunError
 from cryptocheck.report import RunHeader

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from cryptocheck.model import (
     Asset,
@@ -115,7 +115,7 @@ def assets() -> tuple[Asset, ...]:
         signature_hash="SHA-256",
         signature_oid="1.2.840.10045.4.3.2",
         not_before=datetime(2019, 6, 1, 1, 0, tzinfo=timezone(timedelta(hours=2))),
-        not_after=datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc),
+        not_after=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
         is_ca=True,
         self_signed=True,
         spki_sha256="4" * 64,
@@ -288,7 +288,7 @@ def sample_report() -> Report:
                  "certs/", "tls.example.net:8443"),
         policy=POLICY,
         as_of=date(2025, 6, 1),
-        started=datetime(2025, 6, 1, 9, 0, 0, 123456, tzinfo=timezone.utc),
+        started=datetime(2025, 6, 1, 9, 0, 0, 123456, tzinfo=UTC),
         finished=datetime(2025, 6, 1, 10, 0, 5, tzinfo=timezone(timedelta(hours=1))),
         assets=all_assets,
         findings=all_findings,

@@ -13,8 +13,9 @@ newline cannot rewrite the terminal or forge a line of the report.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from cryptocheck.model import (
     Asset,

@@ -11,10 +11,11 @@ dates are ``YYYY-MM-DD``. Nothing is decided here: statuses and counts come from
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from cryptocheck.model import (
     Asset,
@@ -56,7 +57,7 @@ def utc_timestamp(moment: datetime) -> str:
     '2030-01-02T03:04:05Z'
     """
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
