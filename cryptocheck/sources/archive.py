@@ -85,14 +85,14 @@ def _zip_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, option
         members = members[:max_members]
     for member in members:
         member_path = f"{path}!{member.filename}"
-        if member.file_size > max_size:
-            yield RunError(Location(path=member_path), "too-large",
-                           f"member is {member.file_size} bytes, over the {max_size} limit")
-            continue
         if member.file_size > 0 and (member.compress_size == 0 or member.file_size
                                      > max_ratio * member.compress_size):
             yield _limit(member_path, f"member expands more than {max_ratio}:1 "
                                       "(possible zip bomb); not read")
+            continue
+        if member.file_size > max_size:
+            yield RunError(Location(path=member_path), "too-large",
+                           f"member is {member.file_size} bytes, over the {max_size} limit")
             continue
         if budget.total + member.file_size > max_total:
             yield _limit(member_path, f"archive tree would exceed {max_total} bytes read; "

@@ -39,6 +39,16 @@ def iter_targets(targets: Iterable[str], options: object,
             yield from _read_path(run, target, explicit=True)
 
 
+def scan_bytes(data: bytes, path: str, options: object,
+               stats: object) -> Iterator[Asset | RunError]:
+    """Items in ``data`` as if read from a file named ``path`` (named explicitly).
+
+    For callers that already hold the bytes (a config source that found an inline
+    certificate, a fuzz test); archives inside are entered with fresh limits.
+    """
+    yield from _file_bytes(_Run(options, stats), path, data, explicit=True)
+
+
 def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
     follow = bool(getattr(run.options, "follow_symlinks"))
     visited: set[str] = set()
