@@ -7,7 +7,7 @@ from typing import TextIO
 
 from cryptocheck.model import Asset, Finding, Report, RunError
 from cryptocheck.report import RunHeader
-from cryptocheck.report.wire import dumps_report
+from cryptocheck.report.wire import dump_report
 
 
 class JsonReporter:
@@ -31,5 +31,5 @@ class JsonReporter:
 
     def end(self, report: Report) -> None:
         """Write the report as indented JSON followed by a newline."""
-        self._stream.write(dumps_report(report))
+        dump_report(report, self._stream)
         self._stream.flush()

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TextIO
 
 from cryptocheck.model import (
     Asset,
@@ -346,9 +346,19 @@ def report_to_dict(report: Report) -> JSONDict:
 
 # --- serialisation -----------------------------------------------------------------------
 
+# One fixed form: key order is the order the dicts above are built in.
+_JSON_OPTIONS: dict[str, Any] = {"indent": 2, "sort_keys": False, "ensure_ascii": False}
+
+
 def dumps_report(report: Report) -> str:
     """The report as indented JSON text ending in a newline (the ``json`` format)."""
-    return json.dumps(report_to_dict(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return json.dumps(report_to_dict(report), **_JSON_OPTIONS) + "\n"
+
+
+def dump_report(report: Report, stream: TextIO) -> None:
+    """Write :func:`dumps_report` to ``stream`` in pieces, without building the whole text."""
+    json.dump(report_to_dict(report), stream, **_JSON_OPTIONS)
+    stream.write("\n")
 
 
 def dumps_line(record: Mapping[str, Any]) -> str:
