@@ -115,6 +115,7 @@ def _key_usages(key: KeyAsset) -> Iterator[CryptoUsage]:
     )
     if key.type != "private-key":
         return
+    strength: int | None
     if key.encrypted is False:
         algorithm, strength = "none", 0
     else:

@@ -158,13 +158,13 @@ def _build(data: dict[str, Any], src: _Source, folder: Path | None,
         raise PolicyError(src.name, src.line_of(None, "id"), f"bad policy id {policy_id!r}")
 
     parents: list[Policy] = []
-    for parent in _str_list(head.get("extends", []), src, None, "extends"):
+    for parent_name in _str_list(head.get("extends", []), src, None, "extends"):
         try:
-            parents.append(_load(parent, folder, seen))
+            parents.append(_load(parent_name, folder, seen))
         except PolicyError as exc:
-            if exc.file == parent:
+            if exc.file == parent_name:
                 raise PolicyError(src.name, src.line_of(None, "extends"),
-                                  f"extends {parent!r}: {exc.message}") from None
+                                  f"extends {parent_name!r}: {exc.message}") from None
             raise
     disabled = set(_str_list(head.get("disable", []), src, None, "disable"))
 
