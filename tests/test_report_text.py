@@ -34,7 +34,7 @@ def table_rows(text: str) -> list[str]:
     start = next(i for i, line in enumerate(lines) if line.startswith("STATUS"))
     rows = []
     for line in lines[start + 1:]:
-        if line.endswith("not listed.") or line.startswith("Errors"):
+        if line.endswith("not listed.") or line.startswith(("Errors", "Chains")):
             break
         if line:
             rows.append(line)
@@ -197,3 +197,12 @@ def test_shortened_description_keeps_the_key() -> None:
     assert display_width(cell) <= 30
     assert cell.endswith("… (RSA 1024)") and cell.startswith("CN=very-long")
     assert describe_key("Ed25519", 256, "ed25519", "1.3.101.112") == "Ed25519"
+
+
+def test_chains_show_their_weakest_link() -> None:
+    text = render()
+    if "Chains (" not in text:
+        raise AssertionError("the sample report has a chain; the text report must show it")
+    section = text.split("Chains (", 1)[1]
+    assert "->" in section.splitlines()[1]
+    assert "weakest link:" in section

@@ -20,6 +20,7 @@ from typing import TextIO
 from cryptocheck.model import (
     Asset,
     CertificateAsset,
+    Chain,
     Finding,
     Report,
     RunError,
@@ -230,6 +231,7 @@ class TextReporter:
         self._show_approved = show_approved
         self._rows: list[_Row] = []
         self._errors: list[RunError] = []
+        self._names: dict[str, str] = {}  # certificate id -> description, for the chains
 
     # colour is applied after padding, so escape codes never count towards a width
     def _paint(self, text: str, code: str) -> str:
@@ -259,6 +261,8 @@ class TextReporter:
     def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
         """Keep the findings on ``asset`` that will be listed."""
         description = describe_asset(asset, _MAX_ASSET)
+        if isinstance(asset, CertificateAsset):
+            self._names[asset.id] = description
         for finding in findings:
             status = Status(finding.status)
             if status is Status.APPROVED and not self._show_approved:
@@ -301,6 +305,7 @@ class TextReporter:
         if approved and not self._show_approved:
             out.append(f"{_plural(approved, 'approved finding')} not listed.")
             out.append("")
+        out.extend(self._chains_table(report.chains))
         out.extend(self._errors_table())
         out.append(self._summary_line(summary))
         self._stream.write("\n".join(out) + "\n")
@@ -336,6 +341,22 @@ class TextReporter:
                     ]
                 ).rstrip()
             )
+        lines.append("")
+        return lines
+
+    def _chains_table(self, chains: Sequence[Chain]) -> list[str]:
+        """Each chain, leaf first, with its weakest link (worst status on any certificate)."""
+        if not chains:
+            return []
+        lines = [self._paint(f"Chains ({len(chains)})", _BOLD)]
+        for chain in chains:
+            names = [self._names.get(cert_id, cert_id) for cert_id in chain.certificates]
+            state = "" if chain.complete else " (incomplete: no self-signed root given)"
+            weakest = Status(chain.weakest_status)
+            link = self._names.get(chain.weakest_asset, chain.weakest_asset)
+            rule = f" {printable(chain.weakest_rule)}" if chain.weakest_rule else ""
+            lines.append(f"  {' -> '.join(printable(n) for n in names)}{state}")
+            lines.append(f"    weakest link: {self._status(weakest)}{rule} at {printable(link)}")
         lines.append("")
         return lines
 
