@@ -118,7 +118,21 @@ def _file_bytes(run: _Run, path: str, data: bytes,
 
 def content_items(run: _Run, data: bytes, path: str, explicit: bool, depth: int,
                   budget: archive.ArchiveBudget) -> Iterator[Asset | RunError]:
-    """Every item in the bytes of one file (or archive member) found at ``path``."""
+    """Every item in the bytes of one file (or archive member) found at ``path``.
+
+    A failure no reader foresaw becomes one ``unreadable`` error for the file, so one
+    hostile file never ends the run; its message names only the exception type (parser
+    messages may quote the bytes). The fuzz tests fail on any such error.
+    """
+    try:
+        yield from _content_items(run, data, path, explicit, depth, budget)
+    except Exception as exc:  # noqa: BLE001 - last resort, see above
+        yield RunError(Location(path=path), "unreadable",
+                       f"internal error while reading this file ({type(exc).__name__})")
+
+
+def _content_items(run: _Run, data: bytes, path: str, explicit: bool, depth: int,
+                   budget: archive.ArchiveBudget) -> Iterator[Asset | RunError]:
     run.stats.files_read += 1  # type: ignore[attr-defined]
     ctx = FileContext(path, tuple(getattr(run.options, "passwords")))
     strict = explicit or has_crypto_extension(path)
@@ -134,8 +148,14 @@ def content_items(run: _Run, data: bytes, path: str, explicit: bool, depth: int,
                         tree: archive.ArchiveBudget) -> Iterator[Asset | RunError]:
             return content_items(run, content, member, False, level, tree)
 
-        yield from archive.archive_items(data, path, depth + 1, budget, run.options,
-                                         read_member)
+        found = False
+        for item in archive.archive_items(data, path, depth + 1, budget, run.options,
+                                          read_member):
+            found = True
+            yield item
+        if not found and strict:
+            # Also what a compressed tar cut at a member boundary looks like.
+            yield ctx.file_error("no-crypto-material", "archive holds no certificate or key")
         return
     if jks.is_keystore(data):
         yield from jks.keystore_assets(data, ctx)
