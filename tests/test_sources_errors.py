@@ -191,7 +191,7 @@ def secret_fragments(path: Path) -> set[str]:
     fragments: set[str] = set()
     for text in texts:
         for block in re.findall(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----(.*?)-----END",
-                                text, re.S):
+                                text, re.DOTALL):
             for line in block.split(b"\n"):
                 line = line.strip()
                 if len(line) >= 16 and b":" not in line:

@@ -293,7 +293,8 @@ def test_archives(name: str, prefix: str) -> None:
 
 def test_nested_archives_within_and_beyond_the_depth_limit() -> None:
     (cert,) = scan("nested.zip")
-    assert cert.location.path == str(GEN / "nested.zip") + "!nested.tar.bz2!level3.zip!inner/leaf.der"
+    inner = "!nested.tar.bz2!level3.zip!inner/leaf.der"
+    assert cert.location.path == str(GEN / "nested.zip") + inner
     (error,) = scan("nested.zip", max_archive_depth=2)
     assert isinstance(error, RunError) and error.reason == "archive-limit"
     assert error.location.path.endswith("!nested.tar.bz2!level3.zip")

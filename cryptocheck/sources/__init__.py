@@ -9,8 +9,8 @@ material or a password.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from cryptocheck.model import Asset, RunError
 

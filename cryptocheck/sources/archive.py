@@ -13,10 +13,14 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Callable, Iterator
+from typing import IO, TYPE_CHECKING
 
 from cryptocheck.model import Asset, Location, RunError
+
+if TYPE_CHECKING:  # the package imports this module lazily; avoid the cycle
+    from cryptocheck.sources import SourceOptions
 
 ZIP_MAGIC = b"PK\x03\x04"
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
@@ -38,9 +42,7 @@ MemberReader = Callable[[bytes, str, int, ArchiveBudget], Iterator[Asset | RunEr
 
 def is_archive(data: bytes) -> bool:
     """Whether ``data`` looks like a zip or (possibly compressed) tar archive."""
-    if data.startswith(ZIP_MAGIC) or data.startswith(b"PK\x05\x06"):
-        return True
-    if data.startswith(_COMPRESSED_MAGIC):
+    if data.startswith((ZIP_MAGIC, b"PK\x05\x06", *_COMPRESSED_MAGIC)):
         return True
     return len(data) > 262 and data[257:262] == b"ustar"
 
@@ -49,13 +51,13 @@ def _limit(path: str, message: str) -> RunError:
     return RunError(Location(path=path), "archive-limit", message)
 
 
-def archive_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: object,
+def archive_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: SourceOptions,
                   read_member: MemberReader) -> Iterator[Asset | RunError]:
     """Every item of every member of the archive ``data`` found at ``path``.
 
     ``depth`` is 1 for an archive named directly, 2 for one inside it, and so on.
     """
-    max_depth = getattr(options, "max_archive_depth")
+    max_depth = options.max_archive_depth
     if depth > max_depth:
         yield _limit(path, f"archive nested deeper than {max_depth} levels; not entered")
         return
@@ -65,12 +67,12 @@ def archive_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, opt
         yield from _tar_items(data, path, depth, budget, options, read_member)
 
 
-def _zip_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: object,
+def _zip_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: SourceOptions,
                read_member: MemberReader) -> Iterator[Asset | RunError]:
-    max_members = getattr(options, "max_archive_members")
-    max_size = getattr(options, "max_file_size")
-    max_total = getattr(options, "max_archive_total")
-    max_ratio = getattr(options, "max_compression_ratio")
+    max_members = options.max_archive_members
+    max_size = options.max_file_size
+    max_total = options.max_archive_total
+    max_ratio = options.max_compression_ratio
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
@@ -127,12 +129,12 @@ class _CountingReader(io.RawIOBase):
         return chunk
 
 
-def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: object,
+def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: SourceOptions,
                read_member: MemberReader) -> Iterator[Asset | RunError]:
-    max_members = getattr(options, "max_archive_members")
-    max_size = getattr(options, "max_file_size")
-    max_total = getattr(options, "max_archive_total")
-    max_ratio = getattr(options, "max_compression_ratio")
+    max_members = options.max_archive_members
+    max_size = options.max_file_size
+    max_total = options.max_archive_total
+    max_ratio = options.max_compression_ratio
     counter = _CountingReader(io.BytesIO(data))
     produced = 0  # uncompressed bytes produced from this archive
 
@@ -141,7 +143,8 @@ def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, option
 
     try:
         # Stream mode: members are read in order and never seeked, so memory stays flat.
-        archive = tarfile.open(fileobj=counter, mode="r|*")  # type: ignore[call-overload]
+        # Closed by the finally below (a with-block cannot span the yields cleanly).
+        archive = tarfile.open(fileobj=counter, mode="r|*")  # noqa: SIM115
     except Exception:  # noqa: BLE001 - tarfile/gzip raise TypeError etc. on damaged headers
         yield RunError(Location(path=path), "unsupported-format",
                        "compressed file is not a tar archive")
@@ -186,3 +189,5 @@ def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, option
                 yield from read_member(b"".join(parts), member_path, depth, budget)
     except Exception:  # noqa: BLE001 - zlib.error, LZMAError, TarError, OSError, EOFError...
         yield RunError(Location(path=path), "unreadable", "tar archive is damaged or truncated")
+    finally:
+        archive.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-import jks as pyjks
+import jks as pyjks  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 
 from cryptocheck.model import Asset, KeyAsset, RunError
@@ -80,7 +81,7 @@ def _decrypted_facts(entry: Any, passwords: tuple[str, ...]) -> KeyFacts:
     for password in passwords:
         try:
             entry.decrypt(password)
-        except Exception:  # noqa: BLE001 - wrong password or non-ASCII for JCEKS
+        except Exception:  # noqa: BLE001, S112 - wrong password: never logged, try the next
             continue
         try:
             key = serialization.load_der_private_key(

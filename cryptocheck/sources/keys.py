@@ -46,7 +46,7 @@ def _open_with_passwords(data: bytes, passwords: tuple[str, ...], pem: bool) -> 
     for password in passwords:
         try:
             return _load_private(data, password.encode("utf-8"), pem)
-        except Exception:  # noqa: BLE001 - wrong password or unsupported cipher: try the next
+        except Exception:  # noqa: BLE001, S112 - wrong password: never logged, try the next
             continue
     return None
 
@@ -85,9 +85,10 @@ def private_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None
         facts = facts_of_public_key(key.public_key())
         del key
     elif not encrypted:
-        facts = _pkcs8_algorithm(data) if kind == "pkcs8" else None  # type: ignore[assignment]
-        if facts is None:
+        from_oid = _pkcs8_algorithm(data) if kind == "pkcs8" else None
+        if from_oid is None:
             return ctx.error("malformed-der", f"{format_name} private key does not parse", line)
+        facts = from_oid
     elif implied is not None:
         facts = KeyFacts(implied, None, None, None, None)
 

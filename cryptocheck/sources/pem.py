@@ -11,8 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 _BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9][A-Z0-9 #]{0,62})-----")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/=]*")

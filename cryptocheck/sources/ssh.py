@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
@@ -22,7 +22,8 @@ from cryptocheck.sources.context import FileContext, asset_id
 from cryptocheck.sources.keyinfo import KeyFacts, facts_of_public_key
 from cryptocheck.sources.keys import key_asset_from_facts
 
-_CURVES = {"nistp256": ec.SECP256R1, "nistp384": ec.SECP384R1, "nistp521": ec.SECP521R1}
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
 _KEY_TYPE = re.compile(
     r"^(ssh-rsa|ssh-dss|ssh-ed25519|ssh-ed448|ecdsa-sha2-nistp(?:256|384|521)"
     r"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com"
@@ -59,7 +60,7 @@ class _Reader:
     def uint32(self) -> int:
         if self.pos + 4 > len(self.data):
             raise WireError("truncated uint32")
-        (value,) = struct.unpack(">I", self.data[self.pos:self.pos + 4])
+        value = int.from_bytes(self.data[self.pos:self.pos + 4], "big")
         self.pos += 4
         return value
 
@@ -89,7 +90,7 @@ def blob_facts(blob: bytes) -> KeyFacts:
                 found = catalog.curve(curve_id)
                 return KeyFacts("EC", found.order_bits if found else None,
                                 found.name if found else None, "1.2.840.10045.2.1", None)
-            public = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[curve_id](), point)
+            public = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[curve_id], point)
         elif base in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
             public = ed25519.Ed25519PublicKey.from_public_bytes(reader.string())
         elif base == "ssh-ed448":

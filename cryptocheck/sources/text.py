@@ -7,7 +7,8 @@ import base64
 import binascii
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 

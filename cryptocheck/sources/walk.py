@@ -10,28 +10,32 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from cryptocheck.model import Asset, Location, RunError
 from cryptocheck.sources import archive, der, jks, keys, pem, pkcs12, text
 from cryptocheck.sources.context import FileContext, has_crypto_extension
 from cryptocheck.sources.x509 import certificate_asset, pkcs7_assets
 
+if TYPE_CHECKING:  # the package imports this module lazily; avoid the cycle
+    from cryptocheck.sources import SourceOptions, SourceStats
+
 
 @dataclass
 class _Run:
-    options: object  # SourceOptions; typed loosely to avoid an import cycle
-    stats: object  # SourceStats
+    options: SourceOptions
+    stats: SourceStats
 
 
-def iter_targets(targets: Iterable[str], options: object,
-                 stats: object) -> Iterator[Asset | RunError]:
+def iter_targets(targets: Iterable[str], options: SourceOptions,
+                 stats: SourceStats) -> Iterator[Asset | RunError]:
     """Items of every target in order: ``-`` is standard input, directories are walked."""
     run = _Run(options, stats)
     for target in targets:
         if target == "-":
-            data = sys.stdin.buffer.read(getattr(options, "max_file_size") + 1)
+            data = sys.stdin.buffer.read(options.max_file_size + 1)
             yield from _file_bytes(run, "-", data, explicit=True)
         elif os.path.isdir(target):
             yield from _walk(run, target)
@@ -39,8 +43,8 @@ def iter_targets(targets: Iterable[str], options: object,
             yield from _read_path(run, target, explicit=True)
 
 
-def scan_bytes(data: bytes, path: str, options: object,
-               stats: object) -> Iterator[Asset | RunError]:
+def scan_bytes(data: bytes, path: str, options: SourceOptions,
+               stats: SourceStats) -> Iterator[Asset | RunError]:
     """Items in ``data`` as if read from a file named ``path`` (named explicitly).
 
     For callers that already hold the bytes (a config source that found an inline
@@ -50,7 +54,7 @@ def scan_bytes(data: bytes, path: str, options: object,
 
 
 def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
-    follow = bool(getattr(run.options, "follow_symlinks"))
+    follow = bool(run.options.follow_symlinks)
     visited: set[str] = set()
 
     def on_error(exc: OSError) -> None:
@@ -72,14 +76,14 @@ def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if not follow and os.path.islink(path):
-                run.stats.files_skipped += 1  # type: ignore[attr-defined]
+                run.stats.files_skipped += 1
                 continue
             yield from _read_path(run, path, explicit=False)
     yield from errors
 
 
 def _read_path(run: _Run, path: str, explicit: bool) -> Iterator[Asset | RunError]:
-    max_size = getattr(run.options, "max_file_size")
+    max_size = run.options.max_file_size
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -90,7 +94,7 @@ def _read_path(run: _Run, path: str, explicit: bool) -> Iterator[Asset | RunErro
         return
     if not stat.S_ISREG(info.st_mode) and not explicit:
         # FIFOs, sockets and devices met in a walk could block or never end.
-        run.stats.files_skipped += 1  # type: ignore[attr-defined]
+        run.stats.files_skipped += 1
         return
     if info.st_size > max_size:
         # Decided from the size alone: a 2 GB sparse file is refused without reading it.
@@ -108,7 +112,7 @@ def _read_path(run: _Run, path: str, explicit: bool) -> Iterator[Asset | RunErro
 
 def _file_bytes(run: _Run, path: str, data: bytes,
                 explicit: bool) -> Iterator[Asset | RunError]:
-    max_size = getattr(run.options, "max_file_size")
+    max_size = run.options.max_file_size
     if len(data) > max_size:
         yield RunError(Location(path=path), "too-large", f"input is over the {max_size} limit")
         return
@@ -133,14 +137,14 @@ def content_items(run: _Run, data: bytes, path: str, explicit: bool, depth: int,
 
 def _content_items(run: _Run, data: bytes, path: str, explicit: bool, depth: int,
                    budget: archive.ArchiveBudget) -> Iterator[Asset | RunError]:
-    run.stats.files_read += 1  # type: ignore[attr-defined]
-    ctx = FileContext(path, tuple(getattr(run.options, "passwords")))
+    run.stats.files_read += 1
+    ctx = FileContext(path, tuple(run.options.passwords))
     strict = explicit or has_crypto_extension(path)
     if not data:
         if strict:
             yield ctx.file_error("empty-file", "file is empty")
         else:
-            run.stats.files_skipped += 1  # type: ignore[attr-defined]
+            run.stats.files_skipped += 1
         return
     if archive.is_archive(data):  # magic numbers: no text file starts with them
 
@@ -168,7 +172,7 @@ def _content_items(run: _Run, data: bytes, path: str, explicit: bool, depth: int
             yield ctx.file_error("no-crypto-material",
                                  "no certificate or key found in a format we read")
         else:
-            run.stats.files_skipped += 1  # type: ignore[attr-defined]
+            run.stats.files_skipped += 1
 
 
 def _der_items(data: bytes, ctx: FileContext, strict: bool) -> Iterator[Asset | RunError]:

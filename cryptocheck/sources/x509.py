@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
