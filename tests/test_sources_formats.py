@@ -323,3 +323,67 @@ def test_directory_walk_is_sorted_deterministic_and_counts_skips(tmp_path: Path)
     assert first == list(iter_assets([str(tmp_path)], SourceOptions()))
     followed = list(iter_assets([str(tmp_path)], SourceOptions(follow_symlinks=True)))
     assert len(followed) == 3
+
+
+# ---- certificates whose key or signature cryptography does not know ----------------------
+
+RSA_ENCRYPTION = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1
+SHA256_WITH_RSA = bytes.fromhex("2a864886f70d01010b")  # 1.2.840.113549.1.1.11
+ML_DSA_65 = bytes.fromhex("608648016503040312")  # 2.16.840.1.101.3.4.3.18, same length
+UNKNOWN_OID = bytes.fromhex("2a030405060708090a")  # 1.2.3.4.5.6.7.8.9.10, same length
+
+
+def root_der_with(old: bytes, new: bytes, tmp_path: Path) -> Path:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = x509.load_pem_x509_certificate(ROOT.read_bytes()).public_bytes(Encoding.DER)
+    assert old in der
+    path = tmp_path / "edited.der"
+    path.write_bytes(der.replace(old, new))
+    return path
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    size = (length.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + content
+
+
+def test_certificate_with_ml_dsa_key_is_still_an_asset(tmp_path: Path) -> None:
+    """An ML-DSA-65 SPKI (RFC 9881: no parameters) in place of the root's RSA key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from cryptocheck.sources import der
+
+    original = x509.load_pem_x509_certificate(ROOT.read_bytes()).public_bytes(Encoding.DER)
+    tbs, signature_algorithm, signature = der.read_one(original).children()
+    fields = tbs.children()
+    spki = _tlv(0x30, _tlv(0x30, _tlv(0x06, ML_DSA_65)) + _tlv(0x03, b"\0" + bytes(1952)))
+    fields_raw = [f.raw for f in fields]
+    fields_raw[6] = spki  # [0] version, serial, signature, issuer, validity, subject, spki
+    new_tbs = _tlv(0x30, b"".join(fields_raw))
+    path = tmp_path / "ml-dsa.der"
+    path.write_bytes(_tlv(0x30, new_tbs + signature_algorithm.raw + signature.raw))
+    cert = one_path(path)
+    assert (cert.key_algorithm, cert.key_size, cert.curve) == ("ML-DSA-65", None, None)
+    assert cert.key_oid == "2.16.840.1.101.3.4.3.18"
+    assert cert.spki_sha256 == hashlib.sha256(spki).hexdigest()
+
+
+def test_unknown_key_and_signature_oids_are_never_guessed(tmp_path: Path) -> None:
+    cert = one_path(root_der_with(RSA_ENCRYPTION, UNKNOWN_OID, tmp_path))
+    assert (cert.key_algorithm, cert.key_oid, cert.key_size) == ("unknown",
+                                                                 "1.2.3.4.5.6.7.8.9.10", None)
+    cert = one_path(root_der_with(SHA256_WITH_RSA, UNKNOWN_OID, tmp_path))
+    assert cert.signature_algorithm == cert.signature_oid == "1.2.3.4.5.6.7.8.9.10"
+    assert (cert.signature_scheme, cert.signature_hash) == ("unknown", None)
+
+
+def one_path(path: Path) -> CertificateAsset:
+    (item,) = list(iter_assets([str(path)], SourceOptions()))
+    assert isinstance(item, CertificateAsset), item
+    return item
