@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -126,7 +126,7 @@ def _maybe(pattern: str, text: str) -> str | None:
 def _openssl_date(text: str) -> datetime:
     # "Jan  1 00:00:00 2025 GMT"
     return datetime.strptime(" ".join(text.split()), "%b %d %H:%M:%S %Y GMT").replace(
-        tzinfo=timezone.utc)
+        tzinfo=UTC)
 
 
 def parse_openssl_text(text: str) -> OpensslView:
@@ -280,8 +280,8 @@ def test_parser_reads_openssl_text(corpus_dir: Path, txt: str, key: str, bits: i
 
 def test_parser_reads_validity_and_ca(corpus_dir: Path) -> None:
     view = parse_openssl_text((corpus_dir / "certs" / "leaf-expired-2019-2021.txt").read_text())
-    assert view.not_before == datetime(2019, 1, 1, tzinfo=timezone.utc)
-    assert view.not_after == datetime(2021, 1, 1, tzinfo=timezone.utc)
+    assert view.not_before == datetime(2019, 1, 1, tzinfo=UTC)
+    assert view.not_after == datetime(2021, 1, 1, tzinfo=UTC)
     assert view.is_ca is False
     root = parse_openssl_text((corpus_dir / "certs" / "root-rsa-2048-sha1.txt").read_text())
     assert root.is_ca is True and root.signature_algorithm == "sha1WithRSAEncryption"
@@ -296,7 +296,7 @@ def test_nist_curve_line_agrees_with_oid(corpus_dir: Path) -> None:
 
 def test_unmapped_openssl_names_are_reported() -> None:
     view = OpensslView("gost2012_256", 256, None, None, "GOST R 34.10-2012", None,
-                       datetime(2025, 1, 1, tzinfo=timezone.utc),
-                       datetime(2035, 1, 1, tzinfo=timezone.utc), False)
+                       datetime(2025, 1, 1, tzinfo=UTC),
+                       datetime(2035, 1, 1, tzinfo=UTC), False)
     _, unmapped = expected_from_openssl(view)
     assert len(unmapped) == 2

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cryptocheck.model import CertificateAsset, RunError, Status
+from cryptocheck.model import CertificateAsset, Finding, RunError, Status
 from cryptocheck.sources import SourceOptions, iter_assets
 
 certifi = pytest.importorskip("certifi")
@@ -29,10 +29,12 @@ def bundle() -> Path:
 
 @pytest.fixture(scope="module")
 def items(bundle: Path) -> list[CertificateAsset | RunError]:
-    return list(iter_assets([str(bundle)], SourceOptions()))  # type: ignore[arg-type]
+    return [i for i in iter_assets([str(bundle)], SourceOptions())
+            if isinstance(i, (CertificateAsset, RunError))]
 
 
-def test_every_root_is_read_without_error(bundle: Path, items: list) -> None:
+def test_every_root_is_read_without_error(bundle: Path,
+                                         items: list[CertificateAsset | RunError]) -> None:
     errors = [i for i in items if isinstance(i, RunError)]
     assert errors == []
     blocks = bundle.read_text(encoding="utf-8").count("-----BEGIN CERTIFICATE-----")
@@ -42,7 +44,7 @@ def test_every_root_is_read_without_error(bundle: Path, items: list) -> None:
     assert [c.location.index for c in certificates] == list(range(blocks))
 
 
-def test_every_root_is_classified(items: list) -> None:
+def test_every_root_is_classified(items: list[CertificateAsset]) -> None:
     problems = []
     for cert in items:
         where = f"#{cert.location.index} {cert.subject}"
@@ -60,7 +62,7 @@ def test_every_root_is_classified(items: list) -> None:
     assert problems == [], "\n".join(problems)
 
 
-def test_the_store_holds_what_we_expect(items: list) -> None:
+def test_the_store_holds_what_we_expect(items: list[CertificateAsset]) -> None:
     # A guard on the classification itself: the Mozilla store is RSA and NIST-curve EC only.
     algorithms = Counter(c.key_algorithm for c in items)
     assert set(algorithms) <= {"RSA", "EC"}
@@ -77,7 +79,7 @@ def test_every_root_gets_a_known_status_under_the_default_policy(bundle: Path) -
     report = scan([str(bundle)], as_of=AS_OF)
     assert report.errors == ()
     certificates = [a for a in report.assets if isinstance(a, CertificateAsset)]
-    by_asset: dict[str, list] = {c.id: [] for c in certificates}
+    by_asset: dict[str, list[Finding]] = {c.id: [] for c in certificates}
     for finding in report.findings:
         by_asset[finding.asset_id].append(finding)
     problems = []

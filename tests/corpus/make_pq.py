@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import mldsa
 from cryptography.x509.oid import NameOID
 
-NOT_BEFORE = datetime(2025, 1, 1, tzinfo=timezone.utc)
-NOT_AFTER = datetime(2035, 1, 1, tzinfo=timezone.utc)
+NOT_BEFORE = datetime(2025, 1, 1, tzinfo=UTC)
+NOT_AFTER = datetime(2035, 1, 1, tzinfo=UTC)
 
 
 # ------------------------------------------------------------------ minimal DER encoder
@@ -130,10 +130,9 @@ def self_signed(name: str, serial: int, sig_oid: str, spki_der: bytes, raw_publi
 
 
 def _pem_wrap(der: bytes) -> bytes:
-    import base64
-    body = base64.encodebytes(der).replace(b"\n", b"")
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
-    return b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines) + b"\n-----END CERTIFICATE-----\n"
+    # cryptography cannot load an SLH-DSA certificate to write it; the stdlib can wrap DER.
+    import ssl
+    return ssl.DER_cert_to_PEM_cert(der).encode("ascii")
 
 
 # ------------------------------------------------------------------ ML-DSA

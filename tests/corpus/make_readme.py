@@ -127,8 +127,8 @@ def main() -> int:
     for der in sorted((HERE / "certs").glob("*.der")):
         lines.append(f"| `certs/{der.name}` | DER form of `{der.stem}.pem` | | | |")
     lines += ["", "## Certificate keys (`certs/keys/`)", "",
-              "PKCS#8 PEM private keys of the certificates above, named after the key "
-              "(`leaf-rsa-2048.key` is the key of every `leaf-rsa-2048*` certificate).", ""]
+              ("PKCS#8 PEM private keys of the certificates above, named after the key "
+               "(`leaf-rsa-2048.key` is the key of every `leaf-rsa-2048*` certificate)."), ""]
     lines += ["", "## Keys and SSH files", "", "| file | what it is |", "| --- | --- |"]
     missing = []
     actual = sorted(
