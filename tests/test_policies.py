@@ -10,15 +10,21 @@ catalogue entry that no shipped policy judges shows up here as an ``unknown`` ve
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from cryptocheck import catalog
 from cryptocheck.model import CryptoUsage, Location, Status, Waiver
-from cryptocheck.policy import (PolicyError, evaluate, judge, load_policy, load_waivers,
-                                shipped_policy_ids)
+from cryptocheck.policy import (
+    PolicyError,
+    evaluate,
+    judge,
+    load_policy,
+    load_waivers,
+    shipped_policy_ids,
+)
 from cryptocheck.usages import CONTEXTS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +44,6 @@ DATES = (date(2015, 6, 1), date(2020, 6, 1), date(2023, 6, 1), AS_OF, date(2031,
 KEY_CONTEXTS = ("certificate.public-key", "public-key", "private-key")
 SIG_CONTEXTS = ("certificate.signature", "certificate.self-signature")
 LOC = Location(path="probe.pem", index=0)
-UTC = timezone.utc
 
 
 # ---- probe usages ---------------------------------------------------------------------------
@@ -214,8 +219,8 @@ def test_every_rule_is_a_complete_record(policy) -> None:  # type: ignore[no-unt
         # severity is written out in every shipped rule, not left to the default
         block = text[text.index(f'id = "{rule.id}"'):]
         block = block[:block.find("\n[[rule]]")] if "\n[[rule]]" in block else block
-        assert re.search(r"^severity = ", block, re.M), f"{rule.id}: severity not written"
-        assert re.search(r"^\[rule\.match\]", block, re.M), f"{rule.id}: no [rule.match]"
+        assert re.search(r"^severity = ", block, re.MULTILINE), f"{rule.id}: severity not written"
+        assert re.search(r"^\[rule\.match\]", block, re.MULTILINE), f"{rule.id}: no [rule.match]"
         for citation in rule.citations:
             assert citation.document and (citation.section or citation.url), rule.id
             assert citation.confirmation in ("C", "R", "U", "I"), rule.id
