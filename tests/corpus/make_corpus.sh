@@ -308,6 +308,7 @@ mk $K/rsa-1024-pkcs8.pem || openssl pkey -in $CAKEYS/leaf-rsa-1024.key -out $K/r
 mk $K/rsa-2048-spki.pem || openssl pkey -in $R -pubout -out $K/rsa-2048-spki.pem
 mk $K/rsa-2048-spki.der || openssl pkey -in $R -pubout -outform DER -out $K/rsa-2048-spki.der
 mk $K/rsa-2048-pkcs1-public.pem || openssl rsa -in $R -RSAPublicKey_out -out $K/rsa-2048-pkcs1-public.pem 2>/dev/null
+mk $K/rsapss-2048-spki.pem || openssl pkey -in $CAKEYS/rsapss-2048.key -pubout -out $K/rsapss-2048-spki.pem
 mk $K/ec-p256-spki.pem || openssl pkey -in $E -pubout -out $K/ec-p256-spki.pem
 mk $K/ec-p384-spki.pem || openssl pkey -in $CAKEYS/ec-p384.key -pubout -out $K/ec-p384-spki.pem
 mk $K/ed25519-spki.pem || openssl pkey -in $CAKEYS/ed25519.key -pubout -out $K/ed25519-spki.pem

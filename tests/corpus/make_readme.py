@@ -26,6 +26,7 @@ KEY_FILES = {
     "keys/rsa-2048-pkcs1-public.pem": "RSA 2048 public key, PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`)",
     "keys/rsa-1024-pkcs8.pem": "RSA 1024 private key, PKCS#8 PEM; key of leaf-rsa-1024",
     "keys/rsapss-2048-pkcs8.pem": "RSA-PSS (id-RSASSA-PSS, no parameters) 2048 private key, PKCS#8 PEM",
+    "keys/rsapss-2048-spki.pem": "RSA-PSS (id-RSASSA-PSS) 2048 public key, SubjectPublicKeyInfo PEM",
     "keys/ec-p256-sec1.pem": "EC secp256r1 private key, SEC1 PEM (`BEGIN EC PRIVATE KEY`); key of leaf-ec-p256",
     "keys/ec-p256-sec1.der": "EC secp256r1 private key, SEC1 DER",
     "keys/ec-p256-pkcs8.pem": "EC secp256r1 private key, PKCS#8 PEM",
