@@ -90,3 +90,18 @@ def test_quantum_vulnerability() -> None:
         assert catalog.quantum_vulnerable(name) is True, name
     for name in ("ML-DSA-65", "ML-KEM-1024", "SLH-DSA-SHA2-128s"):
         assert catalog.quantum_vulnerable(name) is False, name
+
+
+def test_every_protection_scheme_with_a_cipher_resolves_to_it() -> None:
+    import tomllib
+    from importlib import resources
+
+    data = tomllib.loads(resources.files("cryptocheck.catalog.data").joinpath("ciphers.toml").read_text())
+    for table in ("cipher_oid", "pbe"):
+        for oid, entry in data[table].items():
+            assert catalog.protection_name(oid) == entry["name"]
+            if "cipher" in entry:
+                assert catalog.cipher(entry["name"]).name == entry["cipher"], entry
+    assert catalog.protection_name("1.2.840.113549.2.9") == "HMAC-SHA256"
+    assert catalog.cipher("pbeWithSHAAnd3-KeyTripleDES-CBC").name == "3TDEA"
+    assert catalog.cipher("JKS-KeyProtector") is None  # no catalogued cipher: stays unknown

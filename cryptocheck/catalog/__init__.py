@@ -85,6 +85,7 @@ class _Catalogue:
     hashes: Mapping[str, HashAlgorithm]  # by canonical name, alias and OID
     algorithms: Mapping[str, AlgorithmInfo]
     ciphers: Mapping[str, Cipher]  # by lower-case name and alias
+    protection_names: Mapping[str, str]  # OID -> name: cipher OIDs, PBE schemes, PBKDF2 PRFs
     tables: Mapping[str, tuple[tuple[int, int], ...]]  # ifc, ffc.l, ffc.n, ecc: sorted rows
 
 
@@ -154,13 +155,26 @@ def _catalogue() -> _Catalogue:
         )
         for name, a in algs["algorithm"].items()
     }
+    cipher_data = _load("ciphers.toml")
     ciphers: dict[str, Cipher] = {}
-    for name, c in _load("ciphers.toml")["cipher"].items():
+
+    def add_alias(alias: str, cipher: Cipher) -> None:
+        if alias.lower() in ciphers and ciphers[alias.lower()] != cipher:
+            raise ValueError(f"catalogue: cipher alias {alias!r} names two ciphers")
+        ciphers[alias.lower()] = cipher
+
+    for name, c in cipher_data["cipher"].items():
         cipher = Cipher(name, c.get("strength"))
         for alias in (name, *c.get("aliases", ())):
-            if alias.lower() in ciphers and ciphers[alias.lower()] != cipher:
-                raise ValueError(f"catalogue: cipher alias {alias!r} names two ciphers")
-            ciphers[alias.lower()] = cipher
+            add_alias(alias, cipher)
+    # The names of cipher OIDs and PBE schemes resolve to the cipher they use.
+    named_oids: dict[str, str] = {}
+    for table in ("cipher_oid", "pbe"):
+        for oid, entry in cipher_data.get(table, {}).items():
+            named_oids[oid] = entry["name"]
+            if "cipher" in entry:
+                add_alias(entry["name"], ciphers[entry["cipher"].lower()])
+    named_oids.update(cipher_data.get("prf", {}))
     return _Catalogue(
         MappingProxyType(signatures),
         MappingProxyType(keys),
@@ -168,6 +182,7 @@ def _catalogue() -> _Catalogue:
         MappingProxyType(hashes),
         MappingProxyType(algorithms),
         MappingProxyType(ciphers),
+        MappingProxyType(named_oids),
         MappingProxyType(tables),
     )
 
@@ -284,6 +299,12 @@ def pq_category(algorithm: str) -> int | None:
 def cipher(name: str) -> Cipher | None:
     """The symmetric cipher for a canonical name or alias (``aes-256-cbc``, ``DES-EDE3-CBC``)."""
     return _catalogue().ciphers.get(name.lower())
+
+
+def protection_name(oid: str) -> str | None:
+    """The name of a key-protection OID: a PBES2 cipher (``AES-256-CBC``), a PBES1 or PKCS#12
+    scheme (``pbeWithSHAAnd3-KeyTripleDES-CBC``) or a PBKDF2 PRF (``HMAC-SHA256``)."""
+    return _catalogue().protection_names.get(oid)
 
 
 def known_names() -> dict[str, frozenset[str]]:
