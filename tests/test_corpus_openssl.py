@@ -313,26 +313,6 @@ def test_unmapped_openssl_names_are_reported() -> None:
 SSH_TYPES = {"RSA": "RSA", "ECDSA": "EC", "ED25519": "Ed25519", "DSA": "DSA"}
 SSH_EC_CURVES = {256: "secp256r1", 384: "secp384r1", 521: "secp521r1"}
 
-# Differences already reported to the owner of cryptocheck/sources, listed exactly so the
-# suite stays green meanwhile: the test fails when one of them is no longer seen (remove it
-# then) as well as on any difference not listed here.
-# RSA-PSS private keys (PKCS#8, algorithm id-RSASSA-PSS) are reported as RSA, with key_oid
-# 1.2.840.113549.1.1.1 and the SHA-256 of an rsaEncryption SPKI, so they do not match their
-# own certificate: sources/keys.py takes the facts from cryptography's public_key(), which
-# re-encodes an RSA-PSS key as rsaEncryption; the SPKI/certificate path reads the OID.
-_PSS = "reference 'RSA-PSS', cryptocheck 'RSA'"
-KNOWN_KEY_MISMATCHES: frozenset[str] = frozenset({
-    f"keys/rsapss-2048-pkcs8.pem#0: key_algorithm: {_PSS}",
-    f"certs/keys/rsapss-2048.key#0: key_algorithm: {_PSS}",
-    f"certs/keys/rsapss-3072-sha384.key#0: key_algorithm: {_PSS}",
-})
-# ...and the spki_sha256 lines of the same three files (their values depend on the keys).
-KNOWN_KEY_MISMATCH_PREFIXES = (
-    "keys/rsapss-2048-pkcs8.pem#0: spki_sha256: ",
-    "certs/keys/rsapss-2048.key#0: spki_sha256: ",
-    "certs/keys/rsapss-3072-sha384.key#0: spki_sha256: ",
-)
-
 
 def _run(args: list[str], data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(args, input=data, capture_output=True, check=False, timeout=60)
@@ -450,13 +430,6 @@ def test_every_corpus_key_matches_openssl_and_ssh_keygen(corpus_dir: Path,
     problems: list[str] = []
     for path in files:
         problems += compare_key_file(path, corpus_dir, corpus_passwords)
-    unexpected = [p for p in problems if p not in KNOWN_KEY_MISMATCHES
-                  and not p.startswith(KNOWN_KEY_MISMATCH_PREFIXES)]
-    gone = sorted(KNOWN_KEY_MISMATCHES - set(problems)) + [
-        prefix for prefix in KNOWN_KEY_MISMATCH_PREFIXES
-        if not any(p.startswith(prefix) for p in problems)]
-    assert not unexpected and not gone, (
-        f"{len(unexpected)} differences between the reference tools and cryptocheck:\n"
-        + "\n".join(unexpected)
-        + (("\nknown differences no longer seen (remove them from KNOWN_KEY_MISMATCHES):\n"
-            + "\n".join(gone)) if gone else ""))
+    assert not problems, (
+        f"{len(problems)} differences between the reference tools and cryptocheck:\n"
+        + "\n".join(problems))

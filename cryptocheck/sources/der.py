@@ -137,6 +137,15 @@ def algorithm_identifier(tlv: Tlv) -> AlgorithmIdentifier:
     return AlgorithmIdentifier(decode_oid(parts[0]), params)
 
 
+def encode(tag: int, value: bytes) -> bytes:
+    """The DER encoding of one element (definite length)."""
+    length = len(value)
+    if length < 0x80:
+        return bytes((tag, length)) + value
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(octets))) + octets + value
+
+
 def certificate_spki(cert_der: bytes) -> bytes:
     """The SubjectPublicKeyInfo element of a certificate, exactly as encoded."""
     cert = read_tlv(cert_der)[0]

@@ -83,6 +83,8 @@ def private_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None
             key = None
     if key is not None:
         facts = facts_of_public_key(key.public_key())
+        if kind == "pkcs8" and facts.algorithm == "RSA":
+            facts = _rsa_pss_facts(data, key.public_key()) or facts
         del key
     elif not encrypted:
         from_oid = _pkcs8_algorithm(data) if kind == "pkcs8" else None
@@ -107,6 +109,30 @@ def private_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None
         encrypted=encrypted,
         protection=protection,
     )
+
+
+def _rsa_pss_facts(data: bytes, public_key: Any) -> KeyFacts | None:
+    """Facts of a PKCS#8 RSA-PSS (or RSA-OAEP) key, whose own AlgorithmIdentifier
+    ``cryptography`` drops when it re-encodes the public half as plain rsaEncryption.
+
+    Rebuilds the SPKI from the key's original AlgorithmIdentifier (RFC 4055 §1.2) so that its
+    algorithm and fingerprint match its certificate's. None for any other algorithm. Known
+    limit: an *encrypted* RSA-PSS PKCS#8 key is only seen through ``cryptography`` after
+    decryption, which reports it as plain RSA.
+    """
+    try:
+        algorithm_tlv = der.read_tlv(data)[0].children()[1]
+        oid = der.algorithm_identifier(algorithm_tlv).oid
+    except (der.DerError, IndexError):
+        return None
+    if catalog.key_algorithm(oid) not in ("RSA-PSS", "RSA-OAEP"):
+        return None
+    rsa_public = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    spki = der.encode(der.SEQUENCE, algorithm_tlv.raw + der.encode(der.BIT_STRING, b"\x00" + rsa_public))
+    try:
+        return spki_facts(spki)
+    except der.DerError:
+        return None
 
 
 def _pkcs8_algorithm(data: bytes) -> KeyFacts | None:

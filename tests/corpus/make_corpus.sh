@@ -259,8 +259,8 @@ issue leaf-not-yet-valid-2030-2031 leaf-rsa-2048 $INT 7001 v3_leaf 2030010100000
 # Lifetimes count both ends (RFC 5280: the period runs from notBefore to notAfter inclusive),
 # so a period of N days ends at notBefore + N days - 1 second.
 issue leaf-lifetime-200d leaf-rsa-2048 $INT 7002 v3_leaf 20260601000000Z 20261217235959Z -md sha256
-issue leaf-lifetime-398d leaf-rsa-2048 $INT 7003 v3_leaf 20260101000000Z 20270203235959Z -md sha256
-issue leaf-lifetime-399d leaf-rsa-2048 $INT 7004 v3_leaf 20260101000000Z 20270204235959Z -md sha256
+issue leaf-lifetime-398d leaf-rsa-2048 $INT 7003 v3_leaf 20260101000000Z 20270202235959Z -md sha256
+issue leaf-lifetime-399d leaf-rsa-2048 $INT 7004 v3_leaf 20260101000000Z 20270203235959Z -md sha256
 
 # --- self-signed roots signed with SHA-1 (and MD5, as old roots were)
 genkey root-rsa-2048 RSA rsa_keygen_bits:2048
