@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -145,7 +146,9 @@ def explain(rule_id: str, policy_name: str | None, fmt: str) -> None:
         click.echo(f"  applies:   {', '.join(rule.contexts)} where {_condition_text(rule)}")
         click.echo(f"  in force:  {_dates(rule).strip(' []') or 'always'}")
         if rule.rationale:
-            click.echo(f"  rationale: {rule.rationale}")
+            text = textwrap.fill(" ".join(rule.rationale.split()), width=96,
+                                 initial_indent="  rationale: ", subsequent_indent=" " * 13)
+            click.echo(text)
         for citation in rule.citations:
             conf = f" [{citation.confirmation}]" if citation.confirmation else ""
             click.echo(f"  cites:     {citation}{conf}" + (f" <{citation.url}>" if citation.url else ""))
