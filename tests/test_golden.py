@@ -11,7 +11,7 @@ deliberate change to a policy or the corpus::
     CRYPTOCHECK_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
 
 then review ``git diff tests/golden/`` line by line against
-``/work/shared/reference/crypto-guidance-facts.md`` before committing.
+``shared/reference/crypto-guidance-facts.md`` before committing.
 """
 
 from __future__ import annotations
