@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Union
+from typing import Literal
 
 
 class Status(str, enum.Enum):
@@ -154,7 +154,7 @@ class KeyAsset:
     comment: str | None = None
 
 
-Asset = Union[CertificateAsset, KeyAsset]
+Asset = CertificateAsset | KeyAsset
 
 
 @dataclass(frozen=True, slots=True)

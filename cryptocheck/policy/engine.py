@@ -117,6 +117,4 @@ def waiver_matches(waiver: Waiver, rule_id: str, usage: CryptoUsage,
         return False
     if waiver.path is not None and not fnmatch.fnmatchcase(usage.location.path or "", waiver.path):
         return False
-    if waiver.subject is not None and not fnmatch.fnmatchcase(facts.get("subject") or "", waiver.subject):
-        return False
-    return True
+    return not (waiver.subject is not None and not fnmatch.fnmatchcase(facts.get("subject") or "", waiver.subject))

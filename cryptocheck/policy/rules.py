@@ -96,9 +96,7 @@ class Rule:
         """Whether the rule applies on ``as_of`` (from inclusive, until exclusive)."""
         if self.effective_from is not None and as_of < self.effective_from:
             return False
-        if self.effective_until is not None and as_of >= self.effective_until:
-            return False
-        return True
+        return not (self.effective_until is not None and as_of >= self.effective_until)
 
     def applies_to(self, usage: CryptoUsage, as_of: date) -> bool:
         """Whether the rule's context and every condition hold for ``usage`` on ``as_of``."""
