@@ -10,8 +10,9 @@ from cryptography.hazmat.primitives import serialization
 
 from cryptocheck.model import Asset, KeyAsset, RunError
 from cryptocheck.sources import der, pbe
-from cryptocheck.sources.context import FileContext, asset_id
+from cryptocheck.sources.context import FileContext
 from cryptocheck.sources.keyinfo import UNKNOWN, KeyFacts, facts_of_public_key, spki_facts
+from cryptocheck.sources.keys import private_key_from_facts
 from cryptocheck.sources.x509 import certificate_asset
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
@@ -60,21 +61,7 @@ def _private_key_entry(entry: Any, ctx: FileContext, store_format: str) -> KeyAs
             facts = spki_facts(der.certificate_spki(entry.cert_chain[0][1]))
         except der.DerError:
             facts = UNKNOWN
-    location = ctx.location()
-    fingerprint = facts.spki_sha256 or f"{location.path}#{location.index}"
-    return KeyAsset(
-        id=asset_id("key", location, fingerprint),
-        type="private-key",
-        location=location,
-        key_algorithm=facts.algorithm,
-        key_size=facts.size,
-        curve=facts.curve,
-        key_oid=facts.oid,
-        spki_sha256=facts.spki_sha256,
-        format=store_format,
-        encrypted=True,
-        protection=protection,
-    )
+    return private_key_from_facts(facts, ctx, None, store_format, True, protection)
 
 
 def _decrypted_facts(entry: Any, passwords: tuple[str, ...]) -> KeyFacts:

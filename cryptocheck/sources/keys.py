@@ -94,6 +94,12 @@ def private_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None
     elif implied is not None:
         facts = KeyFacts(implied, None, None, None, None)
 
+    return private_key_from_facts(facts, ctx, line, format_name, encrypted, protection)
+
+
+def private_key_from_facts(facts: KeyFacts, ctx: FileContext, line: int | None, format_name: str,
+                           encrypted: bool | None, protection: str | None) -> KeyAsset:
+    """A ``private-key`` KeyAsset from the public facts of the key and how it is stored."""
     location = ctx.location(line)
     fingerprint = facts.spki_sha256 or f"{location.path}#{location.index}"
     return KeyAsset(

@@ -7,10 +7,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
-from cryptocheck.model import Asset, KeyAsset, RunError
+from cryptocheck.model import Asset, RunError
 from cryptocheck.sources import der, pbe
-from cryptocheck.sources.context import FileContext, asset_id
+from cryptocheck.sources.context import FileContext
 from cryptocheck.sources.keyinfo import facts_of_public_key
+from cryptocheck.sources.keys import private_key_from_facts
 from cryptocheck.sources.x509 import certificate_asset
 
 _DATA = "1.2.840.113549.1.7.1"
@@ -48,22 +49,10 @@ def pkcs12_assets(data: bytes, ctx: FileContext) -> Iterator[Asset | RunError]:
     if bundle.key is not None:
         facts = facts_of_public_key(bundle.key.public_key())
         del bundle
-        location = ctx.location()
-        fingerprint = facts.spki_sha256 or f"{location.path}#{location.index}"
         protection = _key_protection(data)
-        yield KeyAsset(
-            id=asset_id("key", location, fingerprint),
-            type="private-key",
-            location=location,
-            key_algorithm=facts.algorithm,
-            key_size=facts.size,
-            curve=facts.curve,
-            key_oid=facts.oid,
-            spki_sha256=facts.spki_sha256,
-            format="PKCS#12",
-            encrypted=True if protection else None,  # unknown when the bag is hidden
-            protection=protection,
-        )
+        # encrypted is unknown (None) when the key bag is hidden inside an encrypted safe.
+        yield private_key_from_facts(facts, ctx, None, "PKCS#12", True if protection else None,
+                                     protection)
 
 
 def _key_protection(data: bytes) -> str | None:

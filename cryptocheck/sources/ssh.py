@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 
 from cryptocheck import catalog
 from cryptocheck.model import KeyAsset, RunError
-from cryptocheck.sources.context import FileContext, asset_id
+from cryptocheck.sources.context import FileContext
 from cryptocheck.sources.keyinfo import KeyFacts, facts_of_public_key
-from cryptocheck.sources.keys import key_asset_from_facts
+from cryptocheck.sources.keys import key_asset_from_facts, private_key_from_facts
 
 _CURVES: dict[str, ec.EllipticCurve] = {
     "nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
@@ -213,18 +213,5 @@ def openssh_private_key(data: bytes, ctx: FileContext, line: int | None) -> KeyA
     except WireError:
         return ctx.error("malformed-der", "OpenSSH private key does not parse", line)
     encrypted = cipher != "none"
-    location = ctx.location(line)
-    fingerprint = facts.spki_sha256 or f"{location.path}#{location.index}"
-    return KeyAsset(
-        id=asset_id("key", location, fingerprint),
-        type="private-key",
-        location=location,
-        key_algorithm=facts.algorithm,
-        key_size=facts.size,
-        curve=facts.curve,
-        key_oid=facts.oid,
-        spki_sha256=facts.spki_sha256,
-        format="OpenSSH",
-        encrypted=encrypted,
-        protection=f"{cipher} {kdf}" if encrypted else None,
-    )
+    return private_key_from_facts(facts, ctx, line, "OpenSSH", encrypted,
+                                  f"{cipher} {kdf}" if encrypted else None)
