@@ -16,19 +16,12 @@ from typing import Any, TextIO
 from cryptocheck.model import Asset, Finding, Report, RunError
 from cryptocheck.report import RunHeader
 from cryptocheck.report.wire import (
-    SCHEMA_ID,
-    SCHEMA_VERSION,
     asset_to_dict,
     chain_to_dict,
-    clean_text,
     dumps_line,
     error_to_dict,
     finding_to_dict,
-    policy_to_dict,
-    require_summary,
-    summary_to_dict,
-    tool_to_dict,
-    utc_timestamp,
+    run_metadata,
     waiver_to_dict,
 )
 
@@ -47,17 +40,7 @@ def error_record(error: RunError) -> dict[str, Any]:
 
 def summary_record(report: Report) -> dict[str, Any]:
     """The last line: everything about the run except the per-item records."""
-    return {
-        "record": "summary",
-        "schema": SCHEMA_ID,
-        "schema_version": SCHEMA_VERSION,
-        "tool": tool_to_dict(report.tool_version),
-        "command": report.command,
-        "targets": [clean_text(t) for t in report.targets],
-        "policy": policy_to_dict(report.policy, report.as_of),
-        "started": utc_timestamp(report.started),
-        "finished": utc_timestamp(report.finished),
-        "summary": summary_to_dict(require_summary(report)),
+    return {"record": "summary"} | run_metadata(report) | {
         "chains": [chain_to_dict(c) for c in report.chains],
         "waivers": [waiver_to_dict(w) for w in report.waivers],
     }

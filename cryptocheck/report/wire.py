@@ -320,12 +320,9 @@ def require_summary(report: Report) -> Summary:
     return report.summary
 
 
-def report_to_dict(report: Report) -> JSONDict:
-    """The whole report, in the documented key order.
-
-    Deterministic: the same records give the same dict (and, through :func:`dumps_report`, the
-    same bytes); only ``started`` and ``finished`` differ between runs.
-    """
+def run_metadata(report: Report) -> JSONDict:
+    """What a report says about its run (schema, tool, command, policy, times, summary), in
+    the documented key order: the head of the JSON report and of the JSONL summary line."""
     return {
         "schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
@@ -336,6 +333,16 @@ def report_to_dict(report: Report) -> JSONDict:
         "started": utc_timestamp(report.started),
         "finished": utc_timestamp(report.finished),
         "summary": summary_to_dict(require_summary(report)),
+    }
+
+
+def report_to_dict(report: Report) -> JSONDict:
+    """The whole report, in the documented key order.
+
+    Deterministic: the same records give the same dict (and, through :func:`dumps_report`, the
+    same bytes); only ``started`` and ``finished`` differ between runs.
+    """
+    return run_metadata(report) | {
         "assets": [asset_to_dict(a) for a in report.assets],
         "findings": [finding_to_dict(f) for f in report.findings],
         "chains": [chain_to_dict(c) for c in report.chains],
