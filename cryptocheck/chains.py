@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from .model import CertificateAsset, Chain, Finding, Status
 
@@ -81,7 +81,3 @@ def _chain(path: list[CertificateAsset], findings_by_asset: Mapping[str, Sequenc
         weakest_rule=worst.rule if worst else "",
     )
 
-
-def certificates_in(assets: Iterable[object]) -> list[CertificateAsset]:
-    """The certificate assets among ``assets``, in order."""
-    return [a for a in assets if isinstance(a, CertificateAsset)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -17,9 +18,9 @@ from typing import TextIO
 import click
 
 from . import __version__
-from .model import Status
+from .model import Asset, Finding, Report, RunError, Status
 from .policy import PolicyError, load_policy, load_waivers
-from .report import FORMATS, make_reporter
+from .report import FORMATS, RunHeader, make_reporter
 from .run import failing, scan
 from .sources import SourceOptions
 from .system_store import system_store_paths
@@ -60,6 +61,27 @@ def _open_output(output: str | None) -> tuple[TextIO, bool]:
         return open(output, "w", encoding="utf-8", newline="\n"), True
     except OSError as exc:
         raise click.BadParameter(f"cannot write {output}: {exc.strerror}", param_hint="--output")
+
+
+class _FailCounter:
+    """Counts, as the run streams, the findings that fail it (run.failing's rule): the exit
+    code is the CLI's decision, so it is taken here, not by a reporter."""
+
+    def __init__(self, fail_on: Status) -> None:
+        self.fail_on = fail_on
+        self.count = 0
+
+    def begin(self, header: RunHeader) -> None:
+        """Nothing to do before the first item."""
+
+    def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
+        self.count += len(failing(findings, self.fail_on))
+
+    def error(self, error: RunError) -> None:
+        """Errors decide exit code 2 from the summary, not here."""
+
+    def end(self, report: Report) -> None:
+        """Nothing to do after the last item."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,22 +143,24 @@ def certs(paths: tuple[str, ...], policy_name: str | None, as_of: str | None, fm
     use_color = color if color is not None else (
         fmt == "text" and not close and stream.isatty() and "NO_COLOR" not in os.environ)
     reporter = make_reporter(fmt, stream, color=bool(use_color), show_approved=show_approved)
+    verdict = _FailCounter(Status(fail_on))
     try:
+        # Only the json format needs every record at the end; the others stream.
         report = scan(targets, policy, day, waivers=waivers, source_options=options,
-                      reporters=[reporter], command="certs")
+                      reporters=[reporter, verdict], command="certs", collect=fmt == "json")
     finally:
         if close:
             stream.close()
     summary = report.summary
     assert summary is not None
-    bad = failing(report.findings, Status(fail_on))
+    bad = verdict.count
     if summary.assets == 0 and summary.errors > 0:
         click.echo(f"cryptocheck: no input could be read ({summary.errors} error(s))", err=True)
         sys.exit(EXIT_USAGE)
     if summary.inputs == 0:
         click.echo("cryptocheck: no certificates or keys found", err=True)
     if bad:
-        click.echo(f"cryptocheck: FAIL: {len(bad)} finding(s) at or above '{fail_on}'", err=True)
+        click.echo(f"cryptocheck: FAIL: {bad} finding(s) at or above '{fail_on}'", err=True)
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_OK)
 

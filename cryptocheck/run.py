@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import __version__
-from .chains import build_chains, certificates_in
+from .chains import build_chains
 from .model import (
     Asset,
     CertificateAsset,
@@ -55,6 +55,7 @@ def scan(
     source_options: SourceOptions | None = None,
     reporters: Sequence[Reporter] = (),
     command: str = "certs",
+    collect: bool = True,
 ) -> Report:
     """Read certificates and keys from ``targets`` and judge them against ``policy``.
 
@@ -66,7 +67,9 @@ def scan(
     policy, a shipped id or a file (default: the NHS default policy); ``as_of`` the date to
     judge at (default: today, UTC); ``waivers`` accepted exceptions; ``passwords`` tried on
     PKCS#12, JKS and encrypted keys (never written anywhere); ``reporters`` receive records
-    as they are produced.
+    as they are produced; ``collect=False`` keeps assets and findings out of the returned
+    report (its summary, chains and errors are still complete), so that a streaming run's
+    memory does not grow with its findings.
 
     >>> report = scan(["/etc/ssl/certs/ca-certificates.crt"])  # doctest: +SKIP
     >>> report.summary.worst_status  # doctest: +SKIP
@@ -85,10 +88,10 @@ def scan(
         reporter.begin(header)
 
     stats = SourceStats()
+    tally = _Tally()
     assets: list[Asset] = []
     findings: list[Finding] = []
     errors: list[RunError] = []
-    by_asset: dict[str, list[Finding]] = {}
     for item in iter_assets(targets, options, stats):
         if isinstance(item, RunError):
             errors.append(item)
@@ -96,13 +99,13 @@ def scan(
                 reporter.error(item)
             continue
         asset_findings = findings_for(item, resolved, day, waivers)
-        assets.append(item)
-        findings.extend(asset_findings)
-        by_asset[item.id] = asset_findings
+        tally.add(item, asset_findings)
+        if collect:
+            assets.append(item)
+            findings.extend(asset_findings)
         for reporter in reporters:
             reporter.item(item, asset_findings)
 
-    chains = build_chains(certificates_in(assets), by_asset)
     report = Report(
         tool_version=__version__,
         command=command,
@@ -114,8 +117,8 @@ def scan(
         assets=tuple(assets),
         findings=tuple(findings),
         errors=tuple(errors),
-        chains=chains,
-        summary=summarise(assets, findings, errors, stats),
+        chains=build_chains(tally.certificates, tally.worst_by_certificate),
+        summary=tally.summary(len(errors), stats),
         waivers=tuple(waivers),
     )
     for reporter in reporters:
@@ -123,21 +126,48 @@ def scan(
     return report
 
 
-def summarise(assets: Sequence[Asset], findings: Sequence[Finding], errors: Sequence[RunError],
-              stats: SourceStats) -> Summary:
-    """Counts for the report; the worst status counts only findings not waived."""
-    counts = Counter(f.status for f in findings)
-    active = [f.status for f in findings if not f.waived]
-    return Summary(
-        inputs=len(assets) + len(errors),
-        assets=len(assets),
-        errors=len(errors),
-        findings_by_status=tuple((s.value, counts.get(s, 0)) for s in Status),
-        waived=sum(1 for f in findings if f.waived),
-        files_read=stats.files_read,
-        files_skipped=stats.files_skipped,
-        worst_status=max(active, key=lambda s: s.rank) if active else None,
-    )
+class _Tally:
+    """Running counts of a scan, so that the summary and chains need no list of findings.
+
+    Keeps, per certificate, only the certificate record and its worst finding not waived
+    (what a chain's weakest link needs).
+    """
+
+    def __init__(self) -> None:
+        self.assets = 0
+        self.by_status: Counter[Status] = Counter()
+        self.waived = 0
+        self.worst: Status | None = None
+        self.certificates: list[CertificateAsset] = []
+        self.worst_by_certificate: dict[str, list[Finding]] = {}
+
+    def add(self, asset: Asset, findings: Sequence[Finding]) -> None:
+        self.assets += 1
+        worst: Finding | None = None
+        for finding in findings:
+            self.by_status[finding.status] += 1
+            if finding.waived:
+                self.waived += 1
+                continue
+            if self.worst is None or finding.status.rank > self.worst.rank:
+                self.worst = finding.status
+            if worst is None or finding.status.rank > worst.status.rank:
+                worst = finding
+        if isinstance(asset, CertificateAsset):
+            self.certificates.append(asset)
+            self.worst_by_certificate[asset.id] = [worst] if worst else []
+
+    def summary(self, errors: int, stats: SourceStats) -> Summary:
+        return Summary(
+            inputs=self.assets + errors,
+            assets=self.assets,
+            errors=errors,
+            findings_by_status=tuple((s.value, self.by_status.get(s, 0)) for s in Status),
+            waived=self.waived,
+            files_read=stats.files_read,
+            files_skipped=stats.files_skipped,
+            worst_status=self.worst,
+        )
 
 
 def failing(findings: Iterable[Finding], fail_on: Status) -> list[Finding]:

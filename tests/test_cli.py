@@ -163,3 +163,17 @@ def test_python_dash_m_and_help() -> None:
     result = subprocess.run([sys.executable, "-m", "cryptocheck", "certs", "--help"],
                             capture_output=True, text=True, check=True)
     assert "--fail-on" in result.stdout and "--as-of" in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
+def test_every_format_gives_the_same_verdict(tree: Path, tmp_path: Path, fmt: str) -> None:
+    # Streaming formats keep no list of findings: the exit code must not depend on the format.
+    waivers = tmp_path / "w.toml"
+    waivers.write_text('[[waiver]]\nid = "W"\nowner = "o"\nreason = "r"\nexpires = 2027-01-01\n'
+                       '[waiver.match]\npath = "*weak.pem"\n')
+    out = str(tmp_path / "out")
+    assert run("certs", str(tree), "--format", fmt, "-o", out, "--as-of", "2026-06-01")[0] == 1
+    assert run("certs", str(tree), "--format", fmt, "-o", out, "--as-of", "2026-06-01",
+               "--waivers", str(waivers))[0] == 0
+    assert run("certs", str(tree / "good.pem"), "--format", fmt, "-o", out, "--as-of", "2026-06-01",
+               "--fail-on", "legacy")[0] == 0

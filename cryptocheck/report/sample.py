@@ -263,7 +263,7 @@ def summarize(
 ) -> Summary:
     """Counts for the sample, the way a runner would count them."""
     by_status = Counter(f.status.value for f in all_findings)
-    # as run.summarise does: a waived finding does not make the run worse
+    # as the run's tally does: a waived finding does not make the run worse
     worst = max((f.status for f in all_findings if not f.waived), key=lambda s: s.rank,
                 default=None)
     return Summary(
