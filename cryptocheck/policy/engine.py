@@ -51,8 +51,8 @@ def evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
     """
     best: Rule | None = None
     ties: list[str] = []
-    for rule in policy.rules:
-        if not rule.in_force(as_of) or not rule.applies_to(usage, as_of):
+    for rule in policy.rules_for(usage.context):
+        if not rule.in_force(as_of) or not rule.conditions_hold(usage, as_of):
             continue
         if best is None or rule.status.rank > best.status.rank:
             best, ties = rule, []

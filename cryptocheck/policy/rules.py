@@ -98,10 +98,16 @@ class Rule:
             return False
         return not (self.effective_until is not None and as_of >= self.effective_until)
 
+    def covers(self, context: str) -> bool:
+        """Whether one of the rule's context patterns matches ``context``."""
+        return any(fnmatch.fnmatchcase(context, pattern) for pattern in self.contexts)
+
     def applies_to(self, usage: CryptoUsage, as_of: date) -> bool:
         """Whether the rule's context and every condition hold for ``usage`` on ``as_of``."""
-        if not any(fnmatch.fnmatchcase(usage.context, pattern) for pattern in self.contexts):
-            return False
+        return self.covers(usage.context) and self.conditions_hold(usage, as_of)
+
+    def conditions_hold(self, usage: CryptoUsage, as_of: date) -> bool:
+        """Whether every ``match`` condition holds (the context is not looked at)."""
         return all(c.holds(field_value(usage, c.field, as_of)) for c in self.conditions)
 
 
@@ -136,6 +142,18 @@ class Policy:
     extends: tuple[str, ...] = ()
     changelog: tuple[dict[str, Any], ...] = field(default=())
     status_labels: tuple[tuple[str, str], ...] = ()
+
+    _by_context: dict[str, tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
+    def rules_for(self, context: str) -> tuple[Rule, ...]:
+        """The rules whose contexts cover ``context``, in policy order (computed once per
+        context: a run meets a handful of contexts and millions of usages)."""
+        found = self._by_context.get(context)
+        if found is None:
+            found = tuple(rule for rule in self.rules if rule.covers(context))
+            self._by_context[context] = found
+        return found
 
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with ``rule_id``, or None."""

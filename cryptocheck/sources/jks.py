@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import jks as pyjks  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 
 from cryptocheck.model import Asset, KeyAsset, RunError
@@ -32,6 +31,10 @@ def keystore_assets(data: bytes, ctx: FileContext) -> Iterator[Asset | RunError]
     none works the key's public facts come from the first certificate of its chain.
     """
     store_format = "JCEKS" if data[:4] == JCEKS_MAGIC else "JKS"
+    # pyjks (and the crypto libraries it pulls in) costs ~0.3 s to import: only when a
+    # keystore is actually met.
+    import jks as pyjks  # type: ignore[import-untyped]
+
     try:
         store = pyjks.KeyStore.loads(data, None, try_decrypt_keys=False)
     except Exception:  # noqa: BLE001 - pyjks raises many kinds on damaged stores
