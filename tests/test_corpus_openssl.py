@@ -31,6 +31,9 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl
 # EdDSA keys have no curve line in openssl's output; the catalogue gives them the curve of
 # their algorithm (edwards25519 / edwards448, RFC 8410), named ed25519 / ed448.
 # ML-DSA and SLH-DSA: openssl 3.0 prints only the OID (NIST CSOR sigAlgs; RFC 9881, RFC 9909).
+# Key files name the SPKI algorithm as `openssl asn1parse` does: X25519/X448 (RFC 8410, curve
+# implied as for EdDSA), dhKeyAgreement (PKCS#3 DH) and "X9.42 DH" (dhpublicnumber): both are
+# finite-field DH to us, sized by the prime p.
 KEY_ALGORITHMS: dict[str, tuple[str, str | None]] = {
     "rsaEncryption": ("RSA", None),
     "rsassaPss": ("RSA-PSS", None),
@@ -38,6 +41,10 @@ KEY_ALGORITHMS: dict[str, tuple[str, str | None]] = {
     "id-ecPublicKey": ("EC", None),
     "ED25519": ("Ed25519", "ed25519"),
     "ED448": ("Ed448", "ed448"),
+    "X25519": ("X25519", "x25519"),
+    "X448": ("X448", "x448"),
+    "dhKeyAgreement": ("DH", None),
+    "X9.42 DH": ("DH", None),
     "2.16.840.1.101.3.4.3.17": ("ML-DSA-44", None),
     "2.16.840.1.101.3.4.3.18": ("ML-DSA-65", None),
     "2.16.840.1.101.3.4.3.19": ("ML-DSA-87", None),
@@ -58,6 +65,8 @@ CURVES: dict[str, str] = {
     "brainpoolP256r1": "brainpoolP256r1",
     "brainpoolP384r1": "brainpoolP384r1",
     "brainpoolP512r1": "brainpoolP512r1",
+    "prime239v1": "prime239v1",  # X9.62; openssl names it as the standard does
+    "SM2": "SM2",  # GM/T 0006 1.2.156.10197.1.301 (catalogue alias sm2p256v1)
 }
 # openssl "NIST CURVE:" -> SEC name (must agree with the ASN1 OID line when both are printed).
 NIST_CURVES = {"P-192": "secp192r1", "P-224": "secp224r1", "P-256": "secp256r1",
@@ -84,6 +93,9 @@ SIGNATURES: dict[str, tuple[str, str, str | None]] = {
     "ecdsa_with_SHA3-256": ("id-ecdsa-with-sha3-256", "ECDSA", "SHA3-256"),
     "ED25519": ("Ed25519", "Ed25519", None),
     "ED448": ("Ed448", "Ed448", None),
+    "SM2-with-SM3": ("SM2-with-SM3", "SM2", "SM3"),
+    # RFC 8692 §3.2 id-ecdsa-with-shake128: openssl 3.0 has no name for it, prints the OID
+    "1.3.6.1.5.5.7.6.32": ("id-ecdsa-with-shake128", "ECDSA", "SHAKE128"),
     "2.16.840.1.101.3.4.3.17": ("ML-DSA-44", "ML-DSA-44", None),
     "2.16.840.1.101.3.4.3.18": ("ML-DSA-65", "ML-DSA-65", None),
     "2.16.840.1.101.3.4.3.19": ("ML-DSA-87", "ML-DSA-87", None),
@@ -332,16 +344,20 @@ def openssl_key_view(path: Path, passwords: tuple[str, ...]
     if b"-----BEGIN" not in data:
         cmd += ["-inform", "DER"]
     spki = None
-    for password in ("", *passwords):
-        done = _run([*cmd, "-passin", f"pass:{password}"], data)
-        if done.returncode == 0 and done.stdout:
-            spki = done.stdout
+    # DES, RC2 and RC4 live in openssl 3.0's legacy provider: tried after the default one.
+    for providers in ([], ["-provider", "legacy", "-provider", "default"]):
+        for password in ("", *passwords):
+            done = _run([*cmd, *providers, "-passin", f"pass:{password}"], data)
+            if done.returncode == 0 and done.stdout:
+                spki = done.stdout
+                break
+        if spki is not None:
             break
     if spki is None:
         return None
     text = _run(["openssl", "pkey", "-pubin", "-inform", "DER", "-text", "-noout"], spki)
     parsed = _run(["openssl", "asn1parse", "-inform", "DER"], spki)
-    algorithm = _one(r"OBJECT\s*:(\S+)", parsed.stdout.decode(), "SPKI algorithm")
+    algorithm = _one(r"OBJECT\s*:(.+?)\s*$", parsed.stdout.decode(), "SPKI algorithm")
     body = text.stdout.decode()
     bits = _maybe(r"Public-Key: \((\d+) bit\)", body)
     return (algorithm, int(bits) if bits else None, _maybe(r"ASN1 OID: (\S+)", body),
@@ -369,10 +385,38 @@ def ssh_keygen_views(path: Path) -> list[tuple[str, int]]:
     return views
 
 
+PQ_KEY_TAGS = ("ml-dsa", "slh-dsa", "ml-kem")  # openssl 3.0 reads none of these keys
+
+
 def corpus_key_files(corpus: Path) -> list[Path]:
     files = [*sorted((corpus / "keys").iterdir()), *sorted((corpus / "ssh").iterdir()),
              *sorted((corpus / "certs" / "keys").glob("*.key"))]
-    return [f for f in files if "ml-dsa" not in f.name and "slh-dsa" not in f.name]
+    return [f for f in files if not any(tag in f.name for tag in PQ_KEY_TAGS)]
+
+
+# Differences from the reference tools that are understood and reported: key (asset) ->
+# the fields that differ. Only these field differences are forgiven, and each must still occur
+# (an entry that no longer differs fails the test, so the list cannot go stale).
+_UNREAD = frozenset({"key_algorithm", "key_size", "curve", "spki_sha256"})
+KNOWN_KEY_DIFFERENCES: dict[str, frozenset[str]] = {
+    # cryptography cannot decrypt these ciphers, so cryptocheck cannot read the key inside
+    # (openssl can, with its legacy provider): algorithm (2TDEA: the PKCS#8 wrapper does not
+    # say), size, curve and fingerprint stay unknown.
+    "keys/ec-p256-pkcs8-pbe-sha1-2des.pem#0": _UNREAD,
+    "keys/rsa-2048-legacy-des.pem#0": frozenset({"key_size", "spki_sha256"}),
+    # DEFECT, reported (cryptocheck/sources/keys.py _pkcs8_algorithm): an unencrypted PKCS#8
+    # key cryptography cannot load is read from its algorithm OID only; the namedCurve
+    # parameter (prime239v1, SM2) is ignored, so curve, size and fingerprint are missing.
+    "certs/keys/ec-prime239v1.key#0": frozenset({"key_size", "curve", "spki_sha256"}),
+    "certs/keys/sm2.key#0": frozenset({"key_size", "curve", "spki_sha256"}),
+    # DEFECT, reported (cryptocheck/sources/keys.py private_key_asset): the fingerprint of a
+    # private key is taken from cryptography's re-encoding of its public half, which writes a
+    # PKCS#3 dhKeyAgreement key of an RFC 7919 group (q known) as X9.42 dhpublicnumber, so it
+    # differs from the key's own SPKI (keys/dh-ffdhe*-spki.pem) - as RSA-PSS did before
+    # _rsa_pss_facts. Algorithm (DH) and size are right.
+    "keys/dh-ffdhe2048-pkcs8.pem#0": frozenset({"spki_sha256"}),
+    "keys/dh-ffdhe3072-pkcs8.pem#0": frozenset({"spki_sha256"}),
+}
 
 
 def compare_key_file(path: Path, corpus: Path, passwords: tuple[str, ...]) -> list[str]:
@@ -430,6 +474,44 @@ def test_every_corpus_key_matches_openssl_and_ssh_keygen(corpus_dir: Path,
     problems: list[str] = []
     for path in files:
         problems += compare_key_file(path, corpus_dir, corpus_passwords)
+    seen: set[tuple[str, str]] = set()
+    unexplained: list[str] = []
+    for problem in problems:
+        asset, _, rest = problem.partition(": ")
+        field_name = rest.split(": ", 1)[0]
+        if field_name in KNOWN_KEY_DIFFERENCES.get(asset, ()) and ": reference " in rest:
+            seen.add((asset, field_name))
+        else:
+            unexplained.append(problem)
+    known = {(asset, f) for asset, fields in KNOWN_KEY_DIFFERENCES.items() for f in fields}
+    assert seen == known, f"known differences no longer seen: {sorted(known - seen)}"
+    problems = unexplained
     assert not problems, (
         f"{len(problems)} differences between the reference tools and cryptocheck:\n"
         + "\n".join(problems))
+
+
+def test_ml_kem_keys_match_cryptography(corpus_dir: Path) -> None:
+    # openssl 3.0 cannot read ML-KEM keys; python `cryptography` (which made them) is the
+    # second reader: parameter set and SPKI fingerprint must agree.
+    from cryptography.hazmat.primitives import serialization
+
+    files = sorted((corpus_dir / "keys").glob("ml-kem-*"))
+    assert len(files) == 4
+    problems: list[str] = []
+    for path in files:
+        data = path.read_bytes()
+        if b"PRIVATE KEY" in data:
+            public = serialization.load_pem_private_key(data, None).public_key()
+        else:
+            public = serialization.load_pem_public_key(data)
+        spki = public.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+        name = "ML-KEM-" + type(public).__name__.removeprefix("MLKEM").removesuffix("PublicKey")
+        [asset] = [i for i in iter_assets([str(path)], SourceOptions())
+                   if isinstance(i, KeyAsset)]
+        want = (name, hashlib.sha256(spki).hexdigest())
+        got = (asset.key_algorithm, asset.spki_sha256)
+        if got != want:
+            problems.append(f"{path.name}: cryptography {want}, cryptocheck {got}")
+    assert not problems, "\n".join(problems)

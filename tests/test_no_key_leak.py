@@ -169,10 +169,21 @@ def password_file(tmp_path_factory: pytest.TempPathFactory, secrets: Secrets) ->
     return path
 
 
+# Corpus private keys python `cryptography` cannot open: their DER bytes are still needles,
+# but no private numbers are taken from them (tests/corpus/README.md describes each).
+UNOPENABLE = {
+    "slh-dsa-sha2-128s.key", "slh-dsa-shake-128f.key",  # no SLH-DSA loader
+    "sm2.key", "ec-prime239v1.key",  # curves cryptography does not support
+    "ec-p256-pkcs8-pbe-sha1-2des.pem", "rsa-2048-legacy-des.pem",  # ciphers it cannot decrypt
+    # encrypted OpenSSH keys: the bcrypt KDF needs the optional `bcrypt` package
+    "id_ed25519_encrypted", "id_ed25519_chacha20",
+}
+
+
 def test_the_search_is_not_vacuous(secrets: Secrets) -> None:
     assert len(secrets.files) >= 40
-    assert secrets.opened >= len(secrets.files) - 4  # all but the SLH-DSA keys (no loader)
-    assert len(secrets.passwords) == 3
+    assert secrets.opened >= len(secrets.files) - len(UNOPENABLE)
+    assert len(secrets.passwords) == 4
     assert len(secrets.hex_windows) > 10_000 and len(secrets.text) > 500
     # the search finds what it looks for
     some_line = next(iter(secrets.text))
@@ -206,5 +217,6 @@ def test_keys_were_really_read_and_opened(corpus_dir: Path, secrets: Secrets,
     assert len(keys) == len(secrets.files)
     encrypted = [k for k in keys if k["encrypted"]]
     assert len(encrypted) >= 5
-    not_opened = [k["path"] for k in encrypted if k["key_size"] is None and k["curve"] is None]
-    assert not_opened == []
+    not_opened = [Path(k["path"]).name for k in encrypted
+                  if k["key_size"] is None and k["curve"] is None]
+    assert set(not_opened) <= UNOPENABLE

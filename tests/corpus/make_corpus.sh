@@ -37,6 +37,7 @@ mkdir -p "$CERTS" "$KEYS" "$CAKEYS" "$SSH"
 PW_PKCS8=corpus-pkcs8-aes256-password
 PW_DES3=corpus-legacy-des3-password
 PW_OPENSSH=corpus-openssh-password
+PW_WEAK=corpus-weak-cipher-password
 cat > passwords.txt <<EOF
 # Passwords of the encrypted key fixtures, one per line (lines starting with # are comments).
 # They are test fixtures, not secrets. The no-key-leak test checks none appears in any output.
@@ -44,8 +45,10 @@ cat > passwords.txt <<EOF
 $PW_PKCS8
 # keys/rsa-2048-legacy-des3.pem, keys/ec-p256-legacy-des3.pem
 $PW_DES3
-# ssh/id_ed25519_encrypted
+# ssh/id_ed25519_encrypted, ssh/id_ed25519_chacha20
 $PW_OPENSSH
+# keys protected with broken or withdrawn ciphers (DES, RC2, RC4, two-key TDEA)
+$PW_WEAK
 EOF
 
 WORK="$(mktemp -d)"
@@ -188,6 +191,9 @@ for bits in 512 1024 2047 2048 2056 3072 4096; do
     issue "leaf-rsa-$bits" "leaf-rsa-$bits" $INT $serial v3_leaf $NB $NA -md sha256
     serial=$((serial + 1))
 done
+# RSA-2050: at least 2048 bits but not divisible by 8 (BR §6.1.5)
+genkey leaf-rsa-2050 RSA rsa_keygen_bits:2050
+issue leaf-rsa-2050 leaf-rsa-2050 $INT 2007 v3_leaf $NB $NA -md sha256
 
 # --- signature hashes: RSA-2048 leaf key, the intermediate signs with each hash
 serial=2100
@@ -218,6 +224,10 @@ genkey dsa-2048-256 DSA dsa_paramgen_bits:2048 dsa_paramgen_q_bits:256
 issue selfsigned-dsa-1024-sha1 dsa-1024-160 self 4000 v3_selfsigned_leaf $NB $NA -md sha1
 issue selfsigned-dsa-2048-sha256 dsa-2048-256 self 4001 v3_selfsigned_leaf $NB $NA -md sha256
 issue leaf-dsa-2048 dsa-2048-256 $INT 4002 v3_leaf_signonly $NB $NA -md sha256
+# DSA with a 4096-bit prime: above 2048 and not 3072, so outside the FIPS 186-4 (L,N) set
+# (generating the domain parameters takes a few seconds, once: the key file keeps them)
+genkey dsa-4096-256 DSA dsa_paramgen_bits:4096 dsa_paramgen_q_bits:256
+issue selfsigned-dsa-4096-sha256 dsa-4096-256 self 4003 v3_selfsigned_leaf $NB $NA -md sha256
 
 # --- EC curves: self-signed with the hash that matches the curve, plus one leaf per curve
 serial=5000
@@ -241,6 +251,18 @@ EOF
 issue selfsigned-ec-p256-sha1 ec-p256 self 5100 v3_selfsigned_leaf $NB $NA -md sha1
 issue selfsigned-ec-p256-sha3-256 ec-p256 self 5101 v3_selfsigned_leaf $NB $NA -md sha3-256
 
+# X9.62 prime239v1: 239-bit order, a named curve NIST does not list (SP 800-186)
+genkey ec-prime239v1 EC ec_paramgen_curve:prime239v1 ec_param_enc:named_curve
+issue leaf-ec-prime239v1 ec-prime239v1 $INT 5300 v3_leaf_signonly $NB $NA -md sha256
+
+# --- SM2 (GM/T 0003, id-ecPublicKey on the SM2 curve) and SM2-with-SM3 signatures: an SM2
+# root, self-signed, and an RSA-2048 leaf it issues (so SM2-with-SM3 appears both as a
+# self-signature and as an issuer's signature); openssl uses the default SM2 distinguishing ID.
+genkey sm2 SM2
+issue root-sm2-sm3 sm2 self 5400 v3_root $NB $NA -md sm3
+ca_key root-sm2-sm3 sm2
+issue leaf-rsa-2048-by-sm2-root leaf-rsa-2048 root-sm2-sm3 5401 v3_leaf $NB $NA -md sm3
+
 # --- an EC hierarchy: root P-384 -> leaf P-256, ecdsa-with-SHA384
 issue root-ec-p384-sha384 ec-p384 self 5200 v3_root $NB $NA -md sha384
 ca_key root-ec-p384-sha384 ec-p384
@@ -261,6 +283,14 @@ issue leaf-not-yet-valid-2030-2031 leaf-rsa-2048 $INT 7001 v3_leaf 2030010100000
 issue leaf-lifetime-200d leaf-rsa-2048 $INT 7002 v3_leaf 20260601000000Z 20261217235959Z -md sha256
 issue leaf-lifetime-398d leaf-rsa-2048 $INT 7003 v3_leaf 20260101000000Z 20270202235959Z -md sha256
 issue leaf-lifetime-399d leaf-rsa-2048 $INT 7004 v3_leaf 20260101000000Z 20270203235959Z -md sha256
+# BR §6.3.2 eras by notBefore: 825 days (2018-03-01 .. 2020-08-31), 200 days (2026-03-15 ..
+# 2027-03-14), 100 days (2027-03-15 .. 2029-03-14); one certificate at each limit and one a day
+# over it. The 2018 ones have expired and the 2027 ones are not yet valid as of 2026-11-22.
+issue leaf-lifetime-825d-2018 leaf-rsa-2048 $INT 7005 v3_leaf 20180601000000Z 20200902235959Z -md sha256
+issue leaf-lifetime-900d-2018 leaf-rsa-2048 $INT 7006 v3_leaf 20180601000000Z 20201116235959Z -md sha256
+issue leaf-lifetime-201d leaf-rsa-2048 $INT 7007 v3_leaf 20260601000000Z 20261218235959Z -md sha256
+issue leaf-lifetime-100d-2027 leaf-rsa-2048 $INT 7008 v3_leaf 20270401000000Z 20270709235959Z -md sha256
+issue leaf-lifetime-101d-2027 leaf-rsa-2048 $INT 7009 v3_leaf 20270401000000Z 20270710235959Z -md sha256
 
 # --- self-signed roots signed with SHA-1 (and MD5, as old roots were)
 genkey root-rsa-2048 RSA rsa_keygen_bits:2048
@@ -277,6 +307,8 @@ fi
 
 # ---------------------------------------------------------------- post-quantum (python)
 python3 "$HERE/make_pq.py" "$CERTS"
+# ML-KEM keys and an ECDSA-with-SHAKE128 certificate (python `cryptography`)
+python3 "$HERE/make_pyca.py" "$HERE"
 
 # ---------------------------------------------------------------- key files
 mk() { [[ -s "$1" ]]; }   # true when the file already exists (then it is kept)
@@ -304,6 +336,29 @@ mk $K/ed25519-pkcs8.pem || openssl pkey -in $CAKEYS/ed25519.key -out $K/ed25519-
 mk $K/ed448-pkcs8.pem || openssl pkey -in $CAKEYS/ed448.key -out $K/ed448-pkcs8.pem
 mk $K/rsapss-2048-pkcs8.pem || openssl pkey -in $CAKEYS/rsapss-2048.key -out $K/rsapss-2048-pkcs8.pem
 mk $K/rsa-1024-pkcs8.pem || openssl pkey -in $CAKEYS/leaf-rsa-1024.key -out $K/rsa-1024-pkcs8.pem
+# key-agreement keys: X25519/X448 (RFC 8410), finite-field DH on the RFC 7919 groups ffdhe2048
+# and ffdhe3072 (PKCS#3 dhKeyAgreement) and on the RFC 5114 1024-bit group with a 160-bit
+# subgroup (X9.42 dhpublicnumber); named groups, so no parameters to generate or keep
+mk $K/x25519-pkcs8.pem || openssl genpkey -algorithm X25519 -out $K/x25519-pkcs8.pem
+mk $K/x448-pkcs8.pem || openssl genpkey -algorithm X448 -out $K/x448-pkcs8.pem
+mk $K/dh-ffdhe2048-pkcs8.pem || openssl genpkey -algorithm DH -pkeyopt group:ffdhe2048 -out $K/dh-ffdhe2048-pkcs8.pem
+mk $K/dh-ffdhe3072-pkcs8.pem || openssl genpkey -algorithm DH -pkeyopt group:ffdhe3072 -out $K/dh-ffdhe3072-pkcs8.pem
+mk $K/dhx-1024-160-pkcs8.pem || openssl genpkey -algorithm DHX -pkeyopt group:dh_1024_160 -out $K/dhx-1024-160-pkcs8.pem
+# private keys protected with broken or withdrawn ciphers (openssl 3.0 keeps them in the
+# legacy provider): PBES1 / PKCS#12 PBE schemes, PBES2 with RC2-CBC, and legacy PEM DES-CBC
+LEGACY=(-provider legacy -provider default)
+mk $K/ec-p256-pkcs8-pbe-md5-des.pem || openssl pkcs8 "${LEGACY[@]}" -topk8 -in $E -v1 PBE-MD5-DES \
+    -passout "pass:$PW_WEAK" -out $K/ec-p256-pkcs8-pbe-md5-des.pem
+mk $K/ec-p256-pkcs8-pbe-sha1-rc2-40.pem || openssl pkcs8 "${LEGACY[@]}" -topk8 -in $E -v1 PBE-SHA1-RC2-40 \
+    -passout "pass:$PW_WEAK" -out $K/ec-p256-pkcs8-pbe-sha1-rc2-40.pem
+mk $K/ec-p256-pkcs8-pbes2-rc2.pem || openssl pkcs8 "${LEGACY[@]}" -topk8 -in $E -v2 rc2-cbc \
+    -passout "pass:$PW_WEAK" -out $K/ec-p256-pkcs8-pbes2-rc2.pem
+mk $K/ec-p256-pkcs8-pbe-sha1-rc4-128.pem || openssl pkcs8 "${LEGACY[@]}" -topk8 -in $E -v1 PBE-SHA1-RC4-128 \
+    -passout "pass:$PW_WEAK" -out $K/ec-p256-pkcs8-pbe-sha1-rc4-128.pem
+mk $K/ec-p256-pkcs8-pbe-sha1-2des.pem || openssl pkcs8 "${LEGACY[@]}" -topk8 -in $E -v1 PBE-SHA1-2DES \
+    -passout "pass:$PW_WEAK" -out $K/ec-p256-pkcs8-pbe-sha1-2des.pem
+mk $K/rsa-2048-legacy-des.pem || openssl rsa "${LEGACY[@]}" -in $R -traditional -des \
+    -passout "pass:$PW_WEAK" -out $K/rsa-2048-legacy-des.pem 2>/dev/null
 # public keys
 mk $K/rsa-2048-spki.pem || openssl pkey -in $R -pubout -out $K/rsa-2048-spki.pem
 mk $K/rsa-2048-spki.der || openssl pkey -in $R -pubout -outform DER -out $K/rsa-2048-spki.der
@@ -313,6 +368,9 @@ mk $K/ec-p256-spki.pem || openssl pkey -in $E -pubout -out $K/ec-p256-spki.pem
 mk $K/ec-p384-spki.pem || openssl pkey -in $CAKEYS/ec-p384.key -pubout -out $K/ec-p384-spki.pem
 mk $K/ed25519-spki.pem || openssl pkey -in $CAKEYS/ed25519.key -pubout -out $K/ed25519-spki.pem
 mk $K/dsa-1024-spki.pem || openssl pkey -in $CAKEYS/dsa-1024-160.key -pubout -out $K/dsa-1024-spki.pem
+for tag in x25519 x448 dh-ffdhe2048 dh-ffdhe3072 dhx-1024-160; do
+    mk $K/$tag-spki.pem || openssl pkey -in $K/$tag-pkcs8.pem -pubout -out $K/$tag-spki.pem
+done
 
 # ---------------------------------------------------------------- OpenSSH keys
 S=$SSH
@@ -323,6 +381,8 @@ mk $S/id_ecdsa384 || ssh-keygen -q -t ecdsa -b 384 -N '' -C 'ecdsa384@corpus.exa
 mk $S/id_rsa1024 || ssh-keygen -q -t rsa -b 1024 -N '' -C 'rsa1024@corpus.example' -f $S/id_rsa1024
 mk $S/id_ed25519_encrypted || ssh-keygen -q -t ed25519 -N "$PW_OPENSSH" -a 16 \
     -C 'ed25519-encrypted@corpus.example' -f $S/id_ed25519_encrypted
+mk $S/id_ed25519_chacha20 || ssh-keygen -q -t ed25519 -N "$PW_OPENSSH" -a 16 -Z chacha20-poly1305@openssh.com \
+    -C 'ed25519-chacha20@corpus.example' -f $S/id_ed25519_chacha20
 # authorized_keys: plain lines, lines with options, a comment and a blank line
 if ! mk $S/authorized_keys; then
     {
