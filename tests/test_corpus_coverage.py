@@ -25,20 +25,7 @@ from test_golden import AS_OF, CASES, EXTRA_DATES, SHIPPED, Row, golden_path, lo
 from cryptocheck.policy import load_policy
 
 # policy -> rule id -> why no corpus finding can have it as the deciding rule.
-UNREACHABLE: dict[str, dict[str, str]] = {
-    "nist-ir8547": {
-        # Shadowed by construction: of the rules that apply with the same (worst) status, the
-        # first in policy order decides, parents before children (docs/policy-format.md). The
-        # inherited NIST-KEY-PQC-001 (keys) and NIST-SIG-PQC-001 (signatures) approve exactly
-        # the same ML-DSA/SLH-DSA usages in the same contexts and come first, so this rule is
-        # only ever listed in `also`. The corpus has the usages (selfsigned-ml-dsa-*,
-        # selfsigned-slh-dsa-*): they are decided by the parent's rules.
-        "IR8547-PQC-SIG": "same status and match as inherited NIST-KEY-PQC-001 / NIST-SIG-PQC-001",
-        # Likewise shadowed by the inherited NIST-KEY-PQC-002 (ML-KEM, approved); the corpus
-        # ML-KEM keys (keys/ml-kem-*) are decided by it.
-        "IR8547-PQC-KEM": "same status and match as inherited NIST-KEY-PQC-002",
-    },
-}
+UNREACHABLE: dict[str, dict[str, str]] = {}
 
 
 def golden_rows(policy: str) -> dict[date, list[Row]]:

@@ -404,18 +404,6 @@ KNOWN_KEY_DIFFERENCES: dict[str, frozenset[str]] = {
     # say), size, curve and fingerprint stay unknown.
     "keys/ec-p256-pkcs8-pbe-sha1-2des.pem#0": _UNREAD,
     "keys/rsa-2048-legacy-des.pem#0": frozenset({"key_size", "spki_sha256"}),
-    # DEFECT, reported (cryptocheck/sources/keys.py _pkcs8_algorithm): an unencrypted PKCS#8
-    # key cryptography cannot load is read from its algorithm OID only; the namedCurve
-    # parameter (prime239v1, SM2) is ignored, so curve, size and fingerprint are missing.
-    "certs/keys/ec-prime239v1.key#0": frozenset({"key_size", "curve", "spki_sha256"}),
-    "certs/keys/sm2.key#0": frozenset({"key_size", "curve", "spki_sha256"}),
-    # DEFECT, reported (cryptocheck/sources/keys.py private_key_asset): the fingerprint of a
-    # private key is taken from cryptography's re-encoding of its public half, which writes a
-    # PKCS#3 dhKeyAgreement key of an RFC 7919 group (q known) as X9.42 dhpublicnumber, so it
-    # differs from the key's own SPKI (keys/dh-ffdhe*-spki.pem) - as RSA-PSS did before
-    # _rsa_pss_facts. Algorithm (DH) and size are right.
-    "keys/dh-ffdhe2048-pkcs8.pem#0": frozenset({"spki_sha256"}),
-    "keys/dh-ffdhe3072-pkcs8.pem#0": frozenset({"spki_sha256"}),
 }
 
 

@@ -148,12 +148,6 @@ KNOWN_UNKNOWN_PRIVATE_KEYS = {
     # DES-CBC (the ciphers are outside its supported set), so the key inside stays unread.
     "keys/ec-p256-pkcs8-pbe-sha1-2des.pem#0": "cryptography cannot decrypt two-key TDEA PBE",
     "keys/rsa-2048-legacy-des.pem#0": "cryptography cannot decrypt legacy PEM DES-CBC",
-    # DEFECT (cryptocheck/sources/keys.py _pkcs8_algorithm): an unencrypted PKCS#8 key that
-    # cryptography cannot load is judged from its AlgorithmIdentifier OID alone, ignoring the
-    # namedCurve parameter, so these EC keys get no curve (the SPKI and certificate of the same
-    # keys are read correctly: prime239v1, SM2).
-    "certs/keys/ec-prime239v1.key#0": "PKCS#8 EC curve parameter ignored (defect)",
-    "certs/keys/sm2.key#0": "PKCS#8 EC curve parameter ignored (defect)",
 }
 
 

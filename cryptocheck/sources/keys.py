@@ -83,8 +83,8 @@ def private_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None
             key = None
     if key is not None:
         facts = facts_of_public_key(key.public_key())
-        if kind == "pkcs8" and facts.algorithm == "RSA":
-            facts = _rsa_pss_facts(data, key.public_key()) or facts
+        if kind == "pkcs8":
+            facts = _original_algorithm_facts(data, key.public_key(), facts)
         del key
     elif not encrypted:
         from_oid = _pkcs8_algorithm(data) if kind == "pkcs8" else None
@@ -117,39 +117,78 @@ def private_key_from_facts(facts: KeyFacts, ctx: FileContext, line: int | None, 
     )
 
 
-def _rsa_pss_facts(data: bytes, public_key: Any) -> KeyFacts | None:
-    """Facts of a PKCS#8 RSA-PSS (or RSA-OAEP) key, whose own AlgorithmIdentifier
-    ``cryptography`` drops when it re-encodes the public half as plain rsaEncryption.
+def _original_algorithm_facts(data: bytes, public_key: Any, facts: KeyFacts) -> KeyFacts:
+    """Facts of a PKCS#8 key under its *own* AlgorithmIdentifier.
 
-    Rebuilds the SPKI from the key's original AlgorithmIdentifier (RFC 4055 §1.2) so that its
-    algorithm and fingerprint match its certificate's. None for any other algorithm. Known
-    limit: an *encrypted* RSA-PSS PKCS#8 key is only seen through ``cryptography`` after
-    decryption, which reports it as plain RSA.
+    ``cryptography`` re-encodes some public halves under another identifier: RSA-PSS (and
+    RSA-OAEP) keys as plain rsaEncryption, PKCS#3 DH keys as X9.42 dhpublicnumber. The SPKI is
+    rebuilt from the key's original AlgorithmIdentifier so that its algorithm and fingerprint
+    match its certificate's or its public key file's (RFC 4055 §1.2; RFC 3279 §2.3.3). Known
+    limit: an *encrypted* PKCS#8 key is only seen after decryption, under the re-encoding.
     """
     try:
         algorithm_tlv = der.read_tlv(data)[0].children()[1]
         oid = der.algorithm_identifier(algorithm_tlv).oid
     except (der.DerError, IndexError):
-        return None
-    if catalog.key_algorithm(oid) not in ("RSA-PSS", "RSA-OAEP"):
-        return None
-    rsa_public = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    spki = der.encode(der.SEQUENCE, algorithm_tlv.raw + der.encode(der.BIT_STRING, b"\x00" + rsa_public))
+        return facts
+    if oid == facts.oid:
+        return facts
+    name = catalog.key_algorithm(oid)
+    if name in ("RSA-PSS", "RSA-OAEP") and facts.algorithm == "RSA":
+        key_bits = public_key.public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.PKCS1)
+    elif name == "DH" and facts.algorithm == "DH":
+        y = public_key.public_numbers().y
+        key_bits = der.encode(der.INTEGER, y.to_bytes(y.bit_length() // 8 + 1, "big"))
+    else:
+        return facts
+    spki = der.encode(der.SEQUENCE, algorithm_tlv.raw + der.encode(der.BIT_STRING, b"\x00" + key_bits))
     try:
         return spki_facts(spki)
     except der.DerError:
-        return None
+        return facts
 
 
 def _pkcs8_algorithm(data: bytes) -> KeyFacts | None:
-    """The algorithm of a PKCS#8 key ``cryptography`` cannot load (ML-DSA...): from its OID."""
+    """Facts of a PKCS#8 key ``cryptography`` cannot load (ML-DSA, EC on curves it lacks...).
+
+    For EC keys the public point, which SEC1 ECPrivateKey carries in ``[1] publicKey``
+    (RFC 5915 §3), gives a full SPKI and so a fingerprint; otherwise the AlgorithmIdentifier
+    alone gives the algorithm (and the curve, or the DSA/DH prime size, from its parameters).
+    The private key field is parsed only to find that public element; nothing of it is kept.
+    """
     try:
         parts = der.read_tlv(data)[0].children()
-        oid = der.algorithm_identifier(parts[1]).oid
+        algorithm_tlv = parts[1]
+        oid = der.algorithm_identifier(algorithm_tlv).oid
     except (der.DerError, IndexError):
         return None
-    name = catalog.key_algorithm(oid) or "unknown"
-    return KeyFacts(name, None, None, oid, None)
+    if catalog.key_algorithm(oid) == "EC":
+        public = _sec1_public_point(parts[2]) if len(parts) > 2 else None
+        if public is not None:
+            spki = der.encode(der.SEQUENCE, algorithm_tlv.raw + public)
+            try:
+                return spki_facts(spki)
+            except der.DerError:
+                pass
+    # No public key to hash: the identifier's own facts (an SPKI with an empty key).
+    try:
+        found = spki_facts(der.encode(der.SEQUENCE, algorithm_tlv.raw + der.encode(der.BIT_STRING, b"\x00")))
+    except der.DerError:
+        return KeyFacts(catalog.key_algorithm(oid) or "unknown", None, None, oid, None)
+    return KeyFacts(found.algorithm, found.size, found.curve, found.oid, None)
+
+
+def _sec1_public_point(private_key_octets: der.Tlv) -> bytes | None:
+    """The DER BIT STRING of ``[1] publicKey`` inside a SEC1 ECPrivateKey, or None."""
+    try:
+        for element in der.read_tlv(private_key_octets.value)[0].children():
+            if element.tag == 0xA1:
+                point = element.children()[0]
+                return point.raw if point.tag == der.BIT_STRING else None
+    except (der.DerError, IndexError):
+        return None
+    return None
 
 
 def public_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None,
