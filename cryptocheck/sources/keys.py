@@ -100,21 +100,8 @@ def private_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None
 def private_key_from_facts(facts: KeyFacts, ctx: FileContext, line: int | None, format_name: str,
                            encrypted: bool | None, protection: str | None) -> KeyAsset:
     """A ``private-key`` KeyAsset from the public facts of the key and how it is stored."""
-    location = ctx.location(line)
-    fingerprint = facts.spki_sha256 or f"{location.path}#{location.index}"
-    return KeyAsset(
-        id=asset_id("key", location, fingerprint),
-        type="private-key",
-        location=location,
-        key_algorithm=facts.algorithm,
-        key_size=facts.size,
-        curve=facts.curve,
-        key_oid=facts.oid,
-        spki_sha256=facts.spki_sha256,
-        format=format_name,
-        encrypted=encrypted,
-        protection=protection,
-    )
+    return _key_asset(facts, ctx, line, format_name, private=True, encrypted=encrypted,
+                      protection=protection)
 
 
 def _original_algorithm_facts(data: bytes, public_key: Any, facts: KeyFacts) -> KeyFacts:
@@ -213,11 +200,18 @@ def public_key_asset(data: bytes, kind: str, ctx: FileContext, line: int | None,
 def key_asset_from_facts(facts: KeyFacts, ctx: FileContext, line: int | None, format_name: str,
                          comment: str | None = None) -> KeyAsset:
     """A ``public-key`` KeyAsset from already known facts."""
+    return _key_asset(facts, ctx, line, format_name, private=False, comment=comment)
+
+
+def _key_asset(facts: KeyFacts, ctx: FileContext, line: int | None, format_name: str, *,
+               private: bool, encrypted: bool | None = None, protection: str | None = None,
+               comment: str | None = None) -> KeyAsset:
     location = ctx.location(line)
+    # Without a public key to fingerprint, the place identifies the key.
     fingerprint = facts.spki_sha256 or f"{location.path}#{location.index}"
     return KeyAsset(
-        id=asset_id("pub", location, fingerprint),
-        type="public-key",
+        id=asset_id("key" if private else "pub", location, fingerprint),
+        type="private-key" if private else "public-key",
         location=location,
         key_algorithm=facts.algorithm,
         key_size=facts.size,
@@ -225,6 +219,8 @@ def key_asset_from_facts(facts: KeyFacts, ctx: FileContext, line: int | None, fo
         key_oid=facts.oid,
         spki_sha256=facts.spki_sha256,
         format=format_name,
+        encrypted=encrypted,
+        protection=protection,
         comment=comment,
     )
 
