@@ -154,6 +154,18 @@ def test_jks_trusted_and_private_key_entries(passwords: tuple[str, ...]) -> None
     assert key.encrypted and key.protection == "JKS-KeyProtector"
 
 
+@pytest.mark.parametrize("passwords", [(P12_PASS,), ()])
+def test_jceks_private_key_entry(passwords: tuple[str, ...]) -> None:
+    # Made by keytool: the key entry, then its chain's certificate.
+    key, cert = scan("keypair.jceks", passwords=passwords)
+    assert isinstance(key, KeyAsset) and isinstance(cert, CertificateAsset)
+    assert (key.type, key.format, key.key_algorithm, key.key_size) == (
+        "private-key", "JCEKS", "RSA", 2048)
+    assert key.encrypted and key.protection == "PBEWithMD5AndTripleDES"
+    assert key.spki_sha256 == cert.spki_sha256
+    assert cert.subject == "CN=jceks-fixture" and cert.source_format == "JCEKS"
+
+
 def test_jceks_trusted_certificate() -> None:
     cert = one("keystore.jceks")
     assert isinstance(cert, CertificateAsset) and cert.sha256 == ROOT_SHA
