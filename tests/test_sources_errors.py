@@ -4,7 +4,10 @@ counts add up, and nothing secret reaches a record."""
 from __future__ import annotations
 
 import base64
+import bz2
+import gzip
 import io
+import lzma
 import os
 import re
 import tarfile
@@ -134,6 +137,25 @@ def test_compressed_tar_bomb_is_abandoned(tmp_path: Path) -> None:
         archive.addfile(info, io.BytesIO(b"\0" * info.size))
     items = scan(path)
     assert kinds(items) == ["certificate", "archive-limit"]
+
+
+@pytest.mark.parametrize("suffix, compress", [
+    (".gz", lambda b: gzip.compress(b)), (".bz2", lambda b: bz2.compress(b)),
+    (".xz", lambda b: lzma.compress(b)),
+])
+def test_single_compressed_file_is_read_within_limits(tmp_path: Path, suffix: str, compress) -> None:
+    good = tmp_path / f"leaf.pem{suffix}"
+    good.write_bytes(compress(LEAF_PEM))
+    (item,) = scan(good)
+    assert isinstance(item, CertificateAsset)
+    assert item.location.path == f"{good}!leaf.pem"
+    bomb = tmp_path / f"bomb.bin{suffix}"
+    bomb.write_bytes(compress(b"A" * 50 * 1024**2))
+    assert kinds(scan(bomb)) == ["archive-limit"]
+    truncated = tmp_path / f"cut.pem{suffix}"
+    truncated.write_bytes(compress(LEAF_PEM * 20)[:200])
+    assert [(i.reason, i.message) for i in scan(truncated)] == [
+        ("unreadable", "compressed file is truncated")]
 
 
 def nest(depth: int, tmp_path: Path) -> Path:

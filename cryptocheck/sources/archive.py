@@ -1,4 +1,5 @@
-"""zip and tar archives (plain, gzip, bzip2, xz), entered recursively within limits.
+"""zip and tar archives (plain, gzip, bzip2, xz) and single compressed files, entered
+recursively within limits.
 
 Archives come from strangers, so every read is bounded: members are never read past
 ``max_file_size``; a zip member whose declared size is more than ``max_compression_ratio``
@@ -10,12 +11,15 @@ Each breach is one ``archive-limit`` error and reading goes on with whatever els
 
 from __future__ import annotations
 
+import bz2
 import io
+import lzma
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from cryptocheck.model import Asset, Location, RunError
 
@@ -129,6 +133,71 @@ class _CountingReader(io.RawIOBase):
         return chunk
 
 
+class _Stream:
+    """Incremental gzip, bzip2 or xz decompression of one in-memory file."""
+
+    def __init__(self, data: bytes) -> None:
+        self._gzip = data.startswith(b"\x1f\x8b")
+        self._engine: Any = (zlib.decompressobj(16 + zlib.MAX_WBITS) if self._gzip
+                             else bz2.BZ2Decompressor() if data.startswith(b"BZh")
+                             else lzma.LZMADecompressor())
+
+    def read(self, chunk: bytes, limit: int) -> bytes:
+        """At most ``limit`` bytes of output, from ``chunk`` and any input held back."""
+        if self._gzip:
+            return bytes(self._engine.decompress(self._engine.unconsumed_tail + chunk, limit))
+        return bytes(self._engine.decompress(chunk, limit))
+
+    @property
+    def at_end(self) -> bool:
+        """The compressed stream's end marker was reached."""
+        return bool(self._engine.eof)
+
+    @property
+    def starved(self) -> bool:
+        """All input is used up (before or at the end marker)."""
+        return not self._engine.unconsumed_tail if self._gzip else bool(self._engine.needs_input)
+
+
+def _single_compressed(data: bytes, path: str, depth: int, budget: ArchiveBudget,
+                       options: SourceOptions, read_member: MemberReader
+                       ) -> Iterator[Asset | RunError]:
+    """The one file inside a gzip, bzip2 or xz file, decompressed within the same limits as
+    an archive member (size, expansion ratio, bytes read from the tree)."""
+    name = path.rsplit("/", 1)[-1].rsplit("!", 1)[-1]
+    for suffix in (".gz", ".gzip", ".bz2", ".xz", ".z"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    member_path = f"{path}!{name}"
+    limit = min(options.max_file_size, options.max_archive_total - budget.total,
+                max(_RATIO_FLOOR, options.max_compression_ratio * len(data))) + 1
+    out: list[bytes] = []
+    produced = 0
+    try:
+        stream = _Stream(data)
+        pending = data
+        while produced < limit:
+            chunk = stream.read(pending, min(_CHUNK, limit - produced))
+            pending = b""
+            produced += len(chunk)
+            out.append(chunk)
+            if stream.at_end or stream.starved:
+                break
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+        yield RunError(Location(path=path), "unreadable", "compressed file is damaged or truncated")
+        return
+    if produced < limit and not stream.at_end:
+        yield RunError(Location(path=path), "unreadable", "compressed file is truncated")
+        return
+    if produced >= limit:
+        yield _limit(member_path, "compressed file expands past the size, ratio or total limits "
+                                  "(possible compression bomb); not read")
+        return
+    budget.total += produced
+    yield from read_member(b"".join(out), member_path, depth, budget)
+
+
 def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, options: SourceOptions,
                read_member: MemberReader) -> Iterator[Asset | RunError]:
     max_members = options.max_archive_members
@@ -146,8 +215,12 @@ def _tar_items(data: bytes, path: str, depth: int, budget: ArchiveBudget, option
         # Closed by the finally below (a with-block cannot span the yields cleanly).
         archive = tarfile.open(fileobj=counter, mode="r|*")  # noqa: SIM115
     except Exception:  # noqa: BLE001 - tarfile/gzip raise TypeError etc. on damaged headers
-        yield RunError(Location(path=path), "unsupported-format",
-                       "compressed file is not a tar archive")
+        if data.startswith(_COMPRESSED_MAGIC):
+            # Not a tar: one compressed file (certs.pem.gz, bundle.crt.xz).
+            yield from _single_compressed(data, path, depth, budget, options, read_member)
+        else:
+            yield RunError(Location(path=path), "unsupported-format",
+                           "file looks like a tar archive but is not one")
         return
     seen = 0
     try:
