@@ -245,3 +245,11 @@ def test_every_asset_is_a_record_not_key_bytes() -> None:
     for item in items:
         for value in (getattr(item, f) for f in item.__slots__):
             assert not isinstance(value, (bytes, bytearray))
+
+
+def test_walk_skips_version_control_metadata(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "objects").mkdir(parents=True)
+    (tmp_path / ".git" / "objects" / "leaf.pem").write_bytes(LEAF_PEM)
+    (tmp_path / "leaf.pem").write_bytes(LEAF_PEM)
+    items = scan(tmp_path)
+    assert [i.location.path for i in items] == [str(tmp_path / "leaf.pem")]

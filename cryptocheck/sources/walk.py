@@ -29,6 +29,9 @@ class _Run:
     stats: SourceStats
 
 
+VCS_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".bzr"})
+
+
 def iter_targets(targets: Iterable[str], options: SourceOptions,
                  stats: SourceStats) -> Iterator[Asset | RunError]:
     """Items of every target in order: ``-`` is standard input, directories are walked."""
@@ -72,7 +75,8 @@ def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
                 dirnames[:] = []
                 continue
             visited.add(real)
-        dirnames.sort()
+        # Version-control metadata holds compressed objects, not files people deploy.
+        dirnames[:] = sorted(d for d in dirnames if d not in VCS_DIRECTORIES)
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if not follow and os.path.islink(path):
