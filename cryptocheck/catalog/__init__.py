@@ -323,6 +323,11 @@ def all_signature_algorithms() -> tuple[SignatureAlgorithm, ...]:
     return tuple(_catalogue().signatures[o] for o in sorted(_catalogue().signatures))
 
 
+def all_algorithms() -> Mapping[str, AlgorithmInfo]:
+    """Name -> size-independent properties of every key algorithm the catalogue knows."""
+    return _catalogue().algorithms
+
+
 def all_key_oids() -> Mapping[str, str]:
     """OID -> canonical key algorithm name for every key algorithm in the catalogue."""
     return _catalogue().keys

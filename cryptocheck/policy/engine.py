@@ -9,6 +9,7 @@ applies the status is ``unknown`` - never a silent approval.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -107,8 +108,6 @@ def judge(usage: CryptoUsage, policy: Policy, as_of: date,
 def waiver_matches(waiver: Waiver, rule_id: str, usage: CryptoUsage,
                    facts: dict[str, str | None]) -> bool:
     """All of the waiver's given selectors must hold (rule, asset id, sha256, path, subject)."""
-    import fnmatch
-
     if waiver.rule is not None and not fnmatch.fnmatchcase(rule_id, waiver.rule):
         return False
     if waiver.asset is not None and waiver.asset != usage.asset_id:

@@ -291,7 +291,8 @@ def _rule(raw: Any, index: int, src: _Source, policy_id: str) -> Rule:
                 start, until, rationale.strip() if rationale else None, policy_id, src.name, line)
 
 
-_NAME_KIND = {"algorithm": "algorithm", "curve": "curve", "hash": "hash"}
+# Match fields whose values are catalogue names (checked against catalog.known_names()).
+NAMED_FIELDS = ("algorithm", "curve", "hash")
 
 
 def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condition, ...]:
@@ -317,11 +318,10 @@ def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condi
                 raise PolicyError(src.name, line, where + f"{name}.{op} needs a list")
             if op in ("multiple_of", "not_multiple_of") and (not isinstance(operand, int) or operand <= 0):
                 raise PolicyError(src.name, line, where + f"{name}.{op} needs a positive integer")
-            kind = _NAME_KIND.get(name)
-            if kind:
+            if name in NAMED_FIELDS:
                 names = operand if isinstance(operand, list) else [operand]
                 for item in names:
-                    if op != "present" and item not in known[kind] and item != "unknown" and item != "none":
+                    if op != "present" and item not in known[name] and item != "unknown" and item != "none":
                         raise PolicyError(src.name, line, where + f"{name} {item!r} is not in the algorithm catalogue")
             out.append(Condition(name, op, operand))
     return tuple(out)

@@ -9,10 +9,11 @@ new curve or algorithm there is compared without editing this file.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .. import catalog
 from ..model import CryptoUsage, Location
+from ..usages import lifetime_days
 
 RSA_SIZES = (512, 1024, 1536, 2048, 2056, 3072, 4096, 7680, 8192, 15360)
 FFC_SIZES = (1024, 2048, 3072)
@@ -42,8 +43,10 @@ def probe_usages() -> Iterator[CryptoUsage]:
             if curve.oid is None:
                 continue
             yield _key(context, "EC", curve.order_bits, curve.name)
-        for name in sorted(n for n, info in _algorithms().items() if info.strength is not None):
-            yield _key(context, name)
+        # Algorithms with a fixed strength (EdDSA, X25519/X448, ML-DSA, SLH-DSA, ML-KEM).
+        for name, info in sorted(catalog.all_algorithms().items()):
+            if info.strength is not None:
+                yield _key(context, name)
 
     seen: set[tuple[str, str | None]] = set()
     for sig in catalog.all_signature_algorithms():
@@ -84,9 +87,6 @@ def probe_usages() -> Iterator[CryptoUsage]:
         ("expired-2020", False, datetime(2019, 1, 1, tzinfo=utc), 365),
         ("not-yet-valid-2035", False, datetime(2035, 1, 1, tzinfo=utc), 90),
     )
-    from datetime import timedelta
-
-    from ..usages import lifetime_days
     for label, is_ca, start, days in validity:
         end = start + timedelta(days=days) - timedelta(seconds=1)
         yield CryptoUsage(
@@ -96,14 +96,3 @@ def probe_usages() -> Iterator[CryptoUsage]:
                         ("not_after", end), ("not_before", start), ("self_signed", is_ca)),
         )
 
-
-def _algorithms() -> dict[str, catalog.AlgorithmInfo]:
-    names = {"Ed25519", "Ed448", "X25519", "X448"} | {
-        n for n in ("ML-DSA-44", "ML-DSA-65", "ML-DSA-87", "ML-KEM-512", "ML-KEM-768",
-                    "ML-KEM-1024", "SLH-DSA-SHA2-128s", "SLH-DSA-SHAKE-256f")}
-    out = {}
-    for name in names:
-        info = catalog.algorithm_info(name)
-        if info is not None:
-            out[name] = info
-    return out
