@@ -20,7 +20,9 @@ from .model import (
     Asset,
     CertificateAsset,
     Citation,
+    ConfigAsset,
     CryptoUsage,
+    EndpointAsset,
     Finding,
     KeyAsset,
     Location,
@@ -43,7 +45,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'cryptocheck' has no attribute {name!r}")
 
 __all__ = [
-    "Asset", "CertificateAsset", "Citation", "CryptoUsage", "Finding", "KeyAsset", "Location",
+    "Asset", "CertificateAsset", "Citation", "ConfigAsset", "CryptoUsage", "EndpointAsset", "Finding", "KeyAsset", "Location",
     "Policy", "PolicyError", "Report", "RunError", "Status", "Waiver", "__version__", "evaluate",
     "load_policy", "load_waivers", "scan", "usages_of",
 ]

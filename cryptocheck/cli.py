@@ -8,6 +8,8 @@ Exit codes (fixed; they never encode a count):
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Sequence
@@ -84,7 +86,43 @@ class _FailCounter:
         """Nothing to do after the last item."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live in their own packages, imported only when used (so that ``certs``
+# starts fast and a package not installed is simply not offered): name -> "module:attr".
+LAZY_COMMANDS = {
+    "config": "cryptocheck.config.cli:config",
+    "tls": "cryptocheck.tls.cli:tls",
+    "ssh": "cryptocheck.ssh.cli:ssh",
+    "report": "cryptocheck.report.cli:report",
+    "serve": "cryptocheck.serve.cli:serve",
+}
+
+
+def _installed(target: str) -> bool:
+    """Whether the module of a ``module:attr`` target can be imported."""
+    try:
+        return importlib.util.find_spec(target.partition(":")[0]) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class _LazyGroup(click.Group):
+    def _lazy(self) -> dict[str, str]:
+        return {name: target for name, target in LAZY_COMMANDS.items()
+                if _installed(target)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self._lazy().get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cryptocheck")
 def main() -> None:
     """Find the cryptography in use and judge it against an approved-algorithms policy.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 
 class Status(str, enum.Enum):
@@ -154,7 +154,52 @@ class KeyAsset:
     comment: str | None = None
 
 
-Asset = CertificateAsset | KeyAsset
+@dataclass(frozen=True, slots=True)
+class EndpointAsset:
+    """A network service as it answered: a TLS or an SSH endpoint.
+
+    ``location`` holds ``host`` (as the user named it) and ``port``; ``address`` is the IP
+    address actually connected to; ``service`` names the protocol spoken before the handshake
+    (``tls`` for direct TLS, ``smtp``/``imap``/``postgres``... for STARTTLS, ``ssh``).
+    ``details`` is JSON-ready data owned by the source that made the asset and documented
+    there (TLS: ``protocols``, ``groups``, ``certificates``...; SSH: ``banner``, ``kex``,
+    ``host_keys``...). Certificates served by an endpoint are separate
+    :class:`CertificateAsset` records whose location carries the same host and port.
+    """
+
+    id: str
+    type: Literal["tls-endpoint", "ssh-endpoint"]
+    location: Location
+    address: str | None
+    service: str
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigAsset:
+    """One cryptographic setting in a configuration file or infrastructure code.
+
+    ``location`` points at the directive (path, 1-based line and column). ``kind`` names the
+    file kind (``nginx``, ``apache``, ``haproxy``, ``openssl``, ``java``, ``postfix``,
+    ``terraform``, ``kubernetes``, ``sshd``, ``ssh``); ``directive`` the setting as written
+    (``ssl_protocols``, ``SSLCipherSuite``, ``aws_lb_listener.web.ssl_policy``); ``value`` its
+    value as written (settings that hold secrets are never recorded); ``scope`` the block it
+    applies to (``server example.org:443``, ``Match User git``), when there is one.
+    ``details`` is JSON-ready data owned by the parser (for example the effective, expanded
+    list of cipher suites).
+    """
+
+    id: str
+    location: Location
+    kind: str
+    directive: str
+    value: str
+    scope: str | None = None
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    type: Literal["config-setting"] = "config-setting"
+
+
+Asset = CertificateAsset | KeyAsset | EndpointAsset | ConfigAsset
 
 
 @dataclass(frozen=True, slots=True)

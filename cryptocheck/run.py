@@ -56,6 +56,8 @@ def scan(
     reporters: Sequence[Reporter] = (),
     command: str = "certs",
     collect: bool = True,
+    items: Iterable[Asset | RunError] | None = None,
+    stats: SourceStats | None = None,
 ) -> Report:
     """Read certificates and keys from ``targets`` and judge them against ``policy``.
 
@@ -69,7 +71,10 @@ def scan(
     PKCS#12, JKS and encrypted keys (never written anywhere); ``reporters`` receive records
     as they are produced; ``collect=False`` keeps assets and findings out of the returned
     report (its summary, chains and errors are still complete), so that a streaming run's
-    memory does not grow with its findings.
+    memory does not grow with its findings. ``items``, when given, replaces reading files
+    from ``targets`` (which then only name what was scanned in the report): the TLS, SSH and
+    configuration sources pass their stream of assets and errors here, and ``stats`` their
+    counts of files read and skipped.
 
     >>> report = scan(["/etc/ssl/certs/ca-certificates.crt"])  # doctest: +SKIP
     >>> report.summary.worst_status  # doctest: +SKIP
@@ -87,12 +92,13 @@ def scan(
     for reporter in reporters:
         reporter.begin(header)
 
-    stats = SourceStats()
+    stats = stats if stats is not None else SourceStats()
     tally = _Tally()
     assets: list[Asset] = []
     findings: list[Finding] = []
     errors: list[RunError] = []
-    for item in iter_assets(targets, options, stats):
+    stream = items if items is not None else iter_assets(targets, options, stats)
+    for item in stream:
         if isinstance(item, RunError):
             errors.append(item)
             for reporter in reporters:

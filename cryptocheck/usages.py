@@ -21,6 +21,7 @@ Contexts (policies match on these; globs allowed in rules):
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Iterator
 from datetime import datetime
@@ -49,6 +50,23 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
         yield from _certificate_usages(asset)
     elif isinstance(asset, KeyAsset):
         yield from _key_usages(asset)
+    else:
+        yield from _source_usages(asset)
+
+
+# Endpoint and configuration assets are decomposed by the package that reads them (their
+# ``details`` are that package's own); module path and function, imported on first use.
+SOURCE_USAGES = {
+    "tls-endpoint": "cryptocheck.tls.usages",
+    "ssh-endpoint": "cryptocheck.ssh.usages",
+    "config-setting": "cryptocheck.config.usages",
+}
+
+
+def _source_usages(asset: Asset) -> Iterator[CryptoUsage]:
+    module = importlib.import_module(SOURCE_USAGES[asset.type])
+    usages: Iterator[CryptoUsage] = module.usages_of(asset)
+    return usages
 
 
 def lifetime_days(not_before: datetime, not_after: datetime) -> int:

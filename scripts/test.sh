@@ -4,11 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests run for real: openssl (fixtures and the comparison test),
-# ssh-keygen (OpenSSH key fixtures).
+# System tools the tests run for real: openssl (fixtures, s_server endpoints and the
+# comparison tests), ssh-keygen (OpenSSH key fixtures), sshd (SSH endpoints), nginx (TLS
+# endpoints), git (--changed-since), chromium (the HTML report and the dashboard, headless).
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo

@@ -7,6 +7,7 @@ The tables live in ``catalog/data/*.toml``, each saying where its values come fr
 
 from __future__ import annotations
 
+import importlib
 import math
 import tomllib
 from collections.abc import Mapping
@@ -310,12 +311,26 @@ def protection_name(oid: str) -> str | None:
 def known_names() -> dict[str, frozenset[str]]:
     """Every canonical name by kind: for validating policies against the catalogue."""
     cat = _catalogue()
-    return {
+    names = {
         "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values())
         | frozenset(c.name for c in cat.ciphers.values()),
         "curve": frozenset(c.name for c in cat.curves.values()),
         "hash": frozenset(h.name for h in cat.hashes.values()),
     }
+    for module_name in PROTOCOL_CATALOGUES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        extra: dict[str, frozenset[str]] = module.known_names()
+        for kind, more in extra.items():
+            names[kind] = names.get(kind, frozenset()) | more
+    return names
+
+
+# The protocol catalogues (TLS cipher suites, groups, signature schemes; SSH algorithm names)
+# live in their own modules; each has ``known_names() -> dict[kind, frozenset[str]]``.
+PROTOCOL_CATALOGUES = ("cryptocheck.catalog.tls", "cryptocheck.catalog.ssh")
 
 
 def all_signature_algorithms() -> tuple[SignatureAlgorithm, ...]:

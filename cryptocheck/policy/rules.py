@@ -14,6 +14,10 @@ USAGE_FIELDS = ("algorithm", "key_size", "curve", "hash", "strength", "quantum_v
 ATTRIBUTE_FIELDS = (
     "is_ca", "self_signed", "lifetime_days", "not_before", "not_after", "encrypted", "format",
     "protection",
+    # TLS and SSH usages (docs/contexts.md): the parts a cipher suite or SSH algorithm
+    # decomposes into, and where it was offered.
+    "protocol", "kx", "au", "cipher", "mode", "mac", "aead", "export", "group", "direction",
+    "service", "kind",
 )
 COMPUTED_FIELDS = ("expired", "not_yet_valid", "days_to_expiry")
 MATCH_FIELDS = USAGE_FIELDS + ATTRIBUTE_FIELDS + COMPUTED_FIELDS

@@ -21,16 +21,52 @@ CLI turns them into a verdict and an exit code.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TextIO
 
-from cryptocheck.model import Asset, Finding, PolicyInfo, Report, RunError
+from cryptocheck.model import Asset, Finding, PolicyInfo, Report, RunError, Status
 
-__all__ = ["FORMATS", "Reporter", "RunHeader", "header_from_report", "make_reporter", "replay"]
+__all__ = ["FORMATS", "ReportOptions", "Reporter", "RunHeader", "header_from_report", "make_reporter", "replay"]
 
-FORMATS = ("text", "json", "jsonl")
+# format -> "module:class". Each class is built as ``cls(stream, options)`` and implements
+# :class:`Reporter`. A format whose module is not installed is not offered.
+_REPORTERS = {
+    "text": "cryptocheck.report.text:TextReporter",
+    "json": "cryptocheck.report.json_report:JsonReporter",
+    "jsonl": "cryptocheck.report.jsonl:JsonLinesReporter",
+    "sarif": "cryptocheck.report.sarif:SarifReporter",
+    "html": "cryptocheck.report.html:HtmlReporter",
+    "cbom": "cryptocheck.report.cbom:CbomReporter",
+    "csv": "cryptocheck.report.csv_report:CsvReporter",
+    "junit": "cryptocheck.report.junit:JunitReporter",
+    "markdown": "cryptocheck.report.markdown:MarkdownReporter",
+}
+
+def _installed(target: str) -> bool:
+    """Whether the module of a ``module:attr`` target can be imported."""
+    try:
+        return importlib.util.find_spec(target.partition(":")[0]) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+FORMATS = tuple(name for name, target in _REPORTERS.items()
+                if _installed(target))
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """How a reporter should render; every field has a default, and formats ignore what does
+    not concern them. ``fail_on`` is the CLI's threshold (JUnit failures, the verdict line)."""
+
+    color: bool = False
+    show_approved: bool = False
+    fail_on: Status = Status.DISALLOWED
+    csv_assets: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,30 +98,25 @@ class Reporter(Protocol):
 
 
 def make_reporter(
-    fmt: str, stream: TextIO, *, color: bool = False, show_approved: bool = False
+    fmt: str, stream: TextIO, *, color: bool = False, show_approved: bool = False,
+    options: ReportOptions | None = None,
 ) -> Reporter:
     """A reporter that writes format ``fmt`` to ``stream``.
 
     ``color`` turns on ANSI colour in ``text`` (the CLI passes True only on a terminal with
     ``NO_COLOR`` unset); ``show_approved`` lists approved findings in ``text`` rather than
-    only counting them. Both are ignored by the machine formats. An unknown format is a
+    only counting them; ``options``, when given, replaces both. An unknown format is a
     ValueError (a caller mistake).
 
     Example: ``make_reporter("jsonl", sys.stdout)``.
     """
-    if fmt == "json":
-        from cryptocheck.report.json_report import JsonReporter
-
-        return JsonReporter(stream)
-    if fmt == "jsonl":
-        from cryptocheck.report.jsonl import JsonLinesReporter
-
-        return JsonLinesReporter(stream)
-    if fmt == "text":
-        from cryptocheck.report.text import TextReporter
-
-        return TextReporter(stream, color=color, show_approved=show_approved)
-    raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+    opts = options or ReportOptions(color=color, show_approved=show_approved)
+    module, _, name = _REPORTERS[fmt].partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    reporter: Reporter = cls(stream, opts)
+    return reporter
 
 
 def header_from_report(report: Report) -> RunHeader:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from cryptocheck.model import Asset, Finding, Report, RunError
-from cryptocheck.report import RunHeader
+from cryptocheck.report import ReportOptions, RunHeader
 from cryptocheck.report.wire import dump_report
 
 
@@ -17,7 +17,7 @@ class JsonReporter:
     ``end``; the items are already in the report and are not kept twice.
     """
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, options: ReportOptions | None = None) -> None:
         self._stream = stream
 
     def begin(self, header: RunHeader) -> None:

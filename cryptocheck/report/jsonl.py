@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from cryptocheck.model import Asset, Finding, Report, RunError
-from cryptocheck.report import RunHeader
+from cryptocheck.report import ReportOptions, RunHeader
 from cryptocheck.report.wire import (
     asset_to_dict,
     chain_to_dict,
@@ -49,7 +49,7 @@ def summary_record(report: Report) -> dict[str, Any]:
 class JsonLinesReporter:
     """Writes one flushed line per asset and per error as they arrive, and a summary line."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, options: ReportOptions | None = None) -> None:
         self._stream = stream
 
     def _write(self, record: Mapping[str, Any]) -> None:

@@ -21,13 +21,15 @@ from cryptocheck.model import (
     Asset,
     CertificateAsset,
     Chain,
+    ConfigAsset,
+    EndpointAsset,
     Finding,
     Report,
     RunError,
     Status,
     Summary,
 )
-from cryptocheck.report import RunHeader
+from cryptocheck.report import ReportOptions, RunHeader
 from cryptocheck.report.wire import findings_by_status, iso_date, require_summary
 
 # Statuses worst first: the order of the table and of the summary counts.
@@ -172,6 +174,11 @@ def describe_key(algorithm: str, key_size: int | None, curve: str | None, oid: s
 
 def asset_name_and_key(asset: Asset) -> tuple[str, str]:
     """The two parts of :func:`describe_asset`: whose it is, and what key it has."""
+    if isinstance(asset, EndpointAsset):
+        where = f"{asset.location.host}:{asset.location.port}"
+        return printable(where), printable(asset.type.replace("-endpoint", "").upper())
+    if isinstance(asset, ConfigAsset):
+        return printable(asset.directive), printable(fit(asset.value, 60))
     key = describe_key(asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid)
     if isinstance(asset, CertificateAsset):
         return printable(short_name(asset.subject)), printable(key)
@@ -225,10 +232,11 @@ class TextReporter:
     ``show_approved``), so memory grows with what needs attention, not with the run.
     """
 
-    def __init__(self, stream: TextIO, *, color: bool = False, show_approved: bool = False) -> None:
+    def __init__(self, stream: TextIO, options: ReportOptions | None = None) -> None:
+        opts = options or ReportOptions()
         self._stream = stream
-        self._color = color
-        self._show_approved = show_approved
+        self._color = opts.color
+        self._show_approved = opts.show_approved
         self._rows: list[_Row] = []
         self._errors: list[RunError] = []
         self._names: dict[str, str] = {}  # certificate id -> description, for the chains

@@ -22,7 +22,9 @@ from cryptocheck.model import (
     CertificateAsset,
     Chain,
     Citation,
+    ConfigAsset,
     CryptoUsage,
+    EndpointAsset,
     Finding,
     KeyAsset,
     Location,
@@ -223,7 +225,45 @@ def asset_to_dict(asset: Asset) -> JSONDict:
             "comment": clean_text(asset.comment),
             "location": location_to_dict(asset.location),
         }
+    if isinstance(asset, EndpointAsset):
+        return {
+            "type": asset.type,
+            "id": asset.id,
+            "host": clean_text(asset.location.host),
+            "port": asset.location.port,
+            "address": asset.address,
+            "service": asset.service,
+            **_json_ready(asset.details),
+            "location": location_to_dict(asset.location),
+        }
+    if isinstance(asset, ConfigAsset):
+        return {
+            "type": asset.type,
+            "id": asset.id,
+            "path": clean_text(asset.location.path),
+            "line": asset.location.line,
+            "column": asset.location.column,
+            "kind": asset.kind,
+            "directive": clean_text(asset.directive),
+            "value": clean_text(asset.value),
+            "scope": clean_text(asset.scope),
+            "details": _json_ready(asset.details),
+            "location": location_to_dict(asset.location),
+        }
     raise TypeError(f"not an asset: {type(asset).__name__}")
+
+
+# Keys of an endpoint's details that would collide with the fixed keys of its record.
+_RESERVED = frozenset({"type", "id", "host", "port", "address", "service", "location", "record",
+                       "findings"})
+
+
+def _json_ready(details: Mapping[str, Any]) -> JSONDict:
+    """A copy of a source's ``details`` with keys sorted and no reserved key overwritten."""
+    clash = _RESERVED.intersection(details)
+    if clash:
+        raise ValueError(f"details may not use the reserved keys {sorted(clash)}")
+    return {key: details[key] for key in sorted(details)}
 
 
 def finding_to_dict(finding: Finding) -> JSONDict:

@@ -1,0 +1,1 @@
+"""cryptocheck.bulk (in progress)."""

@@ -1,0 +1,1 @@
+"""cryptocheck.config (in progress)."""

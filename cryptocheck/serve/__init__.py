@@ -1,0 +1,1 @@
+"""cryptocheck.serve (in progress)."""

@@ -1,0 +1,1 @@
+"""cryptocheck.ssh (in progress)."""

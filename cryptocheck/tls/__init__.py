@@ -1,0 +1,1 @@
+"""cryptocheck.tls (in progress)."""
