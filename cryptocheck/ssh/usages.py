@@ -1,0 +1,168 @@
+"""SSH assets -> crypto usages, in the contexts of docs/contexts.md (``ssh.*``).
+
+A server that offers ``diffie-hellman-group1-sha1`` and an ``sshd_config`` line
+``KexAlgorithms diffie-hellman-group1-sha1`` give the same ``ssh.kex`` usage, built by
+:func:`algorithm_usages`, so one rule judges both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from cryptocheck import catalog
+from cryptocheck.catalog import ssh as ssh_catalog
+from cryptocheck.model import Asset, ConfigAsset, CryptoUsage, EndpointAsset, Location
+
+CONTEXTS = {
+    "kex": "ssh.kex",
+    "host-key": "ssh.host-key",
+    "cipher": "ssh.cipher",
+    "mac": "ssh.mac",
+    "compression": "ssh.compression",
+}
+GEX_CONTEXT = "ssh.gex-modulus"
+
+Attributes = tuple[tuple[str, bool | int | str | None], ...]
+
+
+def algorithm_usages(kind: str, name: str, direction: str | None = None, *,
+                     key_size: int | None = None, asset_id: str = "",
+                     location: Location | None = None,
+                     extra: Iterable[tuple[str, bool | int | str | None]] = ()
+                     ) -> list[CryptoUsage]:
+    """The usages of SSH algorithm ``name`` of ``kind`` (kex, host-key, cipher, mac,
+    compression), in the catalogue's canonical parts.
+
+    Why: the same function judges a live server's offer and a configuration line. An
+    extension marker (``ext-info-c``, ``kex-strict-s-v00@openssh.com``) exchanges no keys
+    and gives no usage; a name the catalogue does not know gives one usage with nothing but
+    its name (the policy then says ``unknown``). ``key_size`` is the size of the host key
+    actually seen. Callers that build usages for an asset pass ``asset_id`` and
+    ``location`` (or ``dataclasses.replace`` them in).
+
+    >>> [u.hash for u in algorithm_usages("kex", "diffie-hellman-group1-sha1")]
+    ['SHA-1']
+    """
+    if kind not in CONTEXTS:
+        raise ValueError(f"unknown SSH algorithm kind {kind!r}")
+    where = location or Location()
+    attributes: list[tuple[str, bool | int | str | None]] = list(extra)
+    if direction is not None:
+        attributes.append(("direction", direction))
+    alg = ssh_catalog.algorithm(kind, name)
+    if alg is None:
+        return [CryptoUsage(asset_id=asset_id, context=CONTEXTS[kind], algorithm=name,
+                            location=where, attributes=tuple(sorted(attributes)))]
+    if alg.family == "marker":
+        return []
+    size = alg.key_size
+    strength = alg.strength
+    found_curve = catalog.curve(alg.curve) if alg.curve else None
+    curve = found_curve.name if found_curve else alg.curve
+    if kind == "kex":
+        attributes.append(("kx", alg.family))
+        if alg.group:
+            attributes.append(("group", alg.group))
+        if alg.pq:
+            attributes.append(("pq", alg.pq))
+    elif kind == "host-key":
+        attributes.append(("au", alg.family))
+        attributes.append(("certificate", alg.cert))
+        if key_size is not None:
+            size = key_size
+        if alg.family and alg.family not in ("none", "XMSS"):
+            strength = catalog.key_strength(alg.family, size, curve)
+            if alg.hash:
+                hash_strength = catalog.hash_collision_strength(alg.hash)
+                if strength is not None and hash_strength is not None:
+                    strength = min(strength, hash_strength)
+    elif kind == "cipher":
+        attributes += [("cipher", alg.family), ("mode", alg.mode), ("aead", alg.aead)]
+        if alg.block_size:
+            attributes.append(("block_size", alg.block_size))
+    elif kind == "mac":
+        attributes += [("mac", alg.family), ("etm", alg.etm)]
+        if alg.tag_bits is not None:
+            attributes.append(("tag_bits", alg.tag_bits))
+        if alg.family == "none":
+            strength = 0
+    return [CryptoUsage(
+        asset_id=asset_id, context=CONTEXTS[kind], algorithm=alg.name, location=where,
+        key_size=size, curve=curve, hash=alg.hash, strength=strength,
+        quantum_vulnerable=alg.quantum_vulnerable,
+        attributes=tuple(sorted(attributes, key=lambda pair: pair[0])),
+    )]
+
+
+def gex_usage(bits: int, *, asset_id: str = "", location: Location | None = None) -> CryptoUsage:
+    """The usage of a Diffie-Hellman group-exchange modulus of ``bits`` bits."""
+    return CryptoUsage(asset_id=asset_id, context=GEX_CONTEXT, algorithm="DH",
+                       location=location or Location(), key_size=bits,
+                       strength=catalog.key_strength("DH", bits),
+                       quantum_vulnerable=catalog.quantum_vulnerable("DH"))
+
+
+def _directional(asset: EndpointAsset, kind: str, lists: Any) -> Iterator[CryptoUsage]:
+    """One usage per algorithm; ``direction`` is ``both`` when both directions offer it."""
+    if not isinstance(lists, dict):
+        return
+    c2s: Sequence[str] = lists.get("client_to_server") or []
+    s2c: Sequence[str] = lists.get("server_to_client") or []
+    for name in dict.fromkeys([*c2s, *s2c]):
+        direction = ("both" if name in c2s and name in s2c
+                     else "client_to_server" if name in c2s else "server_to_client")
+        yield from algorithm_usages(kind, name, direction, asset_id=asset.id,
+                                    location=asset.location)
+
+
+def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
+    """Every usage of an ``ssh-endpoint`` asset: kex, host-key (with the key size seen),
+    ciphers and MACs per direction, compression, group-exchange moduli."""
+    if not isinstance(asset, EndpointAsset):
+        return
+    details = asset.details
+    for name in details.get("kex") or []:
+        yield from algorithm_usages("kex", name, asset_id=asset.id, location=asset.location)
+    sizes = {key.get("algorithm"): key.get("size") for key in details.get("host_keys") or []}
+    for name in details.get("host_key_algorithms") or []:
+        yield from algorithm_usages("host-key", name, key_size=sizes.get(name),
+                                    asset_id=asset.id, location=asset.location)
+    yield from _directional(asset, "cipher", details.get("ciphers"))
+    yield from _directional(asset, "mac", details.get("macs"))
+    yield from _directional(asset, "compression", details.get("compression"))
+    for bits in details.get("gex_modulus_sizes") or []:
+        yield gex_usage(int(bits), asset_id=asset.id, location=asset.location)
+
+
+# sshd_config / ssh_config keywords (lower case) whose value is an algorithm list.
+LIST_DIRECTIVES = {
+    "kexalgorithms": "kex",
+    "gssapikexalgorithms": "kex",
+    "hostkeyalgorithms": "host-key",
+    "pubkeyacceptedalgorithms": "host-key",
+    "pubkeyacceptedkeytypes": "host-key",
+    "hostbasedacceptedalgorithms": "host-key",
+    "hostbasedacceptedkeytypes": "host-key",
+    "hostbasedkeytypes": "host-key",
+    "casignaturealgorithms": "host-key",
+    "ciphers": "cipher",
+    "macs": "mac",
+}
+
+
+def config_usages(asset: ConfigAsset) -> Iterator[CryptoUsage]:
+    """The usages of one ``sshd``/``ssh`` ConfigAsset: one per algorithm of the effective
+    list the setting gives (``details["effective"]``, with ``+``/``-``/``^`` applied and the
+    defaults of the OpenSSH version filled in), each with the setting's file and line."""
+    if asset.kind not in ("sshd", "ssh"):
+        return
+    kind = asset.details.get("algorithm_kind")
+    effective = asset.details.get("effective")
+    if not kind or not isinstance(effective, list):
+        return
+    extra = (("kind", asset.kind),)
+    for name in effective:
+        for usage in algorithm_usages(kind, str(name), extra=extra):
+            yield dataclasses.replace(usage, asset_id=asset.id, location=asset.location)
