@@ -21,6 +21,8 @@ CLI turns them into a verdict and an exit code.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
 import importlib.util
 from collections.abc import Sequence
@@ -28,9 +30,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TextIO
 
-from cryptocheck.model import Asset, Finding, PolicyInfo, Report, RunError, Status
+from cryptocheck.model import (
+    Asset,
+    CertificateAsset,
+    EndpointAsset,
+    Finding,
+    KeyAsset,
+    PolicyInfo,
+    Report,
+    RunError,
+    Status,
+)
 
-__all__ = ["FORMATS", "ReportOptions", "Reporter", "RunHeader", "header_from_report", "make_reporter", "replay"]
+__all__ = ["FORMATS", "CollectingReporter", "ReportOptions", "Reporter", "RunHeader",
+           "asset_kind", "asset_name", "failing_findings", "finding_fingerprint",
+           "header_from_report", "make_reporter", "replay", "verdict"]
 
 # format -> "module:class". Each class is built as ``cls(stream, options)`` and implements
 # :class:`Reporter`. A format whose module is not installed is not offered.
@@ -117,6 +131,91 @@ def make_reporter(
     cls = getattr(importlib.import_module(module), name)
     reporter: Reporter = cls(stream, opts)
     return reporter
+
+
+class CollectingReporter:
+    """Base of the formats that can only be written whole (html, cbom, csv, junit, markdown).
+
+    It keeps the records as they stream in (so it works whether or not the runner collects
+    them) and, at ``end``, writes :meth:`render` of the complete report. Subclasses implement
+    ``render(report) -> str`` as a pure function of the report and the options.
+    """
+
+    def __init__(self, stream: TextIO, options: ReportOptions | None = None) -> None:
+        self.stream = stream
+        self.options = options or ReportOptions()
+        self._assets: list[Asset] = []
+        self._findings: list[Finding] = []
+        self._errors: list[RunError] = []
+
+    def begin(self, header: RunHeader) -> None:
+        """Nothing to write before the first record."""
+
+    def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
+        self._assets.append(asset)
+        self._findings.extend(findings)
+
+    def error(self, error: RunError) -> None:
+        self._errors.append(error)
+
+    def end(self, report: Report) -> None:
+        """Write the whole document for ``report`` with the records that streamed in."""
+        whole = dataclasses.replace(report, assets=tuple(self._assets),
+                                    findings=tuple(self._findings), errors=tuple(self._errors))
+        self.stream.write(self.render(whole))
+        self.stream.flush()
+
+    def render(self, report: Report) -> str:
+        """The document for ``report``."""
+        raise NotImplementedError
+
+
+def failing_findings(findings: Sequence[Finding], fail_on: Status) -> list[Finding]:
+    """The findings at or worse than ``fail_on`` that no waiver covers (``run.failing``'s
+    rule, repeated here because the runner imports this package)."""
+    return [f for f in findings if not f.waived and f.status.rank >= fail_on.rank]
+
+
+def verdict(report: Report, fail_on: Status) -> str:
+    """``PASS``, ``FAIL`` (findings at or above ``fail_on``) or ``ERROR`` (no input read),
+    the way the CLI decides its exit code."""
+    if failing_findings(report.findings, fail_on):
+        return "FAIL"
+    if not report.assets and report.errors:
+        return "ERROR"
+    return "PASS"
+
+
+def asset_kind(asset: Asset) -> str:
+    """The kind of source an asset came from, for counts and filters: ``certificate``,
+    ``public-key``, ``private-key``, ``tls-endpoint``, ``ssh-endpoint``, ``config-setting``."""
+    return asset.type
+
+
+def asset_name(asset: Asset) -> str:
+    """A short name a person recognises: a certificate's subject, an endpoint's host:port, a
+    setting's directive, a key's algorithm (the location says where)."""
+    if isinstance(asset, CertificateAsset):
+        return asset.subject or asset.id
+    if isinstance(asset, KeyAsset):
+        size = f" {asset.key_size}" if asset.key_size and not asset.curve else ""
+        curve = f" {asset.curve}" if asset.curve else ""
+        return f"{asset.key_algorithm}{size}{curve} {asset.type}"
+    if isinstance(asset, EndpointAsset):
+        return f"{asset.service} {asset.location}"
+    return f"{asset.directive} = {asset.value}"
+
+
+def finding_fingerprint(finding: Finding) -> str:
+    """A stable identity for a finding across runs: the same rule on the same usage of the
+    same asset at the same place gives the same 16 hex digits, whatever its status or date.
+
+    Used by ``report diff`` (new, fixed and unchanged findings) and written in CSV and CBOM.
+    """
+    usage = finding.usage
+    parts = (finding.rule, finding.asset_id, usage.context, usage.algorithm,
+             str(usage.key_size), str(usage.curve), str(usage.hash), str(finding.location))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "backslashreplace")).hexdigest()[:16]
 
 
 def header_from_report(report: Report) -> RunHeader:

@@ -123,7 +123,7 @@ def _report(doc: JSONDict) -> Report:
 
 def parse_timestamp(text: str) -> datetime:
     """``YYYY-MM-DDTHH:MM:SSZ`` as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _location(doc: JSONDict) -> Location:
