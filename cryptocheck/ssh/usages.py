@@ -155,14 +155,19 @@ LIST_DIRECTIVES = {
 def config_usages(asset: ConfigAsset) -> Iterator[CryptoUsage]:
     """The usages of one ``sshd``/``ssh`` ConfigAsset: one per algorithm of the effective
     list the setting gives (``details["effective"]``, with ``+``/``-``/``^`` applied and the
-    defaults of the OpenSSH version filled in), each with the setting's file and line."""
+    defaults of the OpenSSH version filled in), each with the setting's file and line.
+
+    Names written in the setting that the version's table does not support
+    (``details["unsupported"]``) are judged too: another OpenSSH version may enable them.
+    A setting that an earlier one overrides (``details["ignored"]``) enables nothing."""
     if asset.kind not in ("sshd", "ssh"):
         return
     kind = asset.details.get("algorithm_kind")
     effective = asset.details.get("effective")
-    if not kind or not isinstance(effective, list):
+    if not kind or not isinstance(effective, list) or asset.details.get("ignored"):
         return
     extra = (("kind", asset.kind),)
-    for name in effective:
+    unsupported = asset.details.get("unsupported") or []
+    for name in dict.fromkeys([*effective, *unsupported]):
         for usage in algorithm_usages(kind, str(name), extra=extra):
             yield dataclasses.replace(usage, asset_id=asset.id, location=asset.location)
