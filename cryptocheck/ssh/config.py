@@ -305,11 +305,12 @@ def _asset_id(path: str, line: int | None, directive: str) -> str:
 
 def _list_details(directive: Directive | None, key: str, kind: str, version: str
                   ) -> dict[str, Any]:
-    canonical, algorithm_kind, table_key = LIST_SETTINGS[key]
+    _, algorithm_kind, table_key = LIST_SETTINGS[key]
     default = default_list(table_key, version)
     supported = supported_list(table_key, version)
+    unsupported: list[str] = []
     if directive is None:
-        effective, unsupported, modifier = default, [], "default"
+        effective, modifier = default, "default"
     else:
         value = directive.args[0] if directive.args else ""
         effective, unsupported = assemble_names(value, default, supported)
