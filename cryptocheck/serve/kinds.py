@@ -1,0 +1,287 @@
+"""Scan kinds and what a scan request may ask for.
+
+``certs`` reads uploaded files (and, when the operator allows, server directories); ``tls``,
+``ssh`` and ``config`` come from their own packages (``cryptocheck.tls.iter_tls_items`` and so
+on) and are offered as soon as those are installed: nothing here changes when they land.
+A request is checked completely before a job is queued (kind, targets against the allowlist,
+limits, policy, date, options), so that a queued job can only fail on what the scan meets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import importlib
+import io
+import os
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cryptocheck.model import Asset, RunError
+from cryptocheck.policy import shipped_policy_ids
+from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
+from cryptocheck.sources.walk import scan_bytes
+
+from .config import ServeConfig
+from .security import Allowlist, TargetRefused
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A scan kind: where its item stream comes from and whether it opens connections."""
+
+    name: str
+    network: bool
+    module: str | None = None
+    function: str | None = None
+    options_class: str | None = None
+
+
+KINDS = {
+    "certs": Kind("certs", False),
+    "tls": Kind("tls", True, "cryptocheck.tls", "iter_tls_items", "TlsOptions"),
+    "ssh": Kind("ssh", True, "cryptocheck.ssh", "iter_ssh_items", "SshOptions"),
+    "config": Kind("config", False, "cryptocheck.config", "iter_config_items", "ConfigOptions"),
+}
+
+ItemSource = Callable[..., Iterator[Asset | RunError]]
+
+
+def kind_entry(kind: str) -> tuple[ItemSource, type[Any]] | None:
+    """The item source and options class of a kind from its package, or None if the
+    package does not provide them (yet)."""
+    spec = KINDS.get(kind)
+    if spec is None or spec.module is None or spec.function is None or spec.options_class is None:
+        return None
+    try:
+        module = importlib.import_module(spec.module)
+    except ImportError:
+        return None
+    source = getattr(module, spec.function, None)
+    options = getattr(module, spec.options_class, None)
+    if source is None or options is None:
+        return None
+    return source, options
+
+
+def available_kinds() -> list[str]:
+    """The kinds this server can run now."""
+    return [name for name in KINDS if name == "certs" or kind_entry(name) is not None]
+
+
+class RequestError(ValueError):
+    """A request the service will not run; ``code`` is a stable short reason."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def _options(kind: str, raw: Any) -> dict[str, Any]:
+    """The kind's options from the request: only known fields of simple types, so that
+    nothing the operator did not mean to expose can be set."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise RequestError("bad-options", "options must be an object")
+    if kind == "certs":
+        allowed = {"max_file_size": 1}
+    elif kind == "config":
+        allowed = {}
+    else:
+        entry = kind_entry(kind)
+        assert entry is not None
+        allowed = {f.name: f.default for f in dataclasses.fields(entry[1])
+                   if isinstance(f.default, (bool, int, float, str))}
+    chosen: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in allowed:
+            raise RequestError("bad-options", f"unknown option {name!r} for kind {kind} "
+                                              f"(known: {', '.join(sorted(allowed)) or 'none'})")
+        default = allowed[name]
+        if type(value) is not type(default) and not (
+                isinstance(default, float) and type(value) is int):
+            raise RequestError("bad-options", f"option {name!r} must be a "
+                                              f"{type(default).__name__}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            raise RequestError("bad-options", f"option {name!r} must be positive")
+        chosen[name] = value
+    return chosen
+
+
+def _allowed_path(target: str, roots: tuple[str, ...]) -> bool:
+    real = os.path.realpath(target)
+    return any(real == os.path.realpath(root) or
+               real.startswith(os.path.realpath(root).rstrip(os.sep) + os.sep) for root in roots)
+
+
+def decode_files(raw: Any) -> list[tuple[str, bytes]]:
+    """Uploaded files of a JSON request: ``[{"name": ..., "content": base64}]``."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise RequestError("bad-files", "files must be a list of {name, content (base64)}")
+    files: list[tuple[str, bytes]] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("content"), str):
+            raise RequestError("bad-files", f"files[{index}] needs content (base64)")
+        name = item.get("name", f"upload-{index}")
+        if not isinstance(name, str) or not name.strip():
+            raise RequestError("bad-files", f"files[{index}].name must be a string")
+        try:
+            data = base64.b64decode(item["content"], validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("bad-files", f"files[{index}].content is not base64") from None
+        files.append((upload_name(name), data))
+    return files
+
+
+def upload_name(name: str) -> str:
+    """An uploaded file's name as reports show it: its last component, printable."""
+    base = PurePosixPath(name.replace("\\", "/")).name or "upload"
+    return "".join(ch if ch.isprintable() else "_" for ch in base)[:200]
+
+
+def validate_scan(body: Any, config: ServeConfig, allowlist: Allowlist) -> dict[str, Any]:
+    """The normalised request of a scan, or :class:`RequestError` / :class:`TargetRefused`."""
+    if not isinstance(body, dict):
+        raise RequestError("bad-request", "the body must be a JSON object")
+    unknown = set(body) - {"kind", "targets", "files", "policy", "as_of", "options"}
+    if unknown:
+        raise RequestError("bad-request", f"unknown field(s): {', '.join(sorted(unknown))}")
+    kind = body.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise RequestError("bad-kind", f"kind must be one of: {', '.join(KINDS)}")
+    if kind not in available_kinds():
+        raise RequestError("kind-unavailable", f"kind {kind} is not available on this server "
+                                               f"(available: {', '.join(available_kinds())})")
+    targets = body.get("targets", [])
+    if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
+        raise RequestError("bad-targets", "targets must be a list of non-empty strings")
+    files = decode_files(body.get("files"))
+    if KINDS[kind].network and files:
+        raise RequestError("bad-files", f"kind {kind} scans targets, not files")
+    if not targets and not files:
+        raise RequestError("no-targets", "give at least one target or file")
+    if len(targets) + len(files) > config.max_targets_per_job:
+        raise RequestError("too-many-targets", f"{len(targets) + len(files)} targets: this "
+                           f"server takes at most {config.max_targets_per_job} per job")
+    for target in targets:
+        if KINDS[kind].network:
+            allowlist.check(target)
+        elif not _allowed_path(target, config.allow_paths):
+            raise TargetRefused(target, "not inside a directory the server may read "
+                                        "(allow.paths in the serve configuration)")
+    policy = check_policy(body.get("policy"))
+    as_of = check_date(body.get("as_of"))
+    options = _options(kind, body.get("options"))
+    return {"kind": kind, "targets": targets,
+            "files": [{"name": n, "content": base64.b64encode(d).decode()} for n, d in files],
+            "policy": policy, "as_of": as_of, "options": options}
+
+
+def check_policy(policy: Any) -> str | None:
+    """A shipped policy id (files on the server are not the caller's to name)."""
+    if policy is None:
+        return None
+    if not isinstance(policy, str) or policy not in shipped_policy_ids():
+        raise RequestError("bad-policy", f"policy must be a shipped policy id "
+                                         f"({', '.join(shipped_policy_ids())})")
+    return policy
+
+
+def check_date(value: Any) -> str | None:
+    """A YYYY-MM-DD date, or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RequestError("bad-date", "as_of must be a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise RequestError("bad-date", f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def upload_items(files: Iterable[tuple[str, bytes]], options: SourceOptions,
+                 stats: SourceStats) -> Iterator[Asset | RunError]:
+    """Certificates and keys in uploaded files (archives inside are entered)."""
+    for name, data in files:
+        yield from scan_bytes(data, name, options, stats)
+
+
+def scan_items(request: dict[str, Any], workdir: Path,
+               stats: SourceStats) -> tuple[list[str], Iterator[Asset | RunError]]:
+    """The report's target names and the item stream of a validated request."""
+    kind = request["kind"]
+    files = [(f["name"], base64.b64decode(f["content"])) for f in request["files"]]
+    targets: list[str] = list(request["targets"])
+    options = request["options"]
+    if kind == "certs":
+        source_options = SourceOptions(**options)
+        names = [name for name, _ in files] + targets
+
+        def certs() -> Iterator[Asset | RunError]:
+            yield from upload_items(files, source_options, stats)
+            if targets:
+                yield from iter_assets(targets, source_options, stats)
+        return names, certs()
+    entry = kind_entry(kind)
+    if entry is None:
+        raise RequestError("kind-unavailable", f"kind {kind} is not available on this server")
+    source, options_class = entry
+    if kind == "config":
+        paths = [str(unpack(name, data, workdir / str(i))) for i, (name, data) in enumerate(files)]
+        return [name for name, _ in files] + targets, source(paths + targets, options_class())
+    return targets, source(targets, options_class(**options))
+
+
+MAX_MEMBERS = 10_000
+MAX_UNPACKED = 256 * 1024 * 1024
+
+
+def unpack(name: str, data: bytes, into: Path) -> Path:
+    """An uploaded file written under ``into``; a tar or zip archive is unpacked there
+    (regular files only, no absolute or ``..`` paths, bounded in count and size)."""
+    into.mkdir(parents=True, exist_ok=True)
+    members: list[tuple[str, bytes]] = []
+    total = 0
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist()[:MAX_MEMBERS]:
+                total += info.file_size
+                if info.is_dir() or total > MAX_UNPACKED:
+                    continue
+                members.append((info.filename, archive.read(info)))
+    else:
+        try:
+            archive = tarfile.open(fileobj=io.BytesIO(data))
+        except tarfile.TarError:
+            target = into / upload_name(name)
+            target.write_bytes(data)
+            return target
+        with archive:
+            for count, member in enumerate(archive):
+                if count >= MAX_MEMBERS:
+                    break
+                total += member.size
+                if not member.isfile() or total > MAX_UNPACKED:
+                    continue
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    members.append((member.name, handle.read()))
+    for member_name, content in members:
+        parts = [p for p in PurePosixPath(member_name.replace("\\", "/")).parts
+                 if p not in ("", ".", "..", "/")]
+        if not parts:
+            continue
+        path = into.joinpath(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return into
