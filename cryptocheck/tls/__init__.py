@@ -1,1 +1,177 @@
-"""cryptocheck.tls (in progress)."""
+"""TLS endpoints: what each server negotiates, as assets for the policy to judge.
+
+:func:`iter_tls_items` scans targets concurrently (asyncio) within per-host and global
+connection limits, and yields each endpoint asset, followed by the certificates it served,
+as soon as that endpoint is finished; an endpoint that cannot be scanned is one
+:class:`~cryptocheck.model.RunError`. See docs/tls.md.
+
+>>> # for item in iter_tls_items(["example.org"], TlsOptions()): print(item)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..catalog import tls as tls_catalog
+from ..model import Asset, CryptoUsage, EndpointAsset, Location, RunError, Status
+from .targets import Target, TargetError, parse_target
+
+__all__ = ["TlsOptions", "TlsStats", "iter_tls_items"]
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """How to scan. ``mode`` ``full`` (the whole inventory) or ``compliance`` (only what
+    ``policy`` needs to decide; requires ``policy``). ``per_host`` and ``global_limit`` bound
+    concurrent connections, ``rate`` new connections per second per host (None: no limit).
+    ``ca_files`` are extra trust anchors for validation (beside certifi and the system store).
+    """
+
+    mode: str = "full"
+    sni: str | None = None
+    ports: tuple[int, ...] = (443,)
+    per_host: int = 2
+    global_limit: int = 256
+    rate: float | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 5.0
+    retries: int = 1
+    target_timeout: float = 300.0
+    concurrency: int = 64  # endpoints scanned at once
+    policy: Any = None  # cryptocheck.policy.Policy, for compliance mode
+    as_of: date | None = None
+    ca_files: tuple[str, ...] = ()
+    progress: bool = False
+
+
+@dataclass
+class TlsStats:
+    """Counts a run can print: endpoints, errors and TCP connections opened."""
+
+    endpoints: int = 0
+    errors: int = 0
+    connections: int = 0
+    per_endpoint: dict[str, int] = field(default_factory=dict)
+
+
+def _approver(options: TlsOptions) -> Callable[[CryptoUsage], bool]:
+    from ..policy.engine import evaluate
+
+    policy = options.policy
+    if policy is None:
+        raise ValueError("compliance mode needs a policy")
+    day = options.as_of or date.today()
+
+    def approves(usage: CryptoUsage) -> bool:
+        return evaluate(usage, policy, day).status is Status.APPROVED
+
+    return approves
+
+
+def _expand(targets: Sequence[str], options: TlsOptions) -> Iterator[Target | RunError]:
+    for text in targets:
+        try:
+            yield from parse_target(text, options.sni, options.ports)
+        except TargetError as exc:
+            yield RunError(Location(host=text), "bad-target", str(exc))
+
+
+def iter_tls_items(targets: Sequence[str], options: TlsOptions,
+                   stats: TlsStats | None = None) -> Iterator[Asset | RunError]:
+    """Scan ``targets`` and yield, as each endpoint finishes, its EndpointAsset and then the
+    CertificateAssets it served (or one RunError). A background thread runs the asyncio
+    scanner; this generator streams its results, so memory does not grow with the targets."""
+    results: queue.Queue[Asset | RunError | None] = queue.Queue(maxsize=1024)
+    stats = stats if stats is not None else TlsStats()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(_scan_all(targets, options, results, stats))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consuming thread
+            failure.append(exc)
+        finally:
+            results.put(None)
+
+    thread = threading.Thread(target=run, name="cryptocheck-tls", daemon=True)
+    thread.start()
+    while True:
+        item = results.get()
+        if item is None:
+            break
+        yield item
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+async def _scan_all(targets: Sequence[str], options: TlsOptions,
+                    results: queue.Queue[Asset | RunError | None], stats: TlsStats) -> None:
+    from .endpoint import scan_target
+
+    global_limit = asyncio.Semaphore(options.global_limit)
+    limiters: dict[str, Any] = {}
+    pending: set[asyncio.Task[list[Asset | RunError]]] = set()
+    approves = _approver(options) if options.mode == "compliance" else None
+    total = done = 0
+    started = time.monotonic()
+    loop = asyncio.get_running_loop()
+
+    async def put(items: list[Asset | RunError]) -> None:
+        for item in items:
+            await loop.run_in_executor(None, results.put, item)
+
+    def progress() -> None:
+        if options.progress:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            sys.stderr.write(f"\r\x1b[Kcryptocheck tls: {done}/{total} endpoints, "
+                             f"{stats.connections} connections, {rate:.1f}/s")
+            sys.stderr.flush()
+
+    for entry in _expand(targets, options):
+        if isinstance(entry, RunError):
+            stats.errors += 1
+            await put([entry])
+            continue
+        total += 1
+        if len(pending) >= options.concurrency:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                done += 1
+                await put(task.result())
+            progress()
+        pending.add(asyncio.create_task(
+            scan_target(entry, options, global_limit, limiters, stats, approves)))
+    while pending:
+        finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            done += 1
+            await put(task.result())
+        progress()
+    if options.progress:
+        sys.stderr.write("\n")
+
+
+def resolve(host: str) -> str:
+    """The first address of ``host`` (blocking; the scanner calls it in a thread)."""
+    info = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return str(info[0][4][0])
+
+
+def details_protocol_names() -> tuple[str, ...]:
+    """The protocol keys endpoint details always carry."""
+    return tls_catalog.PROTOCOLS
+
+
+def is_endpoint(item: Asset | RunError) -> bool:
+    """Whether ``item`` is a TLS endpoint asset."""
+    return isinstance(item, EndpointAsset) and item.type == "tls-endpoint"

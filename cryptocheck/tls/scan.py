@@ -1,0 +1,404 @@
+"""Enumerate what one TLS endpoint negotiates, with as few connections as possible.
+
+Cipher suites, per protocol version, by iterative removal: offer every suite of the IANA
+registry, record the server's choice, remove it, offer the rest, until the server refuses —
+(accepted + 1) connections per version, not one per suite. When a server chooses by its own
+preference, the order of its choices *is* its preference order; one more connection offering
+the accepted suites reversed tells whether it does.
+
+TLS 1.3 groups come with the suites: the ClientHello carries an empty key_share, so the
+server answers with a HelloRetryRequest naming the group it wants (and the suite) without any
+key material being exchanged; the chosen group is removed too. ECDHE groups for TLS <= 1.2
+and the signature schemes of TLS 1.2 are read from the ServerKeyExchange the same way; the
+DHE prime size comes from the ServerKeyExchange of any DHE suite the server picked.
+
+``compliance`` mode asks only what the policy needs: per version, the suites (groups,
+signature schemes) the policy does not approve, so a compliant server is checked in a
+handful of connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..catalog import tls as tls_catalog
+from ..model import CryptoUsage
+from . import usages, wire
+from .connection import Endpoint, ProbeError, exchange, sslv2_exchange
+
+VERSIONS = {"SSLv3": 0x0300, "TLSv1.0": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303,
+            "TLSv1.3": 0x0304}
+LEGACY_SUITES = tuple(s.code for s in tls_catalog.cipher_suites() if not s.tls13 and not s.sslv2)
+TLS13_SUITES = tuple(s.code for s in tls_catalog.cipher_suites() if s.tls13)
+# RFC 7919 makes a TLS 1.2 server that knows ffdhe refuse DHE with its own prime when the
+# client offers ffdhe groups: offering them would hide a weak custom prime, so <= 1.2 hellos
+# carry elliptic-curve groups only.
+LEGACY_GROUPS = tuple(g.code for g in tls_catalog.groups() if g.kind in ("ec", "ecx"))
+TLS13_GROUPS = tuple(g.code for g in tls_catalog.groups())
+SCHEMES = tuple(s.code for s in tls_catalog.signature_schemes())
+
+Approves = Callable[[CryptoUsage], bool]
+
+
+@dataclass
+class VersionResult:
+    accepted: bool | None = False
+    suites: list[int] = field(default_factory=list)
+    server_order: bool | None = None
+    anomaly: str | None = None
+
+
+@dataclass
+class EndpointFacts:
+    """What the probes of one endpoint found (turned into asset details by the caller)."""
+
+    versions: dict[str, VersionResult] = field(default_factory=dict)
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    dh_primes: dict[int, bytes] = field(default_factory=dict)  # bits -> prime
+    schemes: dict[str, list[int]] = field(default_factory=dict)
+    chains: list[list[bytes]] = field(default_factory=list)
+    ocsp_stapled: bool = False
+    answered_tls: bool = False
+    sslv2_certificate: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def observe(self, protocol: str, flight: wire.ServerFlight) -> None:
+        """Record what a flight reveals beyond the chosen suite."""
+        if flight.certificates and all(flight.certificates[0] != c[0] for c in self.chains):
+            self.chains.append(list(flight.certificates))
+        self.ocsp_stapled |= flight.ocsp_stapled
+        kex = flight.key_exchange
+        if kex is None:
+            return
+        if kex.group is not None:
+            _add(self.groups.setdefault(protocol, []), kex.group)
+        if kex.dh_prime:
+            self.dh_primes.setdefault(len(kex.dh_prime) * 8 - _leading_zero_bits(kex.dh_prime),
+                                      kex.dh_prime)
+        if kex.signature_scheme is not None:
+            _add(self.schemes.setdefault(protocol, []), kex.signature_scheme)
+
+
+def _add(items: list[int], item: int) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _leading_zero_bits(data: bytes) -> int:
+    return 8 - data[0].bit_length() if data else 0
+
+
+def _spec(ep: Endpoint, version: int, suites: list[int] | tuple[int, ...],
+          groups: tuple[int, ...] | list[int] | None = None,
+          schemes: tuple[int, ...] | list[int] = SCHEMES) -> wire.ClientHelloSpec:
+    if groups is None:
+        groups = TLS13_GROUPS if version >= 0x0304 else LEGACY_GROUPS
+    return wire.ClientHelloSpec(version=version, cipher_suites=tuple(suites),
+                                server_name=ep.sni, groups=tuple(groups),
+                                signature_schemes=tuple(schemes))
+
+
+def _chosen(flight: wire.ServerFlight, version: int, offered: list[int] | tuple[int, ...]
+            ) -> int | None:
+    """The suite the server chose in ``version`` among ``offered``, or None (refused)."""
+    hello = flight.hello
+    if hello is None or hello.version != version or hello.cipher_suite not in offered:
+        return None
+    return hello.cipher_suite
+
+
+async def _probe(ep: Endpoint, facts: EndpointFacts, spec: wire.ClientHelloSpec
+                 ) -> wire.ServerFlight:
+    flight = await exchange(ep, spec)
+    if flight.hello is not None or flight.alert is not None:
+        facts.answered_tls = True
+    return flight
+
+
+async def enumerate_legacy(ep: Endpoint, facts: EndpointFacts, protocol: str,
+                           offer: list[int], stop_after_first: bool = False) -> VersionResult:
+    """Iterative removal for SSLv3 .. TLS 1.2: the suites accepted, in the server's order."""
+    version = VERSIONS[protocol]
+    result = VersionResult()
+    remaining = list(offer)
+    while remaining:
+        flight = await _probe(ep, facts, _spec(ep, version, remaining))
+        choice = _chosen(flight, version, remaining)
+        if choice is None:
+            if flight.hello is not None and flight.hello.version == version:
+                result.anomaly = (f"server chose 0x{flight.hello.cipher_suite:04X}, "
+                                  "which was not offered")
+            break
+        result.accepted = True
+        result.suites.append(choice)
+        remaining.remove(choice)
+        facts.observe(protocol, flight)
+        if stop_after_first:
+            break
+    return result
+
+
+async def server_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
+                       accepted: list[int]) -> bool | None:
+    """Whether the server picks by its own preference: offer the accepted suites reversed."""
+    if len(accepted) < 2:
+        return None
+    version = VERSIONS[protocol]
+    offered = list(reversed(accepted))
+    flight = await _probe(ep, facts, _spec(ep, version, offered))
+    choice = _chosen(flight, version, offered)
+    if choice is None:
+        return None
+    return choice != offered[0]
+
+
+async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int, ...],
+                          groups: tuple[int, ...], want_suites: bool = True,
+                          ) -> VersionResult:
+    """Suites and groups of TLS 1.3 together: each HelloRetryRequest names both."""
+    result = VersionResult()
+    found_groups = facts.groups.setdefault("TLSv1.3", [])
+    remaining_s, remaining_g = list(suites), [g for g in groups if g not in found_groups]
+    suites_done, groups_done = not want_suites, not remaining_g
+    while not (suites_done and groups_done):
+        offer_s = remaining_s if not suites_done else list(TLS13_SUITES)
+        offer_g = remaining_g if not groups_done else list(TLS13_GROUPS)
+        flight = await _probe(ep, facts, _spec(ep, 0x0304, offer_s, offer_g))
+        choice = _chosen(flight, 0x0304, offer_s)
+        group = flight.hello.selected_group if flight.hello else None
+        if choice is not None and group in offer_g:
+            result.accepted = True
+            if not suites_done:
+                result.suites.append(choice)
+                remaining_s.remove(choice)
+                suites_done = not remaining_s
+            if not groups_done:
+                assert group is not None
+                _add(found_groups, group)
+                remaining_g.remove(group)
+                groups_done = not remaining_g
+            continue
+        if choice is not None:  # a group we did not offer: stop asking about groups
+            result.anomaly = "server selected a group that was not offered"
+            groups_done = True
+            continue
+        if suites_done:
+            groups_done = True
+        elif groups_done:
+            suites_done = True
+        else:
+            # Both lists were reduced: find out which ran out.
+            flight = await _probe(ep, facts, _spec(ep, 0x0304, list(TLS13_SUITES), remaining_g))
+            group = flight.hello.selected_group if flight.hello else None
+            if _chosen(flight, 0x0304, TLS13_SUITES) is not None and group in remaining_g:
+                assert group is not None
+                result.accepted = True
+                _add(found_groups, group)
+                remaining_g.remove(group)
+                suites_done = True
+                groups_done = not remaining_g
+            else:
+                groups_done = True
+    if not found_groups:
+        facts.groups.pop("TLSv1.3", None)
+    return result
+
+
+async def enumerate_legacy_groups(ep: Endpoint, facts: EndpointFacts, protocol: str,
+                                  ecdhe_suites: list[int], candidates: tuple[int, ...]) -> None:
+    """ECDHE groups of TLS <= 1.2 from the ServerKeyExchange, removing each one found."""
+    version = VERSIONS[protocol]
+    found = facts.groups.setdefault(protocol, [])
+    remaining = [g for g in candidates if g not in found]
+    while remaining:
+        flight = await _probe(ep, facts, _spec(ep, version, ecdhe_suites, remaining))
+        kex = flight.key_exchange
+        if _chosen(flight, version, ecdhe_suites) is None or kex is None \
+                or kex.group not in remaining:
+            break
+        assert kex.group is not None
+        facts.observe(protocol, flight)
+        remaining.remove(kex.group)
+    if not found:
+        facts.groups.pop(protocol, None)
+
+
+async def enumerate_schemes(ep: Endpoint, facts: EndpointFacts, suites: list[int],
+                            candidates: tuple[int, ...]) -> None:
+    """TLS 1.2 signature schemes from the ServerKeyExchange signature, removing each found."""
+    found = facts.schemes.setdefault("TLSv1.2", [])
+    remaining = [s for s in candidates if s not in found]
+    while remaining:
+        flight = await _probe(ep, facts, _spec(ep, 0x0303, suites, schemes=remaining))
+        kex = flight.key_exchange
+        if _chosen(flight, 0x0303, suites) is None or kex is None \
+                or kex.signature_scheme not in remaining:
+            break
+        assert kex.signature_scheme is not None
+        facts.observe("TLSv1.2", flight)
+        remaining.remove(kex.signature_scheme)
+    if not found:
+        facts.schemes.pop("TLSv1.2", None)
+
+
+async def probe_sslv2(ep: Endpoint, facts: EndpointFacts) -> VersionResult:
+    """SSLv2 in one connection: the SERVER-HELLO lists every cipher kind supported."""
+    hello = await sslv2_exchange(ep)
+    result = VersionResult()
+    if hello is not None and hello.cipher_kinds:
+        result.accepted = True
+        result.suites = [k for k in hello.cipher_kinds if tls_catalog.suite(k) is not None]
+        facts.answered_tls = True
+        facts.sslv2_certificate = hello.certificate
+    return result
+
+
+def _kx_suites(accepted: list[int], kx: tuple[str, ...]) -> list[int]:
+    out = []
+    for code in accepted:
+        suite = tls_catalog.suite(code)
+        if suite is not None and suite.kx in kx:
+            out.append(code)
+    return out
+
+
+async def _guarded(coro: object) -> VersionResult:
+    """A version probe whose network failure means 'not accepted' once the endpoint is known
+    to answer (some servers reset connections for versions they do not speak)."""
+    try:
+        return await coro  # type: ignore[no-any-return, misc]
+    except ProbeError as exc:
+        if exc.reason in ("refused", "unreachable", "starttls-failed"):
+            raise
+        return VersionResult(anomaly=f"{exc.reason}: {exc.message}")
+
+
+async def full_scan(ep: Endpoint) -> EndpointFacts:
+    """The complete inventory of one endpoint (raises ProbeError when it cannot be scanned)."""
+    facts = EndpointFacts()
+    # TLS 1.2 first and alone: a dead, hostile or non-TLS endpoint fails here, once.
+    facts.versions["TLSv1.2"] = await enumerate_legacy(ep, facts, "TLSv1.2", list(LEGACY_SUITES))
+
+    async def legacy(protocol: str) -> VersionResult:
+        return await enumerate_legacy(ep, facts, protocol, list(LEGACY_SUITES))
+
+    others = ["TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
+    results = await asyncio.gather(
+        _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS)),
+        _guarded(legacy("TLSv1.1")), _guarded(legacy("TLSv1.0")), _guarded(legacy("SSLv3")),
+        _guarded(probe_sslv2(ep, facts)))
+    for protocol, result in zip(others, results, strict=True):
+        facts.versions[protocol] = result
+    _check_answered(facts)
+
+    async def order(protocol: str) -> None:
+        result = facts.versions[protocol]
+        if protocol != "SSLv2" and result.accepted:
+            result.server_order = await server_order(ep, facts, protocol, result.suites)
+
+    await asyncio.gather(*(_guarded_none(order(p)) for p in VERSIONS))
+    best_legacy = next((p for p in ("TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3")
+                        if facts.versions[p].accepted), None)
+    if best_legacy:
+        accepted = facts.versions[best_legacy].suites
+        ecdhe = _kx_suites(accepted, ("ECDHE",))
+        if ecdhe:
+            await _guarded_none(enumerate_legacy_groups(ep, facts, best_legacy, ecdhe,
+                                                        LEGACY_GROUPS))
+    if facts.versions["TLSv1.2"].accepted:
+        signed = _kx_suites(facts.versions["TLSv1.2"].suites, ("ECDHE", "DHE"))
+        if signed:
+            await _guarded_none(enumerate_schemes(ep, facts, signed, SCHEMES))
+    return facts
+
+
+async def _guarded_none(coro: object) -> None:
+    try:
+        await coro  # type: ignore[misc]
+    except ProbeError as exc:
+        if exc.reason in ("refused", "unreachable", "starttls-failed"):
+            raise
+
+
+def _check_answered(facts: EndpointFacts) -> None:
+    if not facts.answered_tls:
+        raise ProbeError("not-tls", "the endpoint closed every connection without a TLS answer")
+
+
+def _non_approved_suites(protocol: str, approves: Approves) -> list[int]:
+    pool = TLS13_SUITES if protocol == "TLSv1.3" else LEGACY_SUITES
+    out = []
+    for code in pool:
+        suite = tls_catalog.suite(code)
+        assert suite is not None
+        if not all(approves(u) for u in usages.cipher_suite_usages(suite, protocol)):
+            out.append(code)
+    return out
+
+
+async def compliance_scan(ep: Endpoint, approves: Approves) -> EndpointFacts:
+    """Only what the policy needs to decide: is anything it does not approve accepted?
+
+    Per version: when the protocol itself is not approved, one hello offering every suite
+    (is the version accepted at all?); otherwise one hello offering only the suites the
+    policy does not approve, repeated while the server accepts one. Then the groups and
+    TLS 1.2 signature schemes the policy does not approve, a DHE probe when DH primes are
+    judged, and one connection for the certificate chain.
+    """
+    facts = EndpointFacts()
+
+    async def version(protocol: str) -> VersionResult:
+        if protocol == "SSLv2":
+            return await probe_sslv2(ep, facts)
+        if not approves(usages.protocol_usage(protocol)):
+            if protocol == "TLSv1.3":
+                return await enumerate_tls13(ep, facts, TLS13_SUITES, (), want_suites=True)
+            return await enumerate_legacy(ep, facts, protocol, list(LEGACY_SUITES),
+                                          stop_after_first=True)
+        bad = _non_approved_suites(protocol, approves)
+        if protocol == "TLSv1.3":
+            result = await enumerate_tls13(ep, facts, tuple(bad), (), want_suites=bool(bad))
+            return result if result.accepted else VersionResult(accepted=None)
+        if not bad:
+            return VersionResult(accepted=None)
+        result = await enumerate_legacy(ep, facts, protocol, bad)
+        return result if result.accepted else VersionResult(accepted=None)
+
+    facts.versions["TLSv1.2"] = await version("TLSv1.2")
+    others = ["TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
+    results = await asyncio.gather(*(_guarded(version(p)) for p in others))
+    for protocol, result in zip(others, results, strict=True):
+        facts.versions[protocol] = result
+
+    # One ordinary handshake per family for what is judged whatever the suite: the chain,
+    # and (TLS 1.2) the DHE prime, when the server offers DHE at all.
+    if not facts.chains:
+        flight = await _probe(ep, facts, _spec(ep, 0x0303, list(LEGACY_SUITES)))
+        if _chosen(flight, 0x0303, LEGACY_SUITES) is not None:
+            facts.observe("TLSv1.2", flight)
+            facts.versions["TLSv1.2"].accepted = True
+    dhe = _kx_suites(list(LEGACY_SUITES), ("DHE",))
+    if not facts.dh_primes and any(not approves(usages.dh_usage(bits, None))
+                                   for bits in (1024, 2048)):
+        flight = await _probe(ep, facts, _spec(ep, 0x0303, dhe))
+        if _chosen(flight, 0x0303, dhe) is not None:
+            facts.observe("TLSv1.2", flight)
+    bad_groups13 = tuple(g.code for g in tls_catalog.groups()
+                         if not approves(usages.group_usage(g.name)))
+    if bad_groups13:
+        await _guarded_none(enumerate_tls13(ep, facts, TLS13_SUITES, bad_groups13,
+                                            want_suites=False))
+    bad_legacy_groups = tuple(g for g in LEGACY_GROUPS if g in bad_groups13)
+    if bad_legacy_groups:
+        await _guarded_none(enumerate_legacy_groups(
+            ep, facts, "TLSv1.2", _kx_suites(list(LEGACY_SUITES), ("ECDHE",)),
+            bad_legacy_groups))
+    bad_schemes = tuple(s.code for s in tls_catalog.signature_schemes()
+                        if not approves(usages.signature_scheme_usage(s.name, "TLSv1.2")))
+    if bad_schemes:
+        await _guarded_none(enumerate_schemes(
+            ep, facts, _kx_suites(list(LEGACY_SUITES), ("ECDHE", "DHE")), bad_schemes))
+    _check_answered(facts)
+    return facts
