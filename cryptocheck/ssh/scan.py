@@ -165,7 +165,7 @@ class _Scanner:
             details["probe_errors"].append(
                 "host keys: no key exchange method in common (the server offers only "
                 "methods this client does not speak)")
-        elif self.options.host_keys:
+        elif self.options.host_keys and kex is not None:
             await self._host_keys(target, server, kex, blobs, details)
         if self.options.gex:
             await self._gex(target, server, details)
@@ -173,9 +173,9 @@ class _Scanner:
         seen: set[str] = set()
         keys: list[dict[str, Any]] = []
         for algorithm in server.lists["host_key_algorithms"]:
-            blob = blobs.get(_key_type_group(algorithm))
-            if blob is None:
+            if _key_type_group(algorithm) not in blobs:
                 continue
+            blob = blobs[_key_type_group(algorithm)]
             try:
                 facts = blob_facts(blob)
             except WireError as exc:

@@ -95,8 +95,9 @@ def _pi_scaled(bits: int) -> int:
 @cache
 def modp_prime(bits: int) -> int:
     """The RFC 3526 (RFC 2409 for 1024) MODP prime of ``bits`` bits."""
-    return (2**bits - 2**(bits - 64) - 1
-            + 2**64 * (_pi_scaled(bits - 130) + _MODP_K[bits]))
+    prime: int = (2**bits - 2**(bits - 64) - 1
+                  + 2**64 * (_pi_scaled(bits - 130) + _MODP_K[bits]))
+    return prime
 
 
 # ---- encoding -----------------------------------------------------------------------------
@@ -213,7 +214,10 @@ class Connection:
         """Send our identification string and read the server's (RFC 4253 §4.2: lines before
         it that do not start with ``SSH-`` are allowed and skipped)."""
         self.writer.write(CLIENT_BANNER.encode() + b"\r\n")
-        await self.writer.drain()
+        try:
+            await self.writer.drain()
+        except OSError:
+            pass  # the peer may already have closed: what it sent says why
         for _ in range(MAX_BANNER_LINES):
             line = await self.reader.readline()
             if not line:

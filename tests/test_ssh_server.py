@@ -1,0 +1,247 @@
+"""cryptocheck ssh against real OpenSSH servers started here (sshd -D on 127.0.0.1, own host
+keys made by ssh-keygen): the reported lists equal what the server was configured with (and
+what ``sshd -T`` says it offers), and the host keys equal those generated."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cryptocheck.cli import main
+from cryptocheck.model import EndpointAsset, KeyAsset, RunError
+from cryptocheck.ssh import SshOptions, iter_ssh_items
+from cryptocheck.ssh.usages import usages_of
+
+SSHD = "/usr/sbin/sshd"
+pytestmark = pytest.mark.skipif(shutil.which(SSHD) is None or shutil.which("ssh-keygen") is None,
+                                reason="OpenSSH not installed (README set-up installs it)")
+
+KEY_SPECS = {  # name -> ssh-keygen arguments, expected (type, size)
+    "ed25519": (["-t", "ed25519"], "ssh-ed25519", None),
+    "rsa2048": (["-t", "rsa", "-b", "2048"], "ssh-rsa", 2048),
+    "rsa3072": (["-t", "rsa", "-b", "3072"], "ssh-rsa", 3072),
+    "ecdsa256": (["-t", "ecdsa", "-b", "256"], "ecdsa-sha2-nistp256", 256),
+    "ecdsa384": (["-t", "ecdsa", "-b", "384"], "ecdsa-sha2-nistp384", 384),
+}
+
+CONFIGS = {
+    "default": (["ed25519", "rsa3072", "ecdsa384"], ""),
+    "restricted": (["rsa2048", "ecdsa256"],
+                   "KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256\n"
+                   "Ciphers aes256-gcm@openssh.com,aes128-ctr\n"
+                   "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256\n"
+                   "Compression no\n"),
+    "legacy": (["rsa2048"],
+               "KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1\n"
+               "HostKeyAlgorithms ssh-rsa,rsa-sha2-256\n"
+               "Ciphers aes128-cbc,3des-cbc,aes128-ctr\n"
+               "MACs hmac-md5,hmac-sha1-96,hmac-sha1\n"),
+    "gex-only": (["ecdsa256", "ed25519"],
+                 "KexAlgorithms diffie-hellman-group-exchange-sha256\n"
+                 "ModuliFile {moduli}\n"),
+    "nistp521-only": (["ecdsa384"], "KexAlgorithms ecdh-sha2-nistp521\n"),
+    "pq-only": (["ed25519"], "KexAlgorithms sntrup761x25519-sha512@openssh.com\n"),
+}
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    keys: dict[str, Path]
+    offered: dict[str, str]  # sshd -T
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("hostkeys")
+    made = {}
+    for name, (args, _, _) in KEY_SPECS.items():
+        path = folder / f"ssh_host_{name}_key"
+        subprocess.run(["ssh-keygen", "-q", *args, "-N", "", "-f", str(path)], check=True)
+        made[name] = path
+    return made
+
+
+@pytest.fixture(scope="module")
+def moduli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A moduli file with only 3072- and 6144-bit primes (taken from the system's)."""
+    lines = [line for line in Path("/etc/ssh/moduli").read_text().splitlines()
+             if not line.startswith("#") and line.split()[4] in ("3071", "6143")]
+    path = tmp_path_factory.mktemp("moduli") / "moduli"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def servers(keys: dict[str, Path], moduli: Path,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
+    """Every configuration's sshd, started once for the module and stopped by its pid."""
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(_sshd(name, keys, moduli, tmp_path_factory))
+               for name in CONFIGS}
+
+
+@contextlib.contextmanager
+def _sshd(name: str, keys: dict[str, Path], moduli: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    key_names, extra = CONFIGS[name]
+    folder = tmp_path_factory.mktemp(f"sshd-{name}")
+    port = _free_port()
+    config = folder / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nPidFile {folder}/sshd.pid\n"
+        "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        + "".join(f"HostKey {keys[k]}\n" for k in key_names)
+        + extra.format(moduli=moduli))
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    offered_text = subprocess.run([SSHD, "-T", "-f", str(config)], check=True,
+                                  capture_output=True, text=True).stdout
+    offered = dict(line.split(" ", 1) for line in offered_text.splitlines() if " " in line)
+    log = open(folder / "sshd.log", "w")
+    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield Server(name, port, {k: keys[k] for k in key_names}, offered)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _scan(server: Server) -> tuple[EndpointAsset, list[KeyAsset], list[RunError]]:
+    items = list(iter_ssh_items([f"127.0.0.1:{server.port}"], SshOptions(timeout=10)))
+    endpoints = [i for i in items if isinstance(i, EndpointAsset)]
+    assert len(endpoints) == 1, items
+    return (endpoints[0], [i for i in items if isinstance(i, KeyAsset)],
+            [i for i in items if isinstance(i, RunError)])
+
+
+def _fingerprint(path: Path) -> str:
+    out = subprocess.run(["ssh-keygen", "-l", "-E", "sha256", "-f", f"{path}.pub"],
+                         check=True, capture_output=True, text=True).stdout
+    return out.split()[1]
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_lists_equal_configuration(servers: dict[str, Server], name: str) -> None:
+    server = servers[name]
+    endpoint, _, errors = _scan(server)
+    assert not errors
+    details = endpoint.details
+    assert details["banner"].startswith("SSH-2.0-OpenSSH_9.2")
+    assert details["software"] == "OpenSSH_9.2p1"
+    # The server appends its strict-KEX marker (Terrapin countermeasure) to its own list.
+    assert details["kex"] == [*server.offered["kexalgorithms"].split(","),
+                              "kex-strict-s-v00@openssh.com"]
+    for field, keyword in (("ciphers", "ciphers"), ("macs", "macs")):
+        assert details[field]["client_to_server"] == server.offered[keyword].split(",")
+        assert details[field]["server_to_client"] == server.offered[keyword].split(",")
+    compression = ["none", "zlib@openssh.com"] if server.offered["compression"] != "no" else [
+        "none"]
+    assert details["compression"]["client_to_server"] == compression
+    # Host key algorithms: the configured list, restricted to the key types the server has
+    # (no certificates here); sshd orders them by its HostKey lines.
+    types = {KEY_SPECS[k][1] for k in server.keys}
+    usable = {a for a in server.offered["hostkeyalgorithms"].split(",")
+              if "-cert-" not in a
+              and ("ssh-rsa" if a.startswith(("rsa-sha2", "ssh-rsa")) else a) in types}
+    assert sorted(details["host_key_algorithms"]) == sorted(usable)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_host_keys_equal_generated(servers: dict[str, Server], name: str) -> None:
+    server = servers[name]
+    endpoint, key_assets, _ = _scan(server)
+    details = endpoint.details
+    expected = {(KEY_SPECS[k][1], KEY_SPECS[k][2], _fingerprint(p))
+                for k, p in server.keys.items()}
+    if server.name == "pq-only":
+        # Only a post-quantum hybrid is offered, which this client does not speak: the
+        # lists are still read, and the missing host keys are said, not invented.
+        assert details["host_keys"] == []
+        assert any("no key exchange method in common" in e for e in details["probe_errors"])
+        return
+    seen = {(k["type"], k["size"], k["fingerprint"]) for k in details["host_keys"]}
+    assert seen == expected
+    assert {k["algorithm"] for k in details["host_keys"]} == set(details["host_key_algorithms"])
+    assert {(a.comment, a.key_size) for a in key_assets} == {(t, s) for t, s, _ in expected}
+    assert all(a.location.port == server.port and a.format == "ssh-host-key"
+               for a in key_assets)
+    host_key_usages = [u for u in usages_of(endpoint) if u.context == "ssh.host-key"]
+    for usage in host_key_usages:
+        if usage.algorithm.startswith(("rsa-sha2", "ssh-rsa")):
+            assert usage.key_size == next(s for t, s, _ in expected if t == "ssh-rsa")
+
+
+def test_gex_modulus_sizes(servers: dict[str, Server]) -> None:
+    server = servers["gex-only"]
+    endpoint, _, _ = _scan(server)
+    sizes = endpoint.details["gex_modulus_sizes"]
+    # The moduli file has 3072- and 6144-bit primes; a request no prime fits falls back to
+    # OpenSSH's built-in groups 14/16/18 (2048/4096/8192); below 2048 is refused.
+    assert {3072, 6144} <= set(sizes)
+    assert set(sizes) <= {2048, 3072, 4096, 6144, 8192}
+    assert min(sizes) >= 2048
+    gex = [u for u in usages_of(endpoint) if u.context == "ssh.gex-modulus"]
+    assert sorted(u.key_size for u in gex) == sizes  # type: ignore[type-var]
+
+
+def test_legacy_server_judged_disallowed(servers: dict[str, Server]) -> None:
+    server = servers["legacy"]
+    result = CliRunner().invoke(main, ["ssh", f"127.0.0.1:{server.port}", "--policy",
+                                       "ssh-hardening", "--format", "json", "--no-gex"])
+    assert result.exit_code == 1, result.output
+    assert "diffie-hellman-group1-sha1" in result.output
+
+
+def test_unreachable_and_bad_targets_are_errors() -> None:
+    port = _free_port()
+    items = list(iter_ssh_items([f"127.0.0.1:{port}", "127.0.0.1:notaport", "10.0.0.0/33"],
+                                SshOptions(timeout=2)))
+    assert all(isinstance(i, RunError) for i in items)
+    assert sorted(i.reason for i in items if isinstance(i, RunError)) == [
+        "bad-target", "bad-target", "connection-refused"]
+
+
+def test_not_ssh_is_an_error() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        items: list[object] = []
+
+        import threading
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+            conn.close()
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        items = list(iter_ssh_items([f"127.0.0.1:{port}"], SshOptions(timeout=3)))
+        thread.join()
+    assert [(type(i).__name__, getattr(i, "reason", None)) for i in items] == [
+        ("RunError", "no-banner")]
