@@ -110,13 +110,15 @@ def _store(paths: tuple[str, ...]) -> verification.Store | None:
     return verification.Store(certs) if certs else None
 
 
-def _store_paths(which: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+def _store_paths(which: str) -> tuple[str, ...]:
+    """The bundle files of a trust store (a hashed directory is not read as a bundle)."""
     if which == "certifi":
         import certifi
 
-        return (certifi.where(), *extra)
-    paths = [p for p in system_store_paths() if not p.endswith("/")]
-    return (*paths, *extra)
+        return (certifi.where(),)
+    import os
+
+    return tuple(p for p in system_store_paths() if os.path.isfile(p))
 
 
 def _verify(chain: list[x509.Certificate], name: str, store: verification.Store | None,
@@ -163,8 +165,11 @@ def chain_checks(chain: Sequence[bytes], name: str, ca_files: tuple[str, ...] = 
         "leaf_not_yet_valid": certs[0].not_valid_before_utc > now,
     }
     trust: dict[str, Any] = {}
-    for which in ("certifi", "system"):
-        error = _verify(certs, name, _store(_store_paths(which, ca_files)), now)
+    stores = {"certifi": _store_paths("certifi"), "system": _store_paths("system")}
+    if ca_files:
+        stores["ca_files"] = tuple(ca_files)
+    for which, paths in stores.items():
+        error = _verify(certs, name, _store(paths), now)
         trust[which] = {"trusted": error is None, "error": error}
     checks["trust"] = trust
     return checks

@@ -1,0 +1,194 @@
+"""cryptocheck tls against real servers on 127.0.0.1: what it reports equals what each
+server was configured to offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cryptocheck.catalog import tls as tls_catalog
+from cryptocheck.model import CertificateAsset, EndpointAsset, RunError
+from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
+from tls_servers import FIXTURES, hostile, nginx, s_server, smtp_starttls
+
+OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
+
+
+def iana(*openssl_names: str) -> list[str]:
+    """IANA names of OpenSSL suite names, in the order given."""
+    out = []
+    for name in openssl_names:
+        suite = tls_catalog.suite_by_openssl_name(name)
+        assert suite is not None, name
+        out.append(suite.name)
+    return out
+
+
+def scan(target: str, options: TlsOptions = OPTIONS) -> tuple[EndpointAsset, list[CertificateAsset], TlsStats]:
+    stats = TlsStats()
+    items = list(iter_tls_items([target], options, stats))
+    assert not [i for i in items if isinstance(i, RunError)], items
+    endpoint = items[0]
+    assert isinstance(endpoint, EndpointAsset)
+    certs = [i for i in items[1:] if isinstance(i, CertificateAsset)]
+    return endpoint, certs, stats
+
+
+def accepted(endpoint: EndpointAsset) -> dict[str, Any]:
+    return {p: e for p, e in endpoint.details["protocols"].items() if e["accepted"]}
+
+
+def test_tls13_only() -> None:
+    with s_server("-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+                  "-groups", "X25519:P-384") as port:
+        endpoint, certs, stats = scan(f"localhost:{port}")
+    protocols = accepted(endpoint)
+    assert list(protocols) == ["TLSv1.3"]
+    assert set(protocols["TLSv1.3"]["cipher_suites"]) == {
+        "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}
+    assert set(endpoint.details["groups"]) == {"x25519", "secp384r1"}
+    # The chain of a TLS 1.3-only server comes from a full handshake (pyOpenSSL).
+    assert [c.subject for c in certs] == ["CN=localhost"]
+    assert endpoint.details["certificates"] == [certs[0].id]
+    assert certs[0].location.host == "localhost" and certs[0].location.index == 0
+    check = endpoint.details["certificate_checks"][0]
+    assert check["hostname_match"] is True
+    assert check["trust"]["ca_files"]["trusted"] is True
+    assert check["trust"]["certifi"]["trusted"] is False
+    assert endpoint.details["connections"] == stats.connections
+
+
+MODERN = ("ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305",
+          "ECDHE-RSA-AES128-GCM-SHA256")
+
+
+@pytest.mark.parametrize("serverpref", [True, False])
+def test_modern_12_13_server_order(serverpref: bool) -> None:
+    args = ["-no_tls1", "-no_tls1_1", "-cipher", ":".join(MODERN),
+            "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
+            "-groups", "P-256:X25519"]
+    if serverpref:
+        args.append("-serverpref")
+    with s_server(*args) as port:
+        endpoint, certs, stats = scan(f"127.0.0.1:{port}")
+    protocols = accepted(endpoint)
+    assert list(protocols) == ["TLSv1.2", "TLSv1.3"]
+    tls12, tls13 = protocols["TLSv1.2"], protocols["TLSv1.3"]
+    assert tls12["server_order"] is serverpref and tls13["server_order"] is serverpref
+    if serverpref:  # the order of the server's choices is its configured order
+        assert tls12["cipher_suites"] == iana(*MODERN)
+        assert tls13["cipher_suites"] == ["TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"]
+    else:
+        assert set(tls12["cipher_suites"]) == set(iana(*MODERN))
+    assert set(endpoint.details["groups_by_protocol"]["TLSv1.2"]) == {"secp256r1", "x25519"}
+    assert set(endpoint.details["groups_by_protocol"]["TLSv1.3"]) == {"secp256r1", "x25519"}
+    assert [c.key_size for c in certs] == [2048]
+    # Iterative removal: about (accepted + 1) connections per version, far from one per suite.
+    assert stats.connections < 40
+
+
+LEGACY = ("AES128-SHA", "AES256-SHA", "DHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA",
+          "CAMELLIA256-SHA")
+
+
+def test_legacy_tls10_11_cbc_static_rsa() -> None:
+    with s_server("-min_protocol", "TLSv1", "-no_tls1_3", "-legacy_renegotiation",
+                  "-cipher", ":".join(LEGACY) + ":@SECLEVEL=0", "-serverpref") as port:
+        endpoint, _, _ = scan(f"127.0.0.1:{port}")
+    protocols = accepted(endpoint)
+    assert list(protocols) == ["TLSv1.0", "TLSv1.1", "TLSv1.2"]
+    for entry in protocols.values():
+        assert entry["cipher_suites"] == iana(*LEGACY)
+        assert entry["server_order"] is True
+    kx = {tls_catalog.suite(n).kx for n in protocols["TLSv1.0"]["cipher_suites"]}  # type: ignore[union-attr]
+    assert "RSA" in kx  # static RSA key transport
+
+
+def test_dhe_1024_bit_prime() -> None:
+    with s_server("-no_tls1_3", "-dhparam", str(FIXTURES / "dh1024.pem"),
+                  "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0") as port:
+        endpoint, _, _ = scan(f"127.0.0.1:{port}")
+    assert accepted(endpoint)["TLSv1.2"]["cipher_suites"] == ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"]
+    assert endpoint.details["dh_parameters"] == [{"key_size": 1024, "group": None}]
+
+
+def test_ecdsa_only() -> None:
+    configured = ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-SHA384",
+                  "ECDHE-RSA-AES128-GCM-SHA256")
+    with s_server("-no_tls1_3", "-cipher", ":".join(configured), "-serverpref",
+                  cert="ecdsa") as port:
+        endpoint, certs, _ = scan(f"127.0.0.1:{port}")
+    # The RSA suite is configured but cannot be served with an ECDSA key.
+    assert accepted(endpoint)["TLSv1.2"]["cipher_suites"] == iana(*configured[:2])
+    schemes = endpoint.details["signature_schemes"]["TLSv1.2"]
+    assert schemes and all(s.startswith("ecdsa_") for s in schemes)
+    assert "ecdsa_secp256r1_sha256" in schemes
+    assert certs[0].key_algorithm == "EC" and certs[0].curve == "secp256r1"
+
+
+def test_rsa_1024_sha1_certificate() -> None:
+    with s_server("-cipher", "DEFAULT:@SECLEVEL=0", cert="weak") as port:
+        _, certs, _ = scan(f"127.0.0.1:{port}")
+    assert [(c.key_algorithm, c.key_size, c.signature_hash) for c in certs] == [
+        ("RSA", 1024, "SHA-1")]
+
+
+def test_sni_selects_the_certificate() -> None:
+    with s_server("-servername", "other.test", "-cert2", str(FIXTURES / "other.pem"),
+                  "-key2", str(FIXTURES / "other.key"), "-no_tls1_3") as port:
+        _, default_certs, _ = scan(f"127.0.0.1:{port}")
+        endpoint, other_certs, _ = scan(f"127.0.0.1:{port}", TlsOptions(
+            sni="other.test", ca_files=OPTIONS.ca_files))
+    assert [c.subject for c in default_certs] == ["CN=localhost"]
+    assert [c.subject for c in other_certs] == ["CN=other.test"]
+    assert endpoint.id.endswith("#other.test")
+    assert endpoint.details["certificate_checks"][0]["hostname_match"] is True
+
+
+def test_starttls_smtp_reports_what_the_backend_offers() -> None:
+    with s_server("-no_tls1_1", "-no_tls1", "-cipher", ":".join(MODERN), "-serverpref",
+                  "-ciphersuites", "TLS_AES_128_GCM_SHA256") as backend:
+        direct, _, _ = scan(f"127.0.0.1:{backend}")
+        with smtp_starttls(backend) as port:
+            endpoint, certs, _ = scan(f"smtp://127.0.0.1:{port}")
+    assert endpoint.service == "smtp"
+    assert endpoint.details["protocols"] == direct.details["protocols"]
+    assert accepted(endpoint)["TLSv1.2"]["cipher_suites"] == iana(*MODERN)
+    assert certs
+
+
+def test_nginx() -> None:
+    block = """
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384;
+    ssl_prefer_server_ciphers on;
+    ssl_ecdh_curve X25519:secp384r1;
+    ssl_dhparam %s;
+    """ % (FIXTURES / "ffdhe2048.pem")
+    with nginx(block) as port:
+        endpoint, certs, _ = scan(f"https://localhost:{port}/")
+    protocols = accepted(endpoint)
+    assert list(protocols) == ["TLSv1.2", "TLSv1.3"]
+    assert protocols["TLSv1.2"]["cipher_suites"] == iana(
+        "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "DHE-RSA-AES256-GCM-SHA384")
+    assert protocols["TLSv1.2"]["server_order"] is True
+    assert set(endpoint.details["groups_by_protocol"]["TLSv1.2"]) == {"x25519", "secp384r1"}
+    assert set(endpoint.details["groups_by_protocol"]["TLSv1.3"]) == {"x25519", "secp384r1"}
+    assert certs[0].subject == "CN=localhost"
+    assert endpoint.details["dh_parameters"] == [{"key_size": 2048, "group": "ffdhe2048"}]
+
+
+def test_hostile_and_unreachable_targets_are_one_error_each() -> None:
+    options = TlsOptions(read_timeout=0.5, connect_timeout=0.5, retries=0, target_timeout=20)
+    with hostile("garbage") as garbage, hostile("stall") as stall, hostile("reset") as reset, \
+            s_server("-no_tls1_3") as good:
+        from tls_servers import free_port
+
+        closed = free_port()
+        targets = [f"127.0.0.1:{p}" for p in (garbage, stall, reset, closed, good)]
+        items = list(iter_tls_items(targets + ["host.invalid:99999"], options))
+    errors = {e.location.port: e.reason for e in items if isinstance(e, RunError)}
+    assert errors == {garbage: "not-tls", stall: "timeout", reset: "not-tls",
+                      closed: "refused", None: "bad-target"}
+    assert [i.location.port for i in items if isinstance(i, EndpointAsset)] == [good]

@@ -1,0 +1,228 @@
+"""Real TLS servers for the TLS tests: openssl s_server, nginx, a STARTTLS SMTP front, and
+hostile endpoints, each on a free 127.0.0.1 port and always stopped by its own pid."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tls"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes] | None = None,
+                   timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@contextlib.contextmanager
+def s_server(*args: str, cert: str = "rsa") -> Iterator[int]:
+    """``openssl s_server`` with ``args`` and the fixture certificate ``cert``; yields the port.
+
+    The waiting connection of ``wait_listening`` is accepted and dropped by s_server before
+    the tests connect; -naccept is not used, so s_server serves until stopped."""
+    port = free_port()
+    cmd = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet",
+           "-cert", str(FIXTURES / f"{cert}.pem"), "-key", str(FIXTURES / f"{cert}.key"),
+           *args]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        wait_listening(port, proc)
+        yield port
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def nginx(server_block: str) -> Iterator[int]:
+    """nginx (daemon off, its own prefix) with one TLS server block; yields the port."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    with tempfile.TemporaryDirectory() as prefix:
+        os.makedirs(f"{prefix}/logs")
+        conf = f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {FIXTURES}/rsa.pem;
+    ssl_certificate_key {FIXTURES}/rsa.key;
+    {server_block}
+    location / {{ return 200 "ok"; }}
+  }}
+}}
+"""
+        Path(f"{prefix}/nginx.conf").write_text(conf)
+        proc = subprocess.Popen([binary, "-p", prefix, "-c", f"{prefix}/nginx.conf",
+                                 "-g", "daemon off;"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        try:
+            wait_listening(port, proc)
+            yield port
+        finally:
+            _stop(proc)
+
+
+class _Relay(threading.Thread):
+    """A small real SMTP server: banner, EHLO, STARTTLS; after ``220 Ready to start TLS``
+    the connection is relayed byte for byte to a TLS backend (an s_server)."""
+
+    def __init__(self, backend_port: int) -> None:
+        super().__init__(daemon=True)
+        self.backend_port = backend_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = int(self.listener.getsockname()[1])
+        self.stopping = False
+
+    def run(self) -> None:
+        while not self.stopping:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(client,), daemon=True).start()
+
+    def session(self, client: socket.socket) -> None:
+        with client:
+            client.settimeout(5)
+            try:
+                client.sendall(b"220 test.invalid ESMTP ready\r\n")
+                buffer = b""
+                while True:
+                    while b"\r\n" not in buffer:
+                        chunk = client.recv(4096)
+                        if not chunk:
+                            return
+                        buffer += chunk
+                    line, buffer = buffer.split(b"\r\n", 1)
+                    verb = line.split(b" ", 1)[0].upper()
+                    if verb == b"EHLO":
+                        client.sendall(b"250-test.invalid\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+                    elif verb == b"STARTTLS":
+                        client.sendall(b"220 Ready to start TLS\r\n")
+                        break
+                    elif verb == b"QUIT":
+                        client.sendall(b"221 bye\r\n")
+                        return
+                    else:
+                        client.sendall(b"502 command not implemented\r\n")
+                with socket.create_connection(("127.0.0.1", self.backend_port), 5) as backend:
+                    if buffer:
+                        backend.sendall(buffer)
+                    _pump(client, backend)
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.listener.close()
+
+
+def _pump(a: socket.socket, b: socket.socket) -> None:
+    def copy(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    t = threading.Thread(target=copy, args=(b, a), daemon=True)
+    t.start()
+    copy(a, b)
+    t.join(5)
+
+
+@contextlib.contextmanager
+def smtp_starttls(backend_port: int) -> Iterator[int]:
+    relay = _Relay(backend_port)
+    relay.start()
+    try:
+        yield relay.port
+    finally:
+        relay.stop()
+
+
+class _Hostile(threading.Thread):
+    """An endpoint that misbehaves: ``garbage`` answers with non-TLS bytes, ``stall`` reads
+    and never answers, ``reset`` closes at once."""
+
+    def __init__(self, behaviour: str) -> None:
+        super().__init__(daemon=True)
+        self.behaviour = behaviour
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = int(self.listener.getsockname()[1])
+        self.open: list[socket.socket] = []
+
+    def run(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.behaviour == "garbage":
+                with contextlib.suppress(OSError):
+                    client.recv(4096)
+                    client.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n" + os.urandom(64))
+                client.close()
+            elif self.behaviour == "stall":
+                self.open.append(client)
+            else:
+                client.close()
+
+    def stop(self) -> None:
+        self.listener.close()
+        for client in self.open:
+            client.close()
+
+
+@contextlib.contextmanager
+def hostile(behaviour: str) -> Iterator[int]:
+    server = _Hostile(behaviour)
+    server.start()
+    try:
+        yield server.port
+    finally:
+        server.stop()
