@@ -29,7 +29,7 @@ from typing import Any, NoReturn, TextIO
 
 import click
 
-from .model import Asset, Finding, Report, RunError, Status
+from .model import Asset, Finding, Report, RunError, Status, Waiver
 from .policy import PolicyError, load_policy, load_waivers
 from .report import FORMATS, Reporter, ReportOptions, RunHeader, make_reporter
 from .run import failing, scan
@@ -287,12 +287,15 @@ def run_and_exit(
     stats: SourceStats | None = None,
     source_options: SourceOptions | None = None,
     nothing_found: str = "nothing found",
+    extra_waivers: list[Waiver] | None = None,
 ) -> NoReturn:
     """Load the policy and waivers, run :func:`cryptocheck.run.scan`, write the report and
     exit with the code DESIGN.md fixes.
 
     ``items`` is the command's stream of assets and errors (None: read ``targets`` as files,
     as ``certs`` does); ``nothing_found`` is said on stderr when no input was found at all.
+    ``extra_waivers`` is a list the command's stream appends to as it finds waivers (config:
+    inline waiver comments, baseline entries); the file's waivers are put in front of it.
     """
     day = common.day()
     try:
@@ -308,7 +311,11 @@ def run_and_exit(
     try:
         # Only the json format (and signing, which signs it) needs every record at the end;
         # the others stream, or keep what they need themselves.
-        report = scan(targets, policy, day, waivers=waivers, source_options=source_options,
+        if extra_waivers is not None:
+            extra_waivers[:0] = waivers
+        report = scan(targets, policy, day,
+                      waivers=extra_waivers if extra_waivers is not None else waivers,
+                      source_options=source_options,
                       reporters=[*outputs.reporters, verdict], command=command,
                       collect="json" in outputs.formats, items=items, stats=stats)
     finally:
