@@ -9,6 +9,7 @@ catalogue entry that no shipped policy judges shows up here as an ``unknown`` ve
 
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -157,7 +158,14 @@ def _validity_probes() -> list[CryptoUsage]:
 
 
 def _protection_probes() -> list[CryptoUsage]:
-    names = sorted(catalog.known_names()["algorithm"] - set(_algorithms()))
+    # The TLS and SSH catalogues' names (suites, groups, kex...) are not key-protection ciphers.
+    protocol_names: set[str] = set()
+    for module in catalog.PROTOCOL_CATALOGUES:
+        try:
+            protocol_names |= importlib.import_module(module).known_names()["algorithm"]
+        except ModuleNotFoundError:
+            continue
+    names = sorted(catalog.known_names()["algorithm"] - set(_algorithms()) - protocol_names)
     return [protection_usage(n) for n in names + ["none"]]
 
 
