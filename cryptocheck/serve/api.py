@@ -312,8 +312,9 @@ async def get_policy(request: Request) -> Response:
 
 
 async def create_schedule(request: Request) -> Response:
-    """Re-run a scan every ``interval_seconds``."""
-    principal = await authorize(request, "scan")
+    """Re-run a scan every ``interval_seconds`` (scope admin: a standing scan is the
+    operator's decision)."""
+    principal = await authorize(request, "admin")
     svc = services(request)
     body = await read_json(request)
     if not isinstance(body, dict) or set(body) != {"scan", "interval_seconds"}:
@@ -353,7 +354,7 @@ async def get_schedule(request: Request) -> Response:
 
 async def delete_schedule(request: Request) -> Response:
     """Stop a schedule (its scans stay)."""
-    await authorize(request, "scan")
+    await authorize(request, "admin")
     if not await run_in_threadpool(schedules.delete_schedule, services(request).db,
                                    _path_id(request)):
         raise ApiError(404, "not-found", "no such schedule")

@@ -159,9 +159,6 @@ def validate_scan(body: Any, config: ServeConfig, allowlist: Allowlist) -> dict[
     kind = body.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
         raise RequestError("bad-kind", f"kind must be one of: {', '.join(KINDS)}")
-    if kind not in available_kinds():
-        raise RequestError("kind-unavailable", f"kind {kind} is not available on this server "
-                                               f"(available: {', '.join(available_kinds())})")
     targets = body.get("targets", [])
     if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
         raise RequestError("bad-targets", "targets must be a list of non-empty strings")
@@ -179,6 +176,11 @@ def validate_scan(body: Any, config: ServeConfig, allowlist: Allowlist) -> dict[
         elif not _allowed_path(target, config.allow_paths):
             raise TargetRefused(target, "not inside a directory the server may read "
                                         "(allow.paths in the serve configuration)")
+    # Targets are judged before availability, so that a refusal does not depend on which
+    # scanners happen to be installed.
+    if kind not in available_kinds():
+        raise RequestError("kind-unavailable", f"kind {kind} is not available on this server "
+                                               f"(available: {', '.join(available_kinds())})")
     policy = check_policy(body.get("policy"))
     as_of = check_date(body.get("as_of"))
     options = _options(kind, body.get("options"))
