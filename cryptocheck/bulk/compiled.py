@@ -1,0 +1,196 @@
+"""A policy compiled once for the bulk path: certificate classes and date breakpoints.
+
+Why: judging a certificate through the engine costs microseconds of Python per usage; a
+million certificates fall into a few hundred *classes* that the policy cannot tell apart.
+The subject key and signature usages depend only on facts that are the same for every
+certificate of a class (algorithm, size, curve, OIDs, ``is_ca``, ``self_signed``), and the
+validity usage depends on the dates only through the conditions of the validity rules in
+force on the as-of date. Every such condition (``not_after < 2030-01-01``,
+``days_to_expiry le 30``, ``expired``, ``lifetime_days gt 398``...) is a step function of
+an integer (seconds since the epoch, or days), so the breakpoints where any of them can
+change split the time line into buckets in which every condition, hence the verdict, is
+constant. A certificate's class is then (static facts, bucket of not_after, bucket of
+not_before, bucket of the lifetime), and its findings are those the real engine
+(:func:`cryptocheck.run.findings_for`) gave the first certificate of that class.
+
+Conditions that are not step functions (``multiple_of`` on the lifetime) make the lifetime
+exact rather than bucketed; nothing is ever guessed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from cryptocheck.model import CertificateAsset, Finding, Status
+from cryptocheck.policy import Policy
+from cryptocheck.report.wire import clean_text, utc_timestamp
+
+DAY = 86400
+_EPOCH = date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassInfo:
+    """One class of certificates: the facts the policy looks at and the findings it gives.
+
+    ``name`` is derived from the content (the same class has the same name in every process
+    and every run with the same policy and date), so worker processes need not agree on ids.
+    ``findings`` holds (context, rule, status, severity) for each usage, in the normal path's
+    order.
+    """
+
+    name: str
+    key_algorithm: str
+    key_size: int | None
+    curve: str | None
+    key_oid: str
+    signature_algorithm: str
+    signature_scheme: str
+    signature_hash: str | None
+    signature_oid: str
+    is_ca: bool
+    self_signed: bool
+    findings: tuple[tuple[str, str, str, str], ...]
+    worst: str
+
+    @property
+    def key_label(self) -> str:
+        """``RSA-2048``, ``EC-secp256r1``, ``Ed25519``: the key as the summary counts it."""
+        if self.curve and self.curve.lower() != self.key_algorithm.lower():
+            return f"{self.key_algorithm}-{self.curve}"
+        if self.key_size is not None and not self.curve:
+            return f"{self.key_algorithm}-{self.key_size}"
+        return self.key_algorithm
+
+    def record(self) -> dict[str, Any]:
+        """The ``class`` line of the bulk output."""
+        return {
+            "record": "class", "class": self.name,
+            "key_algorithm": self.key_algorithm, "key_size": self.key_size,
+            "curve": self.curve, "key_oid": self.key_oid,
+            "signature_algorithm": self.signature_algorithm,
+            "signature_scheme": self.signature_scheme,
+            "signature_hash": self.signature_hash, "signature_oid": self.signature_oid,
+            "is_ca": self.is_ca, "self_signed": self.self_signed, "status": self.worst,
+            "findings": [{"context": c, "rule": r, "status": s, "severity": v}
+                         for c, r, s, v in self.findings],
+        }
+
+    def mid(self) -> bytes:
+        """The part of a certificate line that is the same for the whole class."""
+        return f'"class":"{self.name}","status":"{self.worst}",'.encode()
+
+
+def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
+    """The class of a certificate judged by the normal path."""
+    judged = tuple((f.usage.context, f.rule, f.status.value, f.severity) for f in findings)
+    worst = max((f.status for f in findings), key=lambda s: s.rank, default=Status.UNKNOWN)
+    content = (asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid,
+               asset.signature_algorithm, asset.signature_scheme, asset.signature_hash,
+               asset.signature_oid, asset.is_ca, asset.self_signed, judged)
+    name = "c" + hashlib.sha256(json.dumps(content).encode()).hexdigest()[:12]
+    return ClassInfo(name, asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid,
+                     asset.signature_algorithm, asset.signature_scheme, asset.signature_hash,
+                     asset.signature_oid, asset.is_ca, asset.self_signed, judged, worst.value)
+
+
+def json_string(text: str) -> bytes:
+    """``text`` as a JSON string, exactly as the report's ``dumps_line`` writes it."""
+    return json.dumps(clean_text(text), ensure_ascii=False).encode()
+
+
+def month_index(moment: datetime) -> int:
+    """Months since January 1900 (what the C scanner counts expiry months in)."""
+    return (moment.year - 1900) * 12 + moment.month - 1
+
+
+def month_label(index: int) -> str:
+    """``YYYY-MM`` of a :func:`month_index`."""
+    return f"{1900 + index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def certificate_line(asset: CertificateAsset, info: ClassInfo, offset: int | None) -> bytes:
+    """The bulk output line of one certificate (byte for byte what the C scanner writes)."""
+    loc = asset.location
+    line = "null" if loc.line is None else str(loc.line)
+    off = "null" if offset is None else str(offset)
+    return (b'{"record":"certificate","id":"' + asset.id.encode() + b'","sha256":"'
+            + asset.sha256.encode() + b'","path":' + json_string(loc.path or "-")
+            + f',"index":{loc.index},"line":{line},"offset":{off},'.encode() + info.mid()
+            + f'"not_before":"{utc_timestamp(asset.not_before)}",'
+              f'"not_after":"{utc_timestamp(asset.not_after)}"}}\n'.encode())
+
+
+@dataclass(frozen=True)
+class Breakpoints:
+    """Where any validity condition can change: on not_after and not_before (seconds since
+    the epoch) and on the lifetime in days (``lifetime`` None: use the exact lifetime)."""
+
+    not_after: tuple[int, ...]
+    not_before: tuple[int, ...]
+    lifetime: tuple[int, ...] | None
+
+
+def _numbers(value: Any) -> Iterable[Any]:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _numbers(item)
+    else:
+        yield value
+
+
+def _instant_points(value: Any) -> list[int]:
+    """Seconds at which ``x op value`` can change, for x a whole-second UTC datetime."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        seconds = moment.timestamp()
+        return [math.floor(seconds), math.floor(seconds) + 1, math.ceil(seconds)]
+    if isinstance(value, date):
+        days = (value - _EPOCH).days
+        return [days * DAY, (days + 1) * DAY]
+    return []
+
+
+def _integer_points(value: Any) -> list[int]:
+    """Integers at which ``n op value`` can change, for n an integer."""
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return [math.floor(value), math.floor(value) + 1, math.ceil(value)]
+    return []
+
+
+def breakpoints(policy: Policy, as_of: date) -> Breakpoints:
+    """The breakpoints of the validity rules of ``policy`` in force on ``as_of``."""
+    midnight = (as_of - _EPOCH).days * DAY
+    after: set[int] = set()
+    before: set[int] = set()
+    lifetime: set[int] = set()
+    exact_lifetime = False
+    for rule in policy.rules_for("certificate.validity"):
+        if not rule.in_force(as_of):
+            continue
+        for condition in rule.conditions:
+            field, op = condition.field, condition.op
+            values = list(_numbers(condition.value))
+            if field == "not_after":
+                after.update(p for v in values for p in _instant_points(v))
+            elif field == "not_before":
+                before.update(p for v in values for p in _instant_points(v))
+            elif field == "expired":
+                after.update((midnight, midnight + 1))
+            elif field == "not_yet_valid":
+                before.update((midnight, midnight + 1))
+            elif field == "days_to_expiry":
+                for v in values:
+                    after.update(midnight + k * DAY for k in _integer_points(v))
+            elif field == "lifetime_days":
+                if op in ("multiple_of", "not_multiple_of"):
+                    exact_lifetime = True
+                lifetime.update(p for v in values for p in _integer_points(v))
+    return Breakpoints(tuple(sorted(after)), tuple(sorted(before)),
+                       None if exact_lifetime else tuple(sorted(lifetime)))
