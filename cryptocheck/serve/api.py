@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from cryptocheck.policy import PolicyError, load_policy, shipped_policy_ids
 from cryptocheck.policy_cli import rule_to_dict
-from cryptocheck.report import FORMATS, make_reporter, replay
 from cryptocheck.report import _REPORTERS as KNOWN_FORMATS
+from cryptocheck.report import FORMATS, make_reporter, replay
 from cryptocheck.run import scan
 from cryptocheck.sources import SourceOptions, SourceStats
 
@@ -79,7 +79,7 @@ async def _uploads(request: Request) -> list[tuple[str, bytes]]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         try:
             form = await request.form(max_files=100, max_fields=100)
-        except Exception as exc:  # malformed multipart is the caller's mistake
+        except Exception as exc:  # noqa: BLE001 - malformed multipart is the caller's mistake
             raise ApiError(400, "bad-form", f"cannot read the form: {type(exc).__name__}") from None
         files = [(upload_name(v.filename or k), await v.read()) for k, v in form.multi_items()
                  if isinstance(v, UploadFile)]

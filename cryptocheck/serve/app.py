@@ -36,8 +36,8 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"),
     (b"content-security-policy",
-     b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-     b"frame-ancestors 'none'; base-uri 'none'"),
+     (b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+      b"frame-ancestors 'none'; base-uri 'none'")),
 ]
 
 

@@ -70,7 +70,7 @@ def _typed(name: str, value: Any, kind: type, file: str) -> Any:
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ConfigError(f"{file}: {name} must be a {kind.__name__}")
-    if kind in (int, float) and value <= 0:
+    if isinstance(value, (int, float)) and value <= 0:
         raise ConfigError(f"{file}: {name} must be positive")
     return value
 

@@ -1,4 +1,6 @@
 """placeholder"""
 from starlette.routing import Route
+
+
 def routes() -> list[Route]:
     return []

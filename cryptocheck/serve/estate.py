@@ -105,7 +105,7 @@ class Filters:
         if query.get("expiring_before"):
             text = query["expiring_before"]
             try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(text)
             except ValueError:
                 raise ValueError(f"expiring_before {text!r} is not a date (YYYY-MM-DD)") from None
             self.expiring_before = utc_timestamp(moment)
@@ -123,7 +123,7 @@ def _int(text: str | None, name: str, default: int, largest: int = 2**62) -> int
 
 
 def _asset_where(filters: Filters) -> tuple[str, list[Any]]:
-    where = [f"a.job_id = ?" if filters.job else _LATEST]
+    where = ["a.job_id = ?" if filters.job else _LATEST]
     params: list[Any] = [filters.job] if filters.job else []
     if filters.kind:
         where.append("a.type = ?")

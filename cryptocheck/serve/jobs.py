@@ -217,10 +217,8 @@ class Runner:
             raise _Stop("cancelled", "cancelled while running")
 
     def _tracked(self, job_id: int, items: Iterator[Asset | RunError]) -> Iterator[Asset | RunError]:
-        done = 0
         last = time.monotonic()
-        for item in items:
-            done += 1
+        for done, item in enumerate(items, 1):
             if time.monotonic() - last >= 0.5:
                 last = time.monotonic()
                 self._check(job_id)
@@ -259,7 +257,7 @@ class Runner:
             else:
                 self._finish(job_id, stop.state, stop.message, None, None,
                              time.monotonic() - started)
-        except Exception as exc:  # the job fails, the worker goes on
+        except Exception as exc:  # noqa: BLE001 - the job fails, the worker goes on
             log.warning("job %s failed: %s", job_id, type(exc).__name__)
             self._finish(job_id, "failed", f"{type(exc).__name__}: {exc}"[:500], None, None,
                          time.monotonic() - started)

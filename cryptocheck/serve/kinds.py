@@ -92,7 +92,7 @@ def _options(kind: str, raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise RequestError("bad-options", "options must be an object")
     if kind == "certs":
-        allowed = {"max_file_size": 1}
+        allowed: dict[str, bool | int | float | str] = {"max_file_size": 1}
     elif kind == "config":
         allowed = {}
     else:
@@ -263,19 +263,19 @@ def unpack(name: str, data: bytes, into: Path) -> Path:
                 members.append((info.filename, archive.read(info)))
     else:
         try:
-            archive = tarfile.open(fileobj=io.BytesIO(data))
+            tar = tarfile.open(fileobj=io.BytesIO(data))  # noqa: SIM115 - closed below
         except tarfile.TarError:
             target = into / upload_name(name)
             target.write_bytes(data)
             return target
-        with archive:
-            for count, member in enumerate(archive):
+        with tar:
+            for count, member in enumerate(tar):
                 if count >= MAX_MEMBERS:
                     break
                 total += member.size
                 if not member.isfile() or total > MAX_UNPACKED:
                     continue
-                handle = archive.extractfile(member)
+                handle = tar.extractfile(member)
                 if handle is not None:
                     members.append((member.name, handle.read()))
     for member_name, content in members:
