@@ -30,11 +30,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cryptocheck.catalog.openssl_ciphers import (
+    AUTH_BITS,
     DEFAULT_MASK,
     ENC_BITS,
     MAC_BITS,
     MKEY_BITS,
-    AUTH_BITS,
     STRONG_MASK,
     OpenSslSuite,
     aliases,
@@ -317,8 +317,7 @@ def expand(cipher_string: str) -> Expansion:
     if rest.startswith("DEFAULT"):
         level = _process(DEFAULT_CIPHER_LIST, lst, ignored, invalid)
         rest = rest[7:]
-        if rest.startswith(":"):
-            rest = rest[1:]
+        rest = rest.removeprefix(":")
     sub = _process(rest, lst, ignored, invalid)
     if sub is not None:
         level = sub

@@ -16,7 +16,7 @@ from datetime import date
 
 from cryptocheck.model import Waiver
 
-_MARK = re.compile(r"cryptocheck:\s*allow\b(?P<rest>.*)$", re.I)
+_MARK = re.compile(r"cryptocheck:\s*allow\b(?P<rest>.*)$", re.IGNORECASE)
 _FULL = re.compile(
     r"^\s+(?P<rule>[A-Za-z0-9_.*?\[\]-]+)\s+until\s+(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:\s*--\s*(?P<reason>.*?))?\s*(?:\*/|-->)?\s*$")

@@ -24,19 +24,19 @@ _TEXT_EXTENSIONS = (".conf", ".cfg", ".cnf", ".config", ".vhost", ".site", ".inc
                     ".properties", ".cf", "")
 
 _NGINX = re.compile(r"^\s*(ssl_protocols|ssl_ciphers|ssl_certificate|ssl_dhparam|ssl_ecdh_curve|"
-                    r"ssl_conf_command|server_name|listen)\s[^;\n]*;", re.M)
-_NGINX_BLOCK = re.compile(r"^\s*(server|http|stream|upstream|location)\b[^{;\n]*\{", re.M)
+                    r"ssl_conf_command|server_name|listen)\s[^;\n]*;", re.MULTILINE)
+_NGINX_BLOCK = re.compile(r"^\s*(server|http|stream|upstream|location)\b[^{;\n]*\{", re.MULTILINE)
 _APACHE = re.compile(r"^\s*(SSLProtocol|SSLCipherSuite|SSLEngine|SSLOpenSSLConfCmd|"
-                     r"SSLCertificateFile|SSLProxyProtocol|SSLProxyCipherSuite)\b", re.M | re.I)
-_APACHE_BLOCK = re.compile(r"^\s*<(VirtualHost|IfModule|Directory)\b", re.M | re.I)
-_HAPROXY = re.compile(r"^\s*(frontend|backend|listen|defaults|global)\b", re.M)
-_HAPROXY_TLS = re.compile(r"^\s*(bind|server|ssl-default-bind-\S+|ssl-default-server-\S+)\s", re.M)
+                     r"SSLCertificateFile|SSLProxyProtocol|SSLProxyCipherSuite)\b", re.MULTILINE | re.IGNORECASE)
+_APACHE_BLOCK = re.compile(r"^\s*<(VirtualHost|IfModule|Directory)\b", re.MULTILINE | re.IGNORECASE)
+_HAPROXY = re.compile(r"^\s*(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
+_HAPROXY_TLS = re.compile(r"^\s*(bind|server|ssl-default-bind-\S+|ssl-default-server-\S+)\s", re.MULTILINE)
 _OPENSSL = re.compile(r"^\s*(CipherString|MinProtocol|MaxProtocol|Ciphersuites|Groups|"
-                      r"SignatureAlgorithms|openssl_conf|ssl_conf|system_default)\s*=", re.M)
-_JAVA = re.compile(r"^\s*jdk\.(tls|certpath)\.disabledAlgorithms\s*[=:]", re.M)
-_POSTFIX = re.compile(r"^\s*(smtpd?_tls_\w+|tls_\w+_cipherlist|lmtp_tls_\w+)\s*=", re.M)
-_K8S = re.compile(r"^\s*apiVersion:\s*\S+", re.M)
-_K8S_KIND = re.compile(r"^\s*kind:\s*\S+", re.M)
+                      r"SignatureAlgorithms|openssl_conf|ssl_conf|system_default)\s*=", re.MULTILINE)
+_JAVA = re.compile(r"^\s*jdk\.(tls|certpath)\.disabledAlgorithms\s*[=:]", re.MULTILINE)
+_POSTFIX = re.compile(r"^\s*(smtpd?_tls_\w+|tls_\w+_cipherlist|lmtp_tls_\w+)\s*=", re.MULTILINE)
+_K8S = re.compile(r"^\s*apiVersion:\s*\S+", re.MULTILINE)
+_K8S_KIND = re.compile(r"^\s*kind:\s*\S+", re.MULTILINE)
 
 
 def kind_by_name(path: str) -> str | None:

@@ -163,7 +163,7 @@ def dh_prime_bits(data: bytes) -> tuple[int | None, str | None]:
     try:
         params = (load_pem_parameters(data) if b"-----BEGIN" in data
                   else load_der_parameters(data))
-        numbers = params.parameter_numbers()  # type: ignore[union-attr]
+        numbers = params.parameter_numbers()
     except (ValueError, TypeError, AttributeError) as exc:
         return None, f"DH parameters cannot be read: {exc.__class__.__name__}"
     return int(numbers.p).bit_length(), _ffdhe_name(int(numbers.p))

@@ -14,6 +14,7 @@ import os
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pathspec
 
@@ -41,7 +42,7 @@ class WalkStats:
     skipped_vendored: int = 0
 
 
-def _spec(directory: str) -> pathspec.PathSpec | None:
+def _spec(directory: str) -> pathspec.PathSpec[Any] | None:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
@@ -50,7 +51,7 @@ def _spec(directory: str) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def _ignored(specs: Sequence[tuple[str, pathspec.PathSpec]], path: str, is_dir: bool) -> bool:
+def _ignored(specs: Sequence[tuple[str, pathspec.PathSpec[Any]]], path: str, is_dir: bool) -> bool:
     ignored = False
     for base, spec in specs:
         rel = os.path.relpath(path, base).replace(os.sep, "/")
@@ -91,7 +92,7 @@ def iter_files(paths: Sequence[str], *, gitignore: bool = True, vendored: bool =
             yield os.path.normpath(top)
             continue
         found: list[str] = []
-        specs: list[tuple[str, pathspec.PathSpec]] = []
+        specs: list[tuple[str, pathspec.PathSpec[Any]]] = []
         if gitignore:
             # .gitignore files above the target still apply inside it (up to the work tree).
             parent = os.path.dirname(os.path.abspath(top))
@@ -114,7 +115,7 @@ def _order(path: str) -> tuple[int, str]:
     return (0 if name in MAIN_FILES else 1, path)
 
 
-def _collect(absdir: str, shown: str, specs: list[tuple[str, pathspec.PathSpec]],
+def _collect(absdir: str, shown: str, specs: list[tuple[str, pathspec.PathSpec[Any]]],
              gitignore: bool, vendored: bool, only: set[str] | None, stats: WalkStats,
              out: list[str]) -> None:
     local = _spec(absdir) if gitignore else None
