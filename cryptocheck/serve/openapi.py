@@ -191,6 +191,21 @@ def spec() -> dict[str, Any]:
             "get": _op("A schedule", read, {**_ok("The schedule", _ref("Schedule")), **missing}),
             "delete": _op("Remove a schedule", "admin", {"204": {"description": "Removed"},
                                                      **missing})},
+        "/": {"get": _op("The dashboard (after logging in; otherwise a redirect to /login)",
+                         None, {**_ok("The page", {"type": "string"}, types=["text/html"]),
+                                "303": {"description": "Log in first"}})},
+        "/login": {
+            "get": _op("The login page", None, _ok("The page", {"type": "string"},
+                                                   types=["text/html"])),
+            "post": _op("Log in with a token (starts a session cookie)", None, {
+                "303": {"description": "Logged in"},
+                "400": {"description": "The form could not be read"},
+                "401": {"description": "Not a valid token"}},
+                body={"required": True, "content": {"application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "properties": {"token": {
+                        "type": "string"}}}}}})},
+        "/logout": {"post": _op("End the session", None, {
+            "303": {"description": "Logged out"}})},
     }
     return {
         "openapi": "3.1.0",
