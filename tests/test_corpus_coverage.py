@@ -75,6 +75,8 @@ def test_every_rule_has_a_corpus_finding_it_does_not_decide(policy: str) -> None
     rows = [row for rows in golden_rows(policy).values() for row in rows]
     missing = []
     for rule in load_policy(policy).rules:
+        if not any(rule.covers(context) for context in CONTEXTS):
+            continue  # tls.* / ssh.* rules: covered by their packages' tests
         if not any(rule.covers(context) and decider != rule.id
                    for _asset, context, decider, _status in rows):
             missing.append(rule.id)

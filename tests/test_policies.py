@@ -237,7 +237,9 @@ def test_every_rule_is_a_complete_record(policy) -> None:  # type: ignore[no-unt
         if any(c.confirmation in ("U", "I") for c in rule.citations):
             assert rule.rationale, f"{rule.id}: U/I citation without a rationale"
         for context in rule.contexts:
-            assert context in CONTEXTS, f"{rule.id}: context {context} not in usages.CONTEXTS"
+            # tls.* / ssh.* contexts are checked by their packages' tests (test_tls_policies...)
+            assert context in CONTEXTS or context.startswith(("tls.", "ssh.")), \
+                f"{rule.id}: context {context} not in usages.CONTEXTS"
 
 
 def test_rule_ids_unique_across_shipped_files() -> None:
@@ -282,7 +284,9 @@ def test_unknown_algorithms_stay_unmatched(policy, as_of: date) -> None:  # type
 
 
 def test_every_rule_triggers_and_is_specific(policy) -> None:  # type: ignore[no-untyped-def]
-    for rule in policy.rules:
+    # Rules for tls.* / ssh.* contexts are held to this by their packages' tests, with probes
+    # of their own (tests/test_tls_policies.py); the probes here are certificates and keys.
+    for rule in (r for r in policy.rules if any(r.covers(c) for c in CONTEXTS)):
         days = [d for d in DATES if rule.in_force(d)]
         assert days, f"{rule.id} is never in force at the probe dates"
         hits = [u for u in PROBES if any(rule.applies_to(u, d) for d in days)]
