@@ -192,6 +192,9 @@ class Outputs:
         self.sign_key = sign_key
         self.signature = signature
         self._key: Any = None
+        if signature and not sign_key:
+            raise click.BadParameter("--signature names where --sign writes: give --sign KEYFILE",
+                                     param_hint="--signature")
         if sign_key:
             self._prepare_signing()
         self._streams: list[tuple[TextIO, bool]] = []

@@ -14,6 +14,18 @@ Formats:
 - ``jsonl``: one line per asset (with its findings) and per error as they arrive, then one
   ``summary`` line.
 - ``text``: for people; findings worst first, errors, and a summary line.
+- ``sarif``: SARIF 2.1.0 for code-scanning dashboards (written by the configuration source).
+- ``html``: one self-contained page for auditors: summary, charts, findings by rule with
+  citations, inventory, waivers, scope and evidence (:mod:`cryptocheck.report.html`).
+- ``cbom``: CycloneDX 1.6 cryptography bill of materials with the verdicts as properties.
+- ``csv``: one row per finding (``csv_assets``: one per asset); ``junit``: JUnit XML, one
+  test per asset and rule; ``markdown``: a pull-request comment.
+
+The whole-document formats (html, cbom, csv, junit, markdown) derive from
+:class:`CollectingReporter`. :mod:`cryptocheck.report.load` reads a saved ``json`` report
+back, so every format can be rendered later (``cryptocheck report``);
+:mod:`cryptocheck.report.sign` signs a run's outputs and :mod:`cryptocheck.report.diff`
+compares two runs.
 
 Pass/fail is not decided here: the summary carries the counts and the worst status, and the
 CLI turns them into a verdict and an exit code.
