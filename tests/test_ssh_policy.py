@@ -109,3 +109,27 @@ def test_catalogue_decomposition_and_known_names() -> None:
                 assert catalog.curve(alg.curve) is not None, alg.name
             if alg.hash:
                 assert catalog.hash_algorithm(alg.hash) is not None, alg.name
+
+
+@pytest.mark.parametrize(("kind", "name", "key_size", "expected"), [
+    ("kex", "diffie-hellman-group1-sha1", None, "disallowed"),
+    ("kex", "rsa1024-sha1", None, "disallowed"),
+    ("kex", "diffie-hellman-group14-sha1", None, "disallowed"),
+    ("kex", "diffie-hellman-group14-sha256", None, "approved"),
+    ("kex", "curve25519-sha256", None, "approved"),
+    ("kex", "mlkem768x25519-sha256", None, "approved"),
+    ("host-key", "ssh-rsa", 4096, "disallowed"),
+    ("host-key", "rsa-sha2-256", 1024, "disallowed"),
+    ("host-key", "rsa-sha2-256", 2048, "approved"),
+    ("host-key", "rsa-sha2-256", None, "unknown"),
+    ("host-key", "ssh-ed25519", None, "approved"),
+    ("cipher", "3des-cbc", None, "disallowed"),
+    ("cipher", "aes128-ctr", None, "approved"),
+    ("mac", "hmac-md5-etm@openssh.com", None, "disallowed"),
+    ("mac", "hmac-sha1", None, "approved"),
+])
+def test_nhs_default_judges_ssh(kind: str, name: str, key_size: int | None,
+                                expected: str) -> None:
+    (usage,) = algorithm_usages(kind, name, key_size=key_size)
+    assert evaluate(usage, load_policy("nhs-acagpg"), AS_OF).status.value == expected
+    assert evaluate(gex_usage(1024), load_policy("nhs-acagpg"), AS_OF).status.value == "disallowed"
