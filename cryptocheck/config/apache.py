@@ -206,12 +206,13 @@ def _setting(ctx: FileContext, entry: Line, extra: dict[str, Any]) -> Iterator[A
     elif key == "sslopensslconfcmd" and len(entry.args) >= 2:
         if entry.args[0].lower() == "dhparameters":
             yield from ctx.dh_param_setting(entry.line, entry.column, entry.name, entry.args[1],
-                                            entry.scope, entry.path)
+                                            entry.scope, entry.path,
+                                            ctx.resolve_prefixed(entry.args[1], entry.path))
             return
         details = conf_command(entry.args[0], " ".join(entry.args[1:]))
     elif key == "sslcertificatefile" and entry.args:
         yield from ctx.certificates(entry.line, entry.column, entry.name, entry.args[0],
-                                    entry.path)
+                                    entry.path, ctx.resolve_prefixed(entry.args[0], entry.path))
         return
     details.update(extra)
     yield ctx.setting(entry.line, entry.column, entry.name, value, entry.scope, details,

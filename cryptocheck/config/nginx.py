@@ -260,12 +260,14 @@ def _setting(ctx: FileContext, d: Directive, scope: str,
     elif base == "ssl_conf_command" and len(d.args) >= 2:
         details = conf_command(d.args[0], " ".join(d.args[1:]))
     elif base == "ssl_dhparam":
-        yield from ctx.dh_param_setting(d.line, d.column, d.name, value, scope, d.path)
+        yield from ctx.dh_param_setting(d.line, d.column, d.name, value, scope, d.path,
+                                        ctx.resolve_prefixed(value, d.path))
         return
     elif base == "ssl_certificate":
         if "$" in value or value.startswith("data:"):
             return  # a variable or inline data is resolved per request
-        yield from ctx.certificates(d.line, d.column, d.name, value, d.path)
+        yield from ctx.certificates(d.line, d.column, d.name, value, d.path,
+                                    ctx.resolve_prefixed(value, d.path))
         return
     details.update(extra)
     yield ctx.setting(d.line, d.column, d.name, value, scope, details, d.path)

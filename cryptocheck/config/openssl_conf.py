@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 
+from cryptocheck.config import settings
 from cryptocheck.config.nginx import conf_command
 from cryptocheck.config.settings import FileContext
 from cryptocheck.model import Asset, RunError
@@ -29,8 +30,25 @@ def parse(ctx: FileContext, text: str) -> Iterator[Asset | RunError]:
     yield from _read(ctx, ctx.path, text, 0)
 
 
+def _bounds(text: str) -> dict[str, dict[str, str]]:
+    """section -> {"minprotocol": value, "maxprotocol": value} as written in it."""
+    out: dict[str, dict[str, str]] = {}
+    section = "default"
+    for raw in text.splitlines():
+        line = _strip_comment(raw)
+        header = _SECTION.match(line)
+        if header:
+            section = header.group(1)
+            continue
+        entry = _ENTRY.match(line)
+        if entry and entry.group(2).lower() in ("minprotocol", "maxprotocol"):
+            out.setdefault(section, {})[entry.group(2).lower()] = entry.group(3).strip().strip('"')
+    return out
+
+
 def _read(ctx: FileContext, path: str, text: str, depth: int) -> Iterator[Asset | RunError]:
     section = "default"
+    bounds = _bounds(text)
     for number, raw in enumerate(text.splitlines(), 1):
         line = _strip_comment(raw)
         if not line.strip():
@@ -50,8 +68,14 @@ def _read(ctx: FileContext, path: str, text: str, depth: int) -> Iterator[Asset 
         if name.lower() not in _COMMANDS:
             continue
         value = value.strip().strip('"')
-        yield ctx.setting(number, len(indent) + 1, name, value, f"[{section}]",
-                          conf_command(name, value), path)
+        details = conf_command(name, value)
+        if name.lower() in ("minprotocol", "maxprotocol"):
+            # MinProtocol and MaxProtocol of one section bound the same range.
+            pair = bounds.get(section, {})
+            low = settings.protocol_name(pair.get("minprotocol", ""))
+            high = settings.protocol_name(pair.get("maxprotocol", ""))
+            details = settings.protocol_details(settings.protocol_range(low, high))
+        yield ctx.setting(number, len(indent) + 1, name, value, f"[{section}]", details, path)
 
 
 def _strip_comment(line: str) -> str:

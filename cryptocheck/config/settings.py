@@ -156,10 +156,15 @@ def protocol_details(protocols: Iterable[str]) -> dict[str, Any]:
 def dh_prime_bits(data: bytes) -> tuple[int | None, str | None]:
     """Size in bits of the prime of PEM/DER DH parameters (PKCS#3 or X9.42), and the named
     group it is (ffdhe*) when it is one; (None, message) when unreadable."""
-    from cryptography.hazmat.primitives.serialization import (
-        load_der_parameters,
-        load_pem_parameters,
-    )
+    import warnings
+
+    with warnings.catch_warnings():
+        # cryptography warns that finite-field DH is deprecated: judging it is our job.
+        warnings.simplefilter("ignore")
+        from cryptography.hazmat.primitives.serialization import (
+            load_der_parameters,
+            load_pem_parameters,
+        )
     try:
         params = (load_pem_parameters(data) if b"-----BEGIN" in data
                   else load_der_parameters(data))
@@ -207,15 +212,22 @@ class FileContext:
                            details=details or {})
 
     def error(self, reason: str, message: str, line: int | None = None,
-              path: str | None = None) -> RunError:
+              path: str | None = None, column: int | None = None) -> RunError:
         """A RunError at ``line`` of this file (or of ``path``)."""
-        return RunError(Location(path=path or self.path, line=line), reason, message)
+        return RunError(Location(path=path or self.path, line=line, column=column), reason,
+                        message)
 
     def resolve(self, name: str, base: str | None = None) -> str:
         """``name`` relative to the directory of ``base`` (default: this file)."""
         if os.path.isabs(name):
             return name
         return os.path.normpath(os.path.join(os.path.dirname(base or self.path), name))
+
+    def resolve_prefixed(self, name: str, path: str) -> str:
+        """``name`` as servers with a prefix resolve it (nginx's prefix, httpd's ServerRoot):
+        relative to the main file's directory, else to the file holding the directive."""
+        main = self.resolve(name)
+        return main if os.path.exists(main) else self.resolve(name, path)
 
     def read_text(self, name: str) -> str | None:
         """The text of a file the configuration names, or None when it cannot be read."""
@@ -226,34 +238,38 @@ class FileContext:
 
     def dh_param_setting(self, line: int, column: int, directive: str, value: str,
                          scope: str | None, path: str | None = None,
-                         ) -> Iterator[ConfigAsset | RunError]:
-        """The setting of a DH parameter file: the prime is read and its size judged."""
-        target = self.resolve(value, path)
+                         target: str | None = None) -> Iterator[ConfigAsset | RunError]:
+        """The setting of a DH parameter file: the prime is read and its size judged.
+        ``target`` is the file when the caller resolved it (default: ``value`` relative to
+        the file holding the directive)."""
+        target = target or self.resolve(value, path)
         try:
             data = self.read_bytes(target)
         except OSError as exc:
             yield self.error("unreadable", f"{directive} {value}: {exc.strerror or exc}",
-                             line, path)
+                             line, path, column)
             yield self.setting(line, column, directive, value, scope, {"file": target}, path)
             return
         bits, group = dh_prime_bits(data)
         if bits is None:
-            yield self.error("malformed-dh-parameters", f"{directive} {value}: {group}", line, path)
+            yield self.error("malformed-dh-parameters", f"{directive} {value}: {group}", line,
+                             path, column)
             yield self.setting(line, column, directive, value, scope, {"file": target}, path)
             return
         yield self.setting(line, column, directive, value, scope,
                            {"file": target, "dh": {"bits": bits, "group": group}}, path)
 
     def certificates(self, line: int, column: int, directive: str, value: str,
-                     path: str | None = None) -> Iterator[Asset | RunError]:
+                     path: str | None = None, target: str | None = None,
+                     ) -> Iterator[Asset | RunError]:
         """The certificates (and keys) in a file the configuration names, read by the core
         certificate code and located at the directive."""
-        target = self.resolve(value, path)
+        target = target or self.resolve(value, path)
         try:
             data = self.read_bytes(target)
         except OSError as exc:
             yield self.error("unreadable", f"{directive} {value}: {exc.strerror or exc}",
-                             line, path)
+                             line, path, column)
             return
         yield from self.certificate_bytes(data, line, column, directive, path)
 
