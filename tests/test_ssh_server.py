@@ -237,6 +237,10 @@ def test_not_ssh_is_an_error() -> None:
         def serve() -> None:
             conn, _ = listener.accept()
             conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+            # Half-close and take the client's banner first: closing with unread data would
+            # reset the connection and lose the reply before the client reads it.
+            conn.shutdown(socket.SHUT_WR)
+            conn.recv(1024)
             conn.close()
 
         thread = threading.Thread(target=serve)
