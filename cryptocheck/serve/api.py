@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cryptocheck.policy import PolicyError, load_policy, shipped_policy_ids
+from cryptocheck.policy import PolicyError, shipped_policy_ids
 from cryptocheck.policy_cli import rule_to_dict
 from cryptocheck.report import _REPORTERS as KNOWN_FORMATS
 from cryptocheck.report import FORMATS, make_reporter, replay
@@ -32,6 +32,7 @@ from .kinds import (
     check_policy,
     kind_entry,
     scan_items,
+    shipped_policy,
     upload_items,
     upload_name,
     validate_scan,
@@ -104,7 +105,7 @@ def _check(files: list[tuple[str, bytes]], kind: str, policy: str | None, as_of:
             request = {"kind": kind, "targets": [], "options": {}, "files": [
                 {"name": n, "content": base64.b64encode(d).decode()} for n, d in files]}
             targets, items = scan_items(request, Path(workdir), stats)
-        scan(targets, load_policy(policy), date.fromisoformat(as_of) if as_of else None,
+        scan(targets, shipped_policy(policy), date.fromisoformat(as_of) if as_of else None,
              reporters=[make_reporter(fmt, out)], command=kind, items=items, stats=stats)
     return out.getvalue()
 
@@ -287,7 +288,7 @@ async def list_policies(request: Request) -> Response:
     def listing() -> list[dict[str, Any]]:
         out = []
         for policy_id in shipped_policy_ids():
-            policy = load_policy(policy_id)
+            policy = shipped_policy(policy_id)
             out.append({"id": policy.id, "title": policy.title, "version": policy.version,
                         "rules": len(policy.rules), "sha256": policy.sha256})
         return out
@@ -302,7 +303,7 @@ async def get_policy(request: Request) -> Response:
     if policy_id not in shipped_policy_ids():
         raise ApiError(404, "not-found", "no such policy")
     try:
-        policy = await run_in_threadpool(load_policy, policy_id)
+        policy = await run_in_threadpool(shipped_policy, policy_id)
     except PolicyError as exc:
         raise ApiError(404, "not-found", str(exc)) from None
     return JSONResponse({"id": policy.id, "title": policy.title, "version": policy.version,

@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptocheck.model import Asset, RunError
-from cryptocheck.policy import load_policy
 from cryptocheck.report import make_reporter
 from cryptocheck.run import scan
 from cryptocheck.sources import SourceStats
 
 from .config import ServeConfig
 from .estate import IndexReporter, clear_job
-from .kinds import scan_items
+from .kinds import scan_items, shipped_policy
 from .storage import CLAIM_LOCK, Database, Row, Tx, now_text
 
 log = logging.getLogger("cryptocheck.serve")
@@ -241,7 +240,7 @@ class Runner:
                 targets, items = scan_items(request, Path(workdir), stats)
                 output = StringIO()
                 index = IndexReporter(self.db, job_id)
-                report = scan(targets, load_policy(request["policy"]),
+                report = scan(targets, shipped_policy(request["policy"]),
                               date.fromisoformat(request["as_of"]) if request["as_of"] else None,
                               reporters=[make_reporter("json", output), index],
                               command=request["kind"], items=self._tracked(job_id, items),

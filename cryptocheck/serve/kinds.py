@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import importlib
 import io
 import os
@@ -24,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cryptocheck.model import Asset, RunError
-from cryptocheck.policy import shipped_policy_ids
+from cryptocheck.policy import Policy, load_policy, shipped_policy_ids
 from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
 from cryptocheck.sources.walk import scan_bytes
 
@@ -197,6 +198,14 @@ def check_policy(policy: Any) -> str | None:
         raise RequestError("bad-policy", f"policy must be a shipped policy id "
                                          f"({', '.join(shipped_policy_ids())})")
     return policy
+
+
+@functools.lru_cache(maxsize=32)
+def shipped_policy(policy_id: str | None) -> Policy:
+    """A shipped policy (None: the default), loaded once per process: policies ship with the
+    package and do not change under a running server, and loading one costs far more than
+    judging a certificate."""
+    return load_policy(policy_id)
 
 
 def check_date(value: Any) -> str | None:
