@@ -5,9 +5,11 @@ what ``sshd -T`` says it offers), and the host keys equal those generated."""
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -249,3 +251,114 @@ def test_not_ssh_is_an_error() -> None:
         thread.join()
     assert [(type(i).__name__, getattr(i, "reason", None)) for i in items] == [
         ("RunError", "no-banner")]
+
+
+class _CountingProxy:
+    """A TCP relay in front of sshd that counts connections and the most open at once."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.open, self.most, self.total = port, 0, 0, 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.address = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.open += 1
+                self.total += 1
+                self.most = max(self.most, self.open)
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(("127.0.0.1", self.port))
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for sock in (src, dst):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        other = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        other.start()
+        pump(client, upstream)
+        other.join()
+        client.close()
+        upstream.close()
+        with self.lock:
+            self.open -= 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_per_host_limit_and_connection_count(servers: dict[str, Server]) -> None:
+    """Three host key types and GEX probes, one connection at a time to the host: the
+    server never sees two at once, and each probe is one connection."""
+    proxy = _CountingProxy(servers["default"].port)
+    try:
+        options = SshOptions(per_host=1, timeout=10, gex_sizes=(2048, 3072))
+        items = list(iter_ssh_items([f"127.0.0.1:{proxy.address}"], options))
+    finally:
+        proxy.close()
+    endpoint = next(i for i in items if isinstance(i, EndpointAsset))
+    assert len({k["fingerprint"] for k in endpoint.details["host_keys"]}) == 3
+    assert proxy.most == 1
+    # 1 (lists + first key) + 2 (other key types) + 2 (GEX sizes)
+    assert proxy.total == 5
+
+
+def test_target_timeout_is_one_error() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        items = list(iter_ssh_items([f"127.0.0.1:{port}"],
+                                    SshOptions(timeout=30, target_timeout=0.5)))
+    assert [(type(i).__name__, getattr(i, "reason", None)) for i in items] == [
+        ("RunError", "timeout")]
+
+
+def test_rate_spaces_connection_starts() -> None:
+    """The pacing schedule (not wall time): each new connection to a host is 1/rate later."""
+    import asyncio
+
+    from cryptocheck.ssh.scan import _Scanner
+
+    async def schedule() -> list[float]:
+        scanner = _Scanner(SshOptions(rate=20.0))
+        marks = []
+        for _ in range(4):
+            await scanner._pace("h")
+            marks.append(scanner.next_start["h"])
+        return marks
+
+    marks = asyncio.run(schedule())
+    assert all(later - earlier >= 1 / 20 - 1e-9 for earlier, later in zip(marks, marks[1:]))
+
+
+def test_cli_reads_sshd_config_with_lines(tmp_path: Path) -> None:
+    config = tmp_path / "sshd_config"
+    config.write_text("Ciphers aes128-cbc,aes256-gcm@openssh.com\nKexAlgorithms "
+                      "+diffie-hellman-group1-sha1\n")
+    result = CliRunner().invoke(main, ["ssh", "--sshd-config", str(config), "--policy",
+                                       "ssh-hardening", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    lines = {(f["usage"]["algorithm"], f["location"].get("line")) for f in report["findings"]}
+    assert ("diffie-hellman-group1-sha1", 2) in lines
+    assert ("aes128-cbc", 1) in lines

@@ -50,6 +50,10 @@ def _config_items(paths: Sequence[str], kind: str, version: str) -> Iterator[Ass
               help="Targets scanned at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
               help="Connections to one host at once.")
+@click.option("--rate", type=click.FloatRange(min=0.01), default=None,
+              help="New connections per second to one host [default: no limit].")
+@click.option("--target-timeout", type=float, default=120.0, show_default=True,
+              help="Seconds for everything one target needs.")
 @click.option("--host-keys/--no-host-keys", default=True, show_default=True,
               help="Fetch every host key the server offers (one key exchange per key type).")
 @click.option("--gex/--no-gex", default=True, show_default=True,
@@ -63,7 +67,8 @@ def _config_items(paths: Sequence[str], kind: str, version: str) -> Iterator[Ass
                    f"(tables: {', '.join(ssh_config.covered_versions())}).")
 @scan_options
 def ssh(targets: tuple[str, ...], targets_file: str | None, ports: str, timeout: float,
-        concurrency: int, per_host: int, host_keys: bool, gex: bool,
+        concurrency: int, per_host: int, rate: float | None, target_timeout: float,
+        host_keys: bool, gex: bool,
         sshd_configs: tuple[str, ...], ssh_configs: tuple[str, ...], openssh_version: str,
         common: CommonOptions) -> Any:
     """Audit SSH servers: key exchange, host key, cipher, MAC and compression lists, every
@@ -76,7 +81,8 @@ def ssh(targets: tuple[str, ...], targets_file: str | None, ports: str, timeout:
     if not all_targets and not sshd_configs and not ssh_configs:
         raise click.UsageError("give at least one target, --targets-file or a config file")
     options = SshOptions(ports=_ports(ports), timeout=timeout, concurrency=concurrency,
-                         per_host=per_host, host_keys=host_keys, gex=gex,
+                         per_host=per_host, rate=rate, target_timeout=target_timeout,
+                         host_keys=host_keys, gex=gex,
                          gex_sizes=DEFAULT_GEX_SIZES)
 
     def items() -> Iterator[Asset | RunError]:

@@ -20,7 +20,7 @@ import asyncio
 import ipaddress
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,16 +30,24 @@ from cryptocheck.ssh import wire
 
 DEFAULT_GEX_SIZES = (1024, 1536, 2048, 3072, 4096, 6144, 8192)
 MAX_CIDR_HOSTS = 65536
+RESULT_BACKLOG = 1024
 
 
 @dataclass(frozen=True)
 class SshOptions:
-    """How to scan. ``ports`` apply to targets given without a port (and to CIDR blocks)."""
+    """How to scan. ``ports`` apply to targets given without a port (and to CIDR blocks).
+
+    Politeness: at most ``per_host`` connections to one host at a time, at most ``rate``
+    new connections per second to one host; ``timeout`` bounds every step and
+    ``target_timeout`` a whole target (then one ``timeout`` RunError for it).
+    """
 
     ports: tuple[int, ...] = (22,)
-    timeout: float = 10.0
-    concurrency: int = 32
-    per_host: int = 2
+    timeout: float = 10.0  # each connection step (connect, banner, each message)
+    target_timeout: float = 120.0  # everything for one target
+    concurrency: int = 32  # targets at once
+    per_host: int = 2  # connections to one host at once
+    rate: float | None = None  # new connections per second to one host (None: no limit)
     host_keys: bool = True
     gex: bool = True
     gex_sizes: tuple[int, ...] = DEFAULT_GEX_SIZES
@@ -110,13 +118,45 @@ class _Scanner:
     def __init__(self, options: SshOptions) -> None:
         self.options = options
         self.host_limits: dict[str, asyncio.Semaphore] = {}
+        self.host_users: dict[str, int] = {}  # targets in progress per host
+        self.next_start: dict[str, float] = {}  # earliest next connection (rate limit)
+        self.connections = 0
 
     def _limit(self, host: str) -> asyncio.Semaphore:
         if host not in self.host_limits:
             self.host_limits[host] = asyncio.Semaphore(max(1, self.options.per_host))
         return self.host_limits[host]
 
+    async def _pace(self, host: str) -> None:
+        """Wait until a new connection to ``host`` keeps within ``rate``."""
+        if not self.options.rate:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = max(now, self.next_start.get(host, now))
+        self.next_start[host] = start + 1.0 / self.options.rate
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def scan_bounded(self, target: _Target) -> list[Asset | RunError]:
+        """:meth:`scan` under ``target_timeout``; per-host state is dropped when the last
+        target of a host finishes, so memory does not grow with the number of hosts."""
+        host = target.host
+        self.host_users[host] = self.host_users.get(host, 0) + 1
+        try:
+            return await asyncio.wait_for(self.scan(target), self.options.target_timeout)
+        except TimeoutError:
+            return [RunError(Location(host=host, port=target.port), "timeout",
+                             f"target not finished within {self.options.target_timeout:g} s")]
+        finally:
+            self.host_users[host] -= 1
+            if not self.host_users[host]:
+                for table in (self.host_users, self.host_limits, self.next_start):
+                    table.pop(host, None)
+
     async def _session(self, target: _Target) -> tuple[wire.Connection, str, wire.KexInit]:
+        await self._pace(target.host)
+        self.connections += 1
         conn = await asyncio.wait_for(wire.Connection.open(target.host, target.port),
                                       self.options.timeout)
         try:
@@ -273,19 +313,28 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def scan_targets(targets: Sequence[str], options: SshOptions
-                       ) -> list[list[Asset | RunError]]:
-    """Scan every target; one list of items per target, in target order."""
+async def _run_all(targets: Sequence[str], options: SshOptions,
+                   emit: Callable[[list[Asset | RunError]], None]) -> None:
+    """Scan with ``concurrency`` workers pulling targets from a lazy iterator (a large CIDR
+    block is never expanded in memory) and ``emit`` each target's items when it finishes."""
     scanner = _Scanner(options)
-    limit = asyncio.Semaphore(max(1, options.concurrency))
+    pending = iter(expand_targets(targets, options.ports))
 
-    async def run(item: _Target | RunError) -> list[Asset | RunError]:
-        if isinstance(item, RunError):
-            return [item]
-        async with limit:
-            return await scanner.scan(item)
+    async def worker() -> None:
+        for item in pending:
+            if isinstance(item, RunError):
+                emit([item])
+            else:
+                emit(await scanner.scan_bounded(item))
 
-    return await asyncio.gather(*(run(t) for t in expand_targets(targets, options.ports)))
+    await asyncio.gather(*(worker() for _ in range(max(1, options.concurrency))))
+
+
+async def scan_targets(targets: Sequence[str], options: SshOptions) -> list[Asset | RunError]:
+    """Scan every target (from inside an event loop); items in the order targets finish."""
+    found: list[Asset | RunError] = []
+    await _run_all(targets, options, found.extend)
+    return found
 
 
 def iter_ssh_items(targets: Sequence[str], options: SshOptions | None = None
@@ -293,27 +342,16 @@ def iter_ssh_items(targets: Sequence[str], options: SshOptions | None = None
     """Each endpoint asset (and the host keys it served) or error, as each target finishes.
 
     A sync wrapper over the asyncio scanner (it runs in its own thread, so that callers
-    inside an event loop, such as the service, can use it too).
+    inside an event loop, such as the service, can use it too). The queue between them is
+    bounded (``RESULT_BACKLOG`` targets), so a consumer far behind slows the scan instead of
+    buffering without limit.
     """
     options = options or SshOptions()
-    results: queue.Queue[list[Asset | RunError] | None] = queue.Queue()
-
-    async def main() -> None:
-        scanner = _Scanner(options)
-        limit = asyncio.Semaphore(max(1, options.concurrency))
-
-        async def run(item: _Target | RunError) -> None:
-            if isinstance(item, RunError):
-                results.put([item])
-                return
-            async with limit:
-                results.put(await scanner.scan(item))
-
-        await asyncio.gather(*(run(t) for t in expand_targets(targets, options.ports)))
+    results: queue.Queue[list[Asset | RunError] | None] = queue.Queue(maxsize=RESULT_BACKLOG)
 
     def worker() -> None:
         try:
-            asyncio.run(main())
+            asyncio.run(_run_all(targets, options, results.put))
         finally:
             results.put(None)
 
