@@ -234,7 +234,7 @@ def create_app(config: ServeConfig, *, run_jobs: bool = True) -> Starlette:
 
     from . import api, dashboard
 
-    db = Database(config.database_url)
+    db = Database(config.database_url, config.database_pool_size)
     svc = Services(config, db, Runner(db, config) if run_jobs else None)
 
     @contextlib.asynccontextmanager

@@ -6,6 +6,7 @@ operator lists them (``[allow]``), requests are bounded in size, tokens in rate.
     host = "127.0.0.1"
     port = 8080
     database_url = "postgresql://cryptocheck@db/cryptocheck"
+    database_pool_size = 10     # connections this process may hold open
     workers = 2                 # jobs run at once by this process
     max_running_jobs = 8        # jobs run at once by all processes sharing the database
     lease_seconds = 30          # a job whose process stops renewing its lease is taken over
@@ -43,6 +44,7 @@ class ServeConfig:
     port: int = 8080
     database_url: str = DEFAULT_DATABASE
     workers: int = 2
+    database_pool_size: int = 10
     max_running_jobs: int = 8
     lease_seconds: float = 30.0
     poll_seconds: float = 1.0
@@ -58,7 +60,7 @@ class ServeConfig:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-_TOP = {"host": str, "port": int, "database_url": str, "workers": int,
+_TOP = {"host": str, "port": int, "database_url": str, "workers": int, "database_pool_size": int,
         "max_running_jobs": int, "lease_seconds": float, "poll_seconds": float,
         "schedule_poll_seconds": float, "min_schedule_seconds": int, "session_hours": int}
 _ALLOW = {"networks": "allow_networks", "hosts": "allow_hosts", "paths": "allow_paths"}

@@ -173,8 +173,11 @@ class Runner:
             if job is None:
                 self.stopping.wait(self.config.poll_seconds)
                 continue
-            self.run(job)
-        self.db.close()
+            try:
+                self.run(job)
+            except Exception:  # the database failed under the job: its lease runs out, and
+                # the job is claimed again (by this worker or another)
+                log.exception("job %s could not be recorded", job["id"])
 
     def _heartbeat(self) -> None:
         while not self.stopping.wait(self.config.lease_seconds / 3):

@@ -146,12 +146,19 @@ class Tx:
 
 
 class Database:
-    """Connections per thread to one database; ``transaction()`` is the only way in."""
+    """A bounded pool of connections to one database; ``transaction()`` is the only way in.
 
-    def __init__(self, url: str) -> None:
+    The pool bounds what one process holds open (request threads come and go; PostgreSQL
+    allows a hundred connections by default, shared by every process). A transaction that
+    waits for a connection blocks; none is ever opened inside another.
+    """
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.postgres = is_postgres(url)
-        self._local = threading.local()
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(pool_size)
 
     def describe(self) -> str:
         """The database for logs: its kind and place, never a password."""
@@ -160,12 +167,9 @@ class Database:
             return f"postgresql {info.get('host', '')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
         return f"sqlite {sqlite_path(self.url)}"
 
-    def _connect(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+    def _open(self) -> Any:
         if self.postgres:
-            conn = psycopg.connect(self.url, autocommit=True)
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         else:
             path = sqlite_path(self.url)
             if path != ":memory:":
@@ -174,15 +178,37 @@ class Database:
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=30000")
-        self._local.conn = conn
-        return conn
+            return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        self._slots.acquire()
+        try:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._open()
+            keep = True
+            try:
+                yield conn
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                keep = False  # a broken connection is not reused
+                raise
+            finally:
+                if keep and not (self.postgres and conn.closed):
+                    with self._lock:
+                        self._idle.append(conn)
+                else:
+                    conn.close()
+        finally:
+            self._slots.release()
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close the idle connections."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
-            self._local.conn = None
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -191,8 +217,7 @@ class Database:
         On SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so that a claim
         read and its update cannot interleave with another process's.
         """
-        conn = self._connect()
-        try:
+        with self._connection() as conn:
             if self.postgres:
                 with conn.transaction():
                     yield Tx(conn, True)
@@ -204,9 +229,6 @@ class Database:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-        except (psycopg.OperationalError, psycopg.InterfaceError):
-            self.close()  # a broken connection is not reused
-            raise
 
     def migrate(self) -> int:
         """Bring the schema up to date; the version it is at."""
