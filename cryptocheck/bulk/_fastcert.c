@@ -8,9 +8,10 @@
  * read with certainty, a name it cannot compare) it hands back to Python, which reads that
  * certificate through the normal path. Being conservative costs speed, never correctness.
  *
- * Entries written to the output buffer:
- *   kind 1 (certificate): u8 1, digest[32], u32 class, u16 month, u32 len, line bytes
- *   kind 2 (raw line):    u8 2, u32 len, line bytes
+ * Entries are kept as two buffers: the lines as they will be written, and per line a meta
+ * record the merger reads (so lines are never copied when nothing is dropped):
+ *   certificate: u8 1, digest[32], u32 class, u16 month, u32 len
+ *   raw line:    u8 2, u32 len
  * Integers are little-endian.
  */
 #define _GNU_SOURCE
@@ -18,7 +19,18 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
+
+/* OpenSSL 3's one-shot SHA256() fetches the algorithm on every call; the low-level calls
+ * go straight to the (SHA-NI) implementation. */
+static void sha256(const uint8_t *d, size_t n, uint8_t out[32])
+{
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, d, n);
+    SHA256_Final(out, &ctx);
+}
 
 /* ---------------------------------------------------------------- DER reading */
 
@@ -390,24 +402,46 @@ static int parse_cert(const uint8_t *d, size_t n, Facts *f)
 /* --------------------------------------------------------------- base64 */
 
 static int8_t B64[256];
+static uint16_t B64PAIR[65536];   /* two characters -> 12 bits; 0x8000: not both base64 */
 
 static void b64_init(void)
 {
     memset(B64, -1, sizeof B64);
     const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int i = 0; i < 64; i++) B64[(uint8_t)a[i]] = (int8_t)i;
+    for (int i = 0; i < 65536; i++) {
+        int8_t hi = B64[i >> 8], lo = B64[i & 0xFF];
+        B64PAIR[i] = (hi < 0 || lo < 0) ? 0x8000 : (uint16_t)((hi << 6) | lo);
+    }
 }
 
-/* Strict decode of a PEM body: base64 alphabet and line ends only, '=' padding at the very
- * end. Returns decoded length, -1 on anything else (Python then decides, leniently). */
-static Py_ssize_t b64_decode(const uint8_t *s, size_t n, uint8_t *out, int skip_newlines)
+/* Strict decode of base64 text: the alphabet and (with skip_newlines) line ends only, '='
+ * padding at the very end. Decoding stops at the first '-' (the END line of a PEM block) or
+ * at n; *stop gets where. Returns the decoded length, -1 on anything else (Python then
+ * decides, leniently). *newlines gets the number of '\n' seen. Whole quads go through the
+ * pair table; line ends and padding take the careful path. */
+static Py_ssize_t b64_decode(const uint8_t *s, size_t n, uint8_t *out, int skip_newlines,
+                             long long *newlines, size_t *stop)
 {
     uint32_t acc = 0;
     int bits = 0, pad = 0;
-    size_t o = 0, chars = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t o = 0, chars = 0, i = 0;
+    long long nl = 0;
+    while (i < n) {
+        if (bits == 0 && !pad) {
+            while (i + 4 <= n) {
+                uint16_t x = B64PAIR[(s[i] << 8) | s[i + 1]], y = B64PAIR[(s[i + 2] << 8) | s[i + 3]];
+                if ((x | y) & 0x8000) break;
+                uint32_t v = ((uint32_t)x << 12) | y;
+                out[o] = (uint8_t)(v >> 16); out[o + 1] = (uint8_t)(v >> 8); out[o + 2] = (uint8_t)v;
+                o += 3; i += 4; chars += 4;
+            }
+            if (i >= n) break;
+        }
         uint8_t c = s[i];
-        if (skip_newlines && (c == '\n' || c == '\r')) continue;
+        if (c == '-') break;
+        i++;
+        if (skip_newlines && (c == '\n' || c == '\r')) { nl += c == '\n'; continue; }
         if (c == '=') { pad++; chars++; continue; }
         int8_t v = B64[c];
         if (v < 0 || pad) return -1;
@@ -415,8 +449,11 @@ static Py_ssize_t b64_decode(const uint8_t *s, size_t n, uint8_t *out, int skip_
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) { bits -= 8; out[o++] = (uint8_t)(acc >> bits); }
+        if (bits == 0) acc = 0;
     }
+    *stop = i;
     if (chars == 0 || chars % 4 || pad > 2) return -1;
+    if (newlines) *newlines = nl;
     return (Py_ssize_t)o;
 }
 
@@ -486,13 +523,14 @@ typedef struct {
     PyObject *path_json;        /* bytes: the path as a JSON string, quotes included */
     PyObject *path_raw;         /* bytes: the path as UTF-8 (asset ids hash it) */
     long long index, line, base;
-    int check_gap, check_edges, gap_done, seen_block;
+    int check_gap, check_edges, gap_done, seen_block, report_text;
     long long prev_end;         /* absolute offset of the end of the last complete block, -1 */
     /* pending certificate for Python (miss / doubt) */
     Py_ssize_t pend_start, pend_end;
     PyObject *pend_der;
     PyObject *pend_key;
-    Buf out;
+    Buf out;                   /* meta records */
+    Buf lines;
     uint8_t *der;               /* scratch for decoded DER */
     size_t der_cap;
 } Scanner;
@@ -543,6 +581,7 @@ static void Scanner_dealloc(Scanner *self)
     Py_XDECREF(self->pend_key);
     PyMem_Free(self->na_breaks); PyMem_Free(self->nb_breaks); PyMem_Free(self->l_breaks);
     PyMem_Free(self->out.p);
+    PyMem_Free(self->lines.p);
     PyMem_Free(self->der);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -557,7 +596,7 @@ static Py_ssize_t bucket(const int64_t *b, Py_ssize_t n, int64_t x)
     return lo;
 }
 
-enum { NEED_MORE = 0, DONE = 1, BLOCK = 2, MISS = 3, DOUBT = 4, GAP = 5, TAIL = 6 };
+enum { NEED_MORE = 0, DONE = 1, BLOCK = 2, MISS = 3, DOUBT = 4, GAP = 5, TAIL = 6, TEXT = 7 };
 
 static const char BEGIN[] = "-----BEGIN ";
 static const char CERT_BEGIN[] = "-----BEGIN CERTIFICATE-----";
@@ -612,6 +651,13 @@ static int suspicious(const uint8_t *d, Py_ssize_t a, Py_ssize_t b)
     return 0;
 }
 
+static int nonblank(const uint8_t *d, Py_ssize_t a, Py_ssize_t b)
+{
+    for (Py_ssize_t i = a; i < b; i++)
+        if (d[i] != '\n' && d[i] != '\r' && d[i] != ' ' && d[i] != '\t') return 1;
+    return 0;
+}
+
 static void set_pending(Scanner *self, Py_ssize_t start, Py_ssize_t end, const uint8_t *der,
                         Py_ssize_t n, PyObject *key)
 {
@@ -652,7 +698,7 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     PyObject *mid = PyTuple_GET_ITEM(cls, 1);
 
     uint8_t digest[32];
-    SHA256(der, n, digest);
+    sha256(der, n, digest);
     char fp[64];
     hexify(digest, 32, fp);
     /* asset id: sha256(f"{path}#{index}#{fingerprint}")[:16], as sources.context.asset_id */
@@ -668,19 +714,18 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     idsrc[m++] = '#';
     memcpy(idsrc + m, fp, 64); m += 64;
     uint8_t idd[32];
-    SHA256(idsrc, m, idd);
+    sha256(idsrc, m, idd);
     if (idsrc != idsrc_stack) PyMem_Free(idsrc);
 
     Py_ssize_t pj = PyBytes_GET_SIZE(self->path_json), ml = PyBytes_GET_SIZE(mid);
     size_t cap = 400 + (size_t)pj + (size_t)ml;
-    if (buf_reserve(&self->out, cap + 43)) return -1;
-    Buf *b = &self->out;
-    b->p[b->len++] = 1;
-    put(b, digest, 32);
-    put_u32(b, (uint32_t)local);
-    put_u16(b, (uint16_t)((f.na.y - 1900) * 12 + f.na.mo - 1));
-    size_t len_at = b->len;
-    b->len += 4;
+    if (buf_reserve(&self->out, 43) || buf_reserve(&self->lines, cap)) return -1;
+    Buf *meta = &self->out;
+    meta->p[meta->len++] = 1;
+    put(meta, digest, 32);
+    put_u32(meta, (uint32_t)local);
+    put_u16(meta, (uint16_t)((f.na.y - 1900) * 12 + f.na.mo - 1));
+    Buf *b = &self->lines;
     size_t start = b->len;
     static const char h1[] = "{\"record\":\"certificate\",\"id\":\"cert-";
     put(b, h1, sizeof h1 - 1);
@@ -710,8 +755,7 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     put(b, h8, sizeof h8 - 1);
     b->len += fmt_time((char *)b->p + b->len, &f.na);
     put(b, "}\n", 2);
-    uint32_t ll = (uint32_t)(b->len - start);
-    memcpy(b->p + len_at, &ll, 4);
+    put_u32(meta, (uint32_t)(b->len - start));
     self->index++;
     return 0;
 }
@@ -756,6 +800,10 @@ static PyObject *Scanner_scan_pem(Scanner *self, PyObject *args)
                 self->line += count_nl(d, pos, at);
                 pos = at; code = BLOCK; break;
             }
+            if (self->report_text && !self->gap_done && nonblank(d, pos, n)) {
+                set_pending(self, pos, n, NULL, 0, NULL);
+                code = TEXT; break;
+            }
             if (self->check_edges && self->prev_end >= 0 && suspicious(d, pos, n)) {
                 code = TAIL; break;
             }
@@ -769,6 +817,12 @@ static PyObject *Scanner_scan_pem(Scanner *self, PyObject *args)
             pos = at; code = GAP;
             break;
         }
+        if (!self->gap_done && self->report_text && nonblank(d, pos, at)) {
+            self->line += count_nl(d, pos, at);
+            set_pending(self, pos, at, NULL, 0, NULL);
+            pos = at; code = TEXT;
+            break;
+        }
         self->gap_done = 0;
         self->line += count_nl(d, pos, at);
         pos = at;
@@ -776,18 +830,25 @@ static PyObject *Scanner_scan_pem(Scanner *self, PyObject *args)
             memcmp(d + at, CERT_BEGIN, sizeof CERT_BEGIN - 1) != 0) {
             code = BLOCK; break;
         }
-        const uint8_t *endp = memmem(d + label_end, (size_t)(n - label_end), CERT_END,
-                                     sizeof CERT_END - 1);
-        if (!endp) {
+        /* Decode up to the first '-': it must start our END line, else Python decides
+         * (another BEGIN before the END is a truncated block; odd text is its business). */
+        size_t lim = (size_t)(n - label_end), cap = (size_t)1 << 22;
+        int capped = lim > cap;
+        if (capped) lim = cap;   /* a body this long is for Python */
+        if (ensure_der(self, lim)) { PyBuffer_Release(&view); return NULL; }
+        long long body_nl = 0;
+        size_t stop = 0;
+        Py_ssize_t dn = b64_decode(d + label_end, lim, self->der, 1, &body_nl, &stop);
+        Py_ssize_t body_end = label_end + (Py_ssize_t)stop;
+        if (capped && stop >= lim) { code = BLOCK; break; }
+        if (body_end >= n || n - body_end < (Py_ssize_t)sizeof CERT_END - 1) {
+            /* no '-' (or not a whole END line) before the end of the buffer */
             if (!final) { code = NEED_MORE; break; }
             code = BLOCK; break;
         }
-        Py_ssize_t body = label_end, body_end = endp - d;
-        /* a '-' in the body: another BEGIN before our END (truncated) or odd text */
-        if (memchr(d + body, '-', (size_t)(body_end - body))) { code = BLOCK; break; }
-        if (ensure_der(self, (size_t)(body_end - body))) { PyBuffer_Release(&view); return NULL; }
-        Py_ssize_t dn = b64_decode(d + body, (size_t)(body_end - body), self->der, 1);
-        if (dn < 0) { code = BLOCK; break; }
+        if (dn < 0 || memcmp(d + body_end, CERT_END, sizeof CERT_END - 1) != 0) {
+            code = BLOCK; break;
+        }
         Py_ssize_t next = body_end + (Py_ssize_t)sizeof CERT_END - 1;
         PyObject *key = NULL;
         int r = render(self, self->der, (size_t)dn, self->line, self->base + at, &key);
@@ -797,7 +858,7 @@ static PyObject *Scanner_scan_pem(Scanner *self, PyObject *args)
             code = r;
             break;
         }
-        self->line += count_nl(d, at, next);
+        self->line += body_nl;      /* the BEGIN and END lines hold no line end */
         pos = next;
         self->prev_end = self->base + next;
         self->check_gap = 1;
@@ -846,7 +907,9 @@ static PyObject *Scanner_scan_lines(Scanner *self, PyObject *args)
             continue;
         }
         if (ensure_der(self, (size_t)(stop - pos))) { PyBuffer_Release(&view); return NULL; }
-        Py_ssize_t dn = b64_decode(d + pos, (size_t)(stop - pos), self->der, 0);
+        size_t upto = 0;
+        Py_ssize_t dn = b64_decode(d + pos, (size_t)(stop - pos), self->der, 0, NULL, &upto);
+        if (upto != (size_t)(stop - pos)) dn = -1;
         if (dn < 0) { code = BLOCK; break; }
         PyObject *key = NULL;
         int r = render(self, self->der, (size_t)dn, self->line, self->base + pos, &key);
@@ -880,7 +943,7 @@ static PyObject *Scanner_set_file(Scanner *self, PyObject *args)
     Py_INCREF(pr); Py_XSETREF(self->path_raw, pr);
     self->index = 0; self->line = 1; self->base = 0;
     self->check_edges = edges; self->check_gap = edges; self->gap_done = 0;
-    self->prev_end = -1; self->seen_block = 0;
+    self->prev_end = -1; self->seen_block = 0; self->report_text = 0;
     Py_RETURN_NONE;
 }
 
@@ -888,10 +951,12 @@ static PyObject *Scanner_append_raw(Scanner *self, PyObject *args)
 {
     Py_buffer v;
     if (!PyArg_ParseTuple(args, "y*", &v)) return NULL;
-    if (buf_reserve(&self->out, (size_t)v.len + 5)) { PyBuffer_Release(&v); return NULL; }
+    if (buf_reserve(&self->out, 5) || buf_reserve(&self->lines, (size_t)v.len)) {
+        PyBuffer_Release(&v); return NULL;
+    }
     self->out.p[self->out.len++] = 2;
     put_u32(&self->out, (uint32_t)v.len);
-    put(&self->out, v.buf, (size_t)v.len);
+    put(&self->lines, v.buf, (size_t)v.len);
     PyBuffer_Release(&v);
     Py_RETURN_NONE;
 }
@@ -902,7 +967,7 @@ static PyObject *Scanner_append_cert(Scanner *self, PyObject *args)
     Py_buffer dg, v;
     unsigned int cls, month;
     if (!PyArg_ParseTuple(args, "y*IIy*", &dg, &cls, &month, &v)) return NULL;
-    if (dg.len != 32 || buf_reserve(&self->out, (size_t)v.len + 43)) {
+    if (dg.len != 32 || buf_reserve(&self->out, 43) || buf_reserve(&self->lines, (size_t)v.len)) {
         PyBuffer_Release(&dg); PyBuffer_Release(&v);
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "digest must be 32 bytes");
         return NULL;
@@ -912,21 +977,38 @@ static PyObject *Scanner_append_cert(Scanner *self, PyObject *args)
     put_u32(&self->out, cls);
     put_u16(&self->out, (uint16_t)month);
     put_u32(&self->out, (uint32_t)v.len);
-    put(&self->out, v.buf, (size_t)v.len);
+    put(&self->lines, v.buf, (size_t)v.len);
     PyBuffer_Release(&dg); PyBuffer_Release(&v);
     Py_RETURN_NONE;
 }
 
 static PyObject *Scanner_take(Scanner *self, PyObject *unused)
 {
-    PyObject *r = PyBytes_FromStringAndSize((const char *)self->out.p, (Py_ssize_t)self->out.len);
+    PyObject *r = Py_BuildValue("NN",
+        PyBytes_FromStringAndSize((const char *)self->out.p, (Py_ssize_t)self->out.len),
+        PyBytes_FromStringAndSize((const char *)self->lines.p, (Py_ssize_t)self->lines.len));
     self->out.len = 0;
+    self->lines.len = 0;
     return r;
+}
+
+static PyObject *Scanner_truncate(Scanner *self, PyObject *args)
+{
+    Py_ssize_t n, m;
+    if (!PyArg_ParseTuple(args, "nn", &n, &m)) return NULL;
+    if (n >= 0 && (size_t)n < self->out.len) self->out.len = (size_t)n;
+    if (m >= 0 && (size_t)m < self->lines.len) self->lines.len = (size_t)m;
+    Py_RETURN_NONE;
 }
 
 static PyObject *Scanner_pending_size(Scanner *self, PyObject *unused)
 {
-    return PyLong_FromSize_t(self->out.len);
+    return PyLong_FromSize_t(self->out.len + self->lines.len);
+}
+
+static PyObject *Scanner_mark(Scanner *self, PyObject *unused)
+{
+    return Py_BuildValue("nn", (Py_ssize_t)self->out.len, (Py_ssize_t)self->lines.len);
 }
 
 #define INTFIELD(name) \
@@ -945,6 +1027,7 @@ INTFIELD(prev_end)
 BOOLFIELD(check_gap)
 BOOLFIELD(gap_done)
 BOOLFIELD(check_edges)
+BOOLFIELD(report_text)
 
 static PyGetSetDef Scanner_getset[] = {
     {"index", (getter)get_index, (setter)set_index, NULL, NULL},
@@ -954,6 +1037,7 @@ static PyGetSetDef Scanner_getset[] = {
     {"check_gap", (getter)get_check_gap, (setter)set_check_gap, NULL, NULL},
     {"gap_done", (getter)get_gap_done, (setter)set_gap_done, NULL, NULL},
     {"check_edges", (getter)get_check_edges, (setter)set_check_edges, NULL, NULL},
+    {"report_text", (getter)get_report_text, (setter)set_report_text, NULL, NULL},
     {NULL}
 };
 
@@ -965,8 +1049,10 @@ static PyMethodDef Scanner_methods[] = {
     {"set_file", (PyCFunction)Scanner_set_file, METH_VARARGS, "Start a new file."},
     {"append_raw", (PyCFunction)Scanner_append_raw, METH_VARARGS, "Append a raw line entry."},
     {"append_cert", (PyCFunction)Scanner_append_cert, METH_VARARGS, "Append a certificate entry."},
-    {"take", (PyCFunction)Scanner_take, METH_NOARGS, "Return and clear the entries."},
+    {"take", (PyCFunction)Scanner_take, METH_NOARGS, "(meta, lines) so far, and clear them."},
     {"buffered", (PyCFunction)Scanner_pending_size, METH_NOARGS, "Bytes of entries held."},
+    {"truncate", (PyCFunction)Scanner_truncate, METH_VARARGS, "Drop the entries after a mark."},
+    {"mark", (PyCFunction)Scanner_mark, METH_NOARGS, "Where the entries end now (for truncate)."},
     {NULL}
 };
 
@@ -1054,7 +1140,8 @@ static int seen_add(Merger *self, const uint8_t *k)
     return 1;
 }
 
-/* merge(entries, class_map) -> bytes of the lines to write */
+/* merge(meta, class_map) -> None when every line is kept, else a mask (1 keep, 0 drop) with
+ * one byte per entry. Counts classes and expiry months of the certificates kept. */
 static PyObject *Merger_merge(Merger *self, PyObject *args)
 {
     Py_buffer v;
@@ -1063,55 +1150,88 @@ static PyObject *Merger_merge(Merger *self, PyObject *args)
     PyObject *fast = PySequence_Fast(map, "class_map must be a sequence");
     if (!fast) { PyBuffer_Release(&v); return NULL; }
     Py_ssize_t nmap = PySequence_Fast_GET_SIZE(fast);
-    Buf out = {0};
-    if (buf_reserve(&out, (size_t)v.len + 1)) goto fail;
+    Buf mask = {0};
+    size_t entries = 0;
     const uint8_t *p = v.buf, *e = p + v.len;
     while (p < e) {
         uint8_t kind = *p++;
+        int keep = 1;
         if (kind == 2) {
-            uint32_t len; memcpy(&len, p, 4); p += 4;
-            put(&out, p, len); p += len;
-            continue;
-        }
-        const uint8_t *dg = p; p += 32;
-        uint32_t cls; memcpy(&cls, p, 4); p += 4;
-        uint16_t month; memcpy(&month, p, 2); p += 2;
-        uint32_t len; memcpy(&len, p, 4); p += 4;
-        int fresh = 1;
-        if (self->dedup) {
-            fresh = seen_add(self, dg);
-            if (fresh < 0) goto fail;
-        }
-        if (fresh) {
-            put(&out, p, len);
-            self->unique++;
-            if ((Py_ssize_t)cls >= nmap) { PyErr_SetString(PyExc_IndexError, "class not mapped"); goto fail; }
-            long g = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, cls));
-            if (g < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad class"); goto fail; }
-            if ((size_t)g >= self->n_class) {
-                size_t nc = (size_t)g * 2 + 16;
-                long long *cc = PyMem_Realloc(self->class_counts, nc * sizeof(long long));
-                if (!cc) { PyErr_NoMemory(); goto fail; }
-                memset(cc + self->n_class, 0, (nc - self->n_class) * sizeof(long long));
-                self->class_counts = cc; self->n_class = nc;
-            }
-            self->class_counts[g]++;
-            if (month < 4096) self->months[month]++;
+            p += 4;
         } else {
-            self->duplicates++;
+            const uint8_t *dg = p; p += 32;
+            uint32_t cls; memcpy(&cls, p, 4); p += 4;
+            uint16_t month; memcpy(&month, p, 2); p += 2;
+            p += 4;
+            if (self->dedup) {
+                keep = seen_add(self, dg);
+                if (keep < 0) goto fail;
+            }
+            if (keep) {
+                self->unique++;
+                if ((Py_ssize_t)cls >= nmap) { PyErr_SetString(PyExc_IndexError, "class not mapped"); goto fail; }
+                long g = PyLong_AsLong(PySequence_Fast_GET_ITEM(fast, cls));
+                if (g < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad class"); goto fail; }
+                if ((size_t)g >= self->n_class) {
+                    size_t nc = (size_t)g * 2 + 16;
+                    long long *cc = PyMem_Realloc(self->class_counts, nc * sizeof(long long));
+                    if (!cc) { PyErr_NoMemory(); goto fail; }
+                    memset(cc + self->n_class, 0, (nc - self->n_class) * sizeof(long long));
+                    self->class_counts = cc; self->n_class = nc;
+                }
+                self->class_counts[g]++;
+                if (month < 4096) self->months[month]++;
+            } else {
+                self->duplicates++;
+                if (!mask.p) {   /* first drop: every entry so far was kept */
+                    if (buf_reserve(&mask, entries + 1)) goto fail;
+                    memset(mask.p, 1, entries);
+                    mask.len = entries;
+                }
+            }
         }
-        p += len;
+        if (mask.p) {
+            if (buf_reserve(&mask, 1)) goto fail;
+            mask.p[mask.len++] = (uint8_t)keep;
+        }
+        entries++;
     }
     Py_DECREF(fast);
     PyBuffer_Release(&v);
-    PyObject *r = PyBytes_FromStringAndSize((const char *)out.p, (Py_ssize_t)out.len);
-    PyMem_Free(out.p);
+    if (!mask.p) Py_RETURN_NONE;
+    PyObject *r = PyBytes_FromStringAndSize((const char *)mask.p, (Py_ssize_t)mask.len);
+    PyMem_Free(mask.p);
     return r;
 fail:
     Py_DECREF(fast);
     PyBuffer_Release(&v);
-    PyMem_Free(out.p);
+    PyMem_Free(mask.p);
     return NULL;
+}
+
+/* filter_lines(meta, lines, mask) -> the lines whose mask byte is 1 */
+static PyObject *filter_lines(PyObject *mod, PyObject *args)
+{
+    Py_buffer m, l, k;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &m, &l, &k)) return NULL;
+    Buf out = {0};
+    PyObject *r = NULL;
+    if (buf_reserve(&out, (size_t)l.len + 1)) goto done;
+    const uint8_t *p = m.buf, *e = p + m.len, *line = l.buf, *mask = k.buf;
+    size_t i = 0;
+    while (p < e) {
+        uint8_t kind = *p++;
+        if (kind == 1) p += 38;
+        uint32_t len; memcpy(&len, p, 4); p += 4;
+        if ((Py_ssize_t)i < k.len && mask[i]) put(&out, line, len);
+        line += len;
+        i++;
+    }
+    r = PyBytes_FromStringAndSize((const char *)out.p, (Py_ssize_t)out.len);
+done:
+    PyMem_Free(out.p);
+    PyBuffer_Release(&m); PyBuffer_Release(&l); PyBuffer_Release(&k);
+    return r;
 }
 
 static PyObject *Merger_counts(Merger *self, PyObject *unused)
@@ -1152,7 +1272,7 @@ static PyObject *Merger_repeated(Merger *self, PyObject *unused)
 }
 
 static PyMethodDef Merger_methods[] = {
-    {"merge", (PyCFunction)Merger_merge, METH_VARARGS, "Deduplicate and count entries; return lines."},
+    {"merge", (PyCFunction)Merger_merge, METH_VARARGS, "Deduplicate and count; None or a keep mask."},
     {"counts", (PyCFunction)Merger_counts, METH_NOARGS, "(class counts, month counts, unique, duplicates)."},
     {"repeated", (PyCFunction)Merger_repeated, METH_NOARGS, "Digests seen more than once, with counts."},
     {NULL}
@@ -1191,6 +1311,7 @@ static PyObject *count_items(PyObject *mod, PyObject *args)
 
 static PyMethodDef module_methods[] = {
     {"count_items", count_items, METH_VARARGS, "(newlines, BEGIN lines) in a buffer."},
+    {"filter_lines", filter_lines, METH_VARARGS, "The lines a merge mask keeps."},
     {NULL}
 };
 

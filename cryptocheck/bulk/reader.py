@@ -41,13 +41,24 @@ from cryptocheck.sources.walk import VCS_DIRECTORIES, _Run, content_items
 from cryptocheck.sources.x509 import certificate_asset
 
 from .compiled import ClassInfo, breakpoints, certificate_line, class_of, month_index
-from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, load_scanner
+from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT, load_scanner
 
+Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
 CHUNK = 4 * 1024 * 1024
 FLUSH_AT = 4 * 1024 * 1024  # entries held before they are handed on
 _MAX_HELD = 64 * 1024 * 1024  # a block that never ends is truncated after this much
-# Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH keys).
-_OTHER_TEXT = (b"tls.crt", b"tls.key", b"ca.crt", b" AAAA")
+# Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
+# keys quoted in text: every key type name holds one of the last three).
+_OTHER_TEXT = (b"tls.crt", b"tls.key", b"ca.crt", b"ssh-", b"ecdsa-sha2-", b"-cert-v01@")
+
+
+class _Delegate(Exception):
+    """The file holds text the normal path reads as more than PEM blocks."""
+
+
+def _check_text(text_bytes: bytes) -> None:
+    if any(marker in text_bytes for marker in _OTHER_TEXT):
+        raise _Delegate
 
 
 @dataclasses.dataclass
@@ -148,13 +159,14 @@ class Reader:
         self.keys[key] = (self.class_id(info), info.mid())
         return True
 
-    def take(self) -> bytes:
-        """The entries produced since the last call."""
-        return bytes(self.scanner.take())
+    def take(self) -> Piece:
+        """The entries produced since the last call: (meta, lines)."""
+        meta, lines = self.scanner.take()
+        return bytes(meta), bytes(lines)
 
     # -- targets --------------------------------------------------------------------
 
-    def target(self, target: str) -> Iterator[bytes]:
+    def target(self, target: str) -> Iterator[Piece]:
         """Entries of one target (file, directory or ``-``), handed on in pieces."""
         if target == "-":
             yield from self.stream("-", sys.stdin.buffer, explicit=True)
@@ -164,7 +176,7 @@ class Reader:
         else:
             yield from self.path(target, explicit=True)
 
-    def path(self, path: str, explicit: bool) -> Iterator[bytes]:
+    def path(self, path: str, explicit: bool) -> Iterator[Piece]:
         """Entries of one file."""
         try:
             info = os.stat(path)
@@ -191,7 +203,7 @@ class Reader:
         with handle:
             yield from self.stream(path, handle, explicit)
 
-    def stream(self, path: str, handle: IO[bytes], explicit: bool) -> Iterator[bytes]:
+    def stream(self, path: str, handle: IO[bytes], explicit: bool) -> Iterator[Piece]:
         """Entries of one byte stream: small ones are sniffed whole like the normal path
         does; large ones are streamed as PEM, base64 lines or a tar/zip archive."""
         limit = self.options.max_file_size
@@ -219,21 +231,21 @@ class Reader:
         yield self.take()
 
     def data(self, path: str, data: bytes, explicit: bool, depth: int,
-             budget: archive.ArchiveBudget) -> Iterator[bytes]:
+             budget: archive.ArchiveBudget) -> Iterator[Piece]:
         """Entries of a whole file (or archive member) held in memory."""
         if not data or jks.is_keystore(data):
             yield from self.normal(path, data, explicit, depth, budget)
             return
         if archive.is_archive(data):
             self.tally.files_read += 1
-            pieces: list[bytes] = []
+            pieces: list[Piece] = []
             found = False
 
             def member(content: bytes, member_path: str, level: int,
                        tree: archive.ArchiveBudget) -> Iterator[Asset | RunError]:
                 nonlocal found
                 for piece in self.data(member_path, content, False, level, tree):
-                    found = found or bool(piece)
+                    found = found or bool(piece[0])
                     pieces.append(piece)
                 return iter(())
 
@@ -248,12 +260,22 @@ class Reader:
             yield self.take()
             return
         is_text = pem.has_pem(data) or not pem.is_binary(data[:65536])
-        if is_text and pem.has_pem(data) and not any(m in data for m in _OTHER_TEXT):
+        if is_text and pem.has_pem(data):
+            mark = self.scanner.mark()
+            saved = dataclasses.replace(self.tally, errors=Counter(self.tally.errors),
+                                        other_findings=Counter(self.tally.other_findings))
             self.scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
-            pieces = list(self.pem_loop(path, data, None))
+            self.scanner.report_text = True
+            try:
+                pieces = list(self.pem_loop(path, data, None))
+            except _Delegate:
+                pieces = []
+                self.scanner.index = 0
             if self.scanner.index == 0:
-                # Nothing but ignored blocks (no entry was made): the normal path says
-                # what that means.
+                # Text the normal path reads as more than PEM blocks, or nothing but
+                # ignored blocks: the normal path reads the whole file.
+                self.scanner.truncate(*mark)
+                self.tally = saved
                 yield from self.normal(path, data, explicit, depth, budget)
                 return
             self.tally.files_read += 1
@@ -275,7 +297,7 @@ class Reader:
         yield from self.normal(path, data, explicit, depth, budget)
 
     def normal(self, path: str, data: bytes, explicit: bool, depth: int,
-               budget: archive.ArchiveBudget) -> Iterator[bytes]:
+               budget: archive.ArchiveBudget) -> Iterator[Piece]:
         """The normal path's items for a whole file."""
         before = self.run.stats.files_read, self.run.stats.files_skipped
         for item in content_items(self.run, data, path, explicit, depth, budget):
@@ -306,7 +328,7 @@ class Reader:
     # -- PEM ------------------------------------------------------------------------
 
     def pem_loop(self, path: str, data: bytes,
-                 read: Callable[[int], bytes] | None) -> Iterator[bytes]:
+                 read: Callable[[int], bytes] | None) -> Iterator[Piece]:
         """Scan PEM text; ``read`` pulls more (None: ``data`` is all there is)."""
         scanner = self.scanner
         buf = data
@@ -343,8 +365,15 @@ class Reader:
                 scanner.check_gap = True
                 pos = end
                 continue
+            if code == TEXT:
+                start, stop = scanner.pending()[:2]
+                _check_text(buf[start:stop])
+                scanner.gap_done = True
+                continue
             if code == GAP:
                 start = scanner.pending()[0]
+                if scanner.report_text:
+                    _check_text(buf[start:pos])
                 if pem.is_binary(buf[start:pos]):
                     ctx = FileContext(path, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data between PEM blocks",
@@ -353,6 +382,8 @@ class Reader:
                 scanner.gap_done = True
                 continue
             if code == TAIL:
+                if scanner.report_text:
+                    _check_text(buf[pos:])
                 if pem.is_binary(buf[pos:]):
                     ctx = FileContext(path, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data after the last PEM block",
@@ -390,6 +421,8 @@ class Reader:
         line = scanner.line
         ctx = FileContext(path, next_index=scanner.index)
         offset = scanner.base + pos
+        if scanner.report_text:
+            _check_text(buf[pos:limit])
         if end < 0:
             self.emit(ctx.error("truncated-pem", f"PEM block {label.decode()!r} has no END line",
                                 line), offset)
@@ -413,7 +446,7 @@ class Reader:
     # -- base64 lines ---------------------------------------------------------------
 
     def lines_loop(self, path: str, data: bytes,
-                   read: Callable[[int], bytes] | None) -> Iterator[bytes]:
+                   read: Callable[[int], bytes] | None) -> Iterator[Piece]:
         """Scan a file of one base64 DER certificate per line."""
         scanner = self.scanner
         buf = data
@@ -465,7 +498,7 @@ class Reader:
 
     # -- JSON Lines -----------------------------------------------------------------
 
-    def json_lines(self, path: str, handle: IO[bytes]) -> Iterator[bytes]:
+    def json_lines(self, path: str, handle: IO[bytes]) -> Iterator[Piece]:
         """One certificate per JSON object, in the field named by ``--field`` (a dotted
         path; PEM text or base64 DER)."""
         assert self.field is not None
@@ -502,7 +535,7 @@ class Reader:
 
     # -- large archives -------------------------------------------------------------
 
-    def big_archive(self, path: str, raw: _Rejoined) -> Iterator[bytes]:
+    def big_archive(self, path: str, raw: _Rejoined) -> Iterator[Piece]:
         """A tar (plain or compressed) or zip too large to hold: members streamed."""
         self.tally.files_read += 1
         limit = self.options.max_file_size
@@ -536,7 +569,7 @@ class Reader:
             archive_file.close()
         yield self.take()
 
-    def _big_zip(self, path: str, raw: _Rejoined) -> Iterator[bytes]:
+    def _big_zip(self, path: str, raw: _Rejoined) -> Iterator[Piece]:
         handle = raw.handle
         handle.seek(0)
         try:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -29,7 +31,7 @@ from cryptocheck.run import policy_info
 from cryptocheck.sources import SourceOptions
 
 from .compiled import ClassInfo, month_label
-from .pyscan import load_merger
+from .pyscan import load_filter, load_merger
 from .reader import Reader, Tally, walk
 
 
@@ -151,22 +153,34 @@ class BulkResult:
 # -- worker side -------------------------------------------------------------------------
 
 _READER: Reader | None = None
+_SPOOL = ""
 
 
 def _init_worker(policy: Policy, as_of: date, options: SourceOptions,
-                 waivers: tuple[Waiver, ...], force_python: bool, field_name: str | None) -> None:
-    global _READER
+                 waivers: tuple[Waiver, ...], force_python: bool, field_name: str | None,
+                 spool: str) -> None:
+    global _READER, _SPOOL
     _READER = Reader(policy, as_of, options, waivers, force_python, field_name)
+    _SPOOL = spool
 
 
-def _work(unit: tuple[str, bool]) -> tuple[int, bytes, list[tuple[int, ClassInfo]], Tally]:
+def _work(unit: tuple[int, str, bool]) -> tuple[int, bytes, str, list[tuple[int, ClassInfo]],
+                                                 Tally]:
+    """Read one file in a worker: the meta records come back through the pipe, the lines
+    through a spool file (the parent copies it to the output without reading it when
+    nothing is dropped)."""
     reader = _READER
     assert reader is not None
-    path, explicit = unit
+    number, path, explicit = unit
     reader.tally = Tally()
-    entries = b"".join(reader.path(path, explicit))
+    metas: list[bytes] = []
+    spool = os.path.join(_SPOOL, f"{number}.jsonl")
+    with open(spool, "wb") as handle:
+        for meta, lines in reader.path(path, explicit):
+            metas.append(meta)
+            handle.write(lines)
     new, reader.new_classes = reader.new_classes, []
-    return os.getpid(), entries, new, reader.tally
+    return os.getpid(), b"".join(metas), spool, new, reader.tally
 
 
 def _units(targets: Sequence[str], options: SourceOptions, tally: Tally) -> Iterator[tuple[str, bool]]:
@@ -186,12 +200,16 @@ class _Merge:
     def __init__(self, out: IO[bytes], dedup: bool, force_python: bool) -> None:
         self.out = out
         self.merger = load_merger(force_python)(dedup)
+        self.filter = load_filter(force_python)
         self.classes: list[ClassInfo] = []
         self.by_name: dict[str, int] = {}
         self.maps: dict[int, list[int]] = {}
         self.tally = Tally()
 
-    def add(self, source: int, entries: bytes, new: list[tuple[int, ClassInfo]]) -> None:
+    def add(self, source: int, meta: bytes, lines: bytes | str,
+            new: list[tuple[int, ClassInfo]]) -> None:
+        """Merge one piece: ``lines`` is the bytes, or the path of a spool file holding them
+        (removed once copied)."""
         mapping = self.maps.setdefault(source, [])
         for local, info in new:
             number = self.by_name.get(info.name)
@@ -203,8 +221,20 @@ class _Merge:
             if len(mapping) <= local:
                 mapping.extend([-1] * (local + 1 - len(mapping)))
             mapping[local] = number
-        if entries:
-            self.out.write(self.merger.merge(entries, mapping))
+        mask = self.merger.merge(meta, mapping) if meta else None
+        if isinstance(lines, str):
+            try:
+                if mask is None:
+                    _copy_file(lines, self.out)
+                else:
+                    with open(lines, "rb") as handle:
+                        self.out.write(self.filter(meta, handle.read(), mask))
+            finally:
+                os.unlink(lines)
+        elif mask is None:
+            self.out.write(lines)
+        else:
+            self.out.write(self.filter(meta, lines, mask))
 
     def add_tally(self, other: Tally) -> None:
         self.tally.errors.update(other.errors)
@@ -225,13 +255,14 @@ class _Progress:
         self.start = time.monotonic()
         self.last = 0.0
 
-    def update(self, done_bytes: int, certificates: int) -> None:
+    def update(self, done_bytes: int, merge: _Merge) -> None:
         self.done += done_bytes
         if not self.enabled:
             return
         now = time.monotonic()
         if now - self.last < 0.2:
             return
+        certificates = merge.merger.counts()[2]
         self.last = now
         elapsed = max(now - self.start, 1e-6)
         rate = certificates / elapsed
@@ -277,28 +308,34 @@ def bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes
     reader = Reader(policy, as_of, opts.source_options, waivers_t, opts.force_python, opts.field)
     engine = "c" if reader.fast else "python"
 
-    def from_reader(pieces: Iterator[bytes]) -> None:
-        for piece in pieces:
+    def from_reader(pieces: Iterator[tuple[bytes, bytes]]) -> None:
+        for meta, lines in pieces:
             new, reader.new_classes = reader.new_classes, []
-            merge.add(0, piece, new)
-            progress.update(0, merge.merger.counts()[2])
+            merge.add(0, meta, lines, new)
+            progress.update(0, merge)
 
     if jobs > 1 and len(remote) > 1 and not local:
         context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, _init_worker, (policy, as_of, opts.source_options, waivers_t,
-                                               opts.force_python, opts.field)) as pool:
-            results = pool.imap(_work, remote, chunksize=1)
-            for (path, _), (pid, entries, new, tally) in zip(remote, results):
-                merge.add(pid, entries, new)
-                merge.add_tally(tally)
-                progress.update(_size(path), merge.merger.counts()[2])
+        spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=_spool_dir())
+        try:
+            with context.Pool(jobs, _init_worker, (policy, as_of, opts.source_options,
+                                                   waivers_t, opts.force_python, opts.field,
+                                                   spool)) as pool:
+                work = [(n, path, explicit) for n, (path, explicit) in enumerate(remote)]
+                results = pool.imap(_work, work, chunksize=1)
+                for (path, _), (pid, meta, lines, new, tally) in zip(remote, results):
+                    merge.add(pid, meta, lines, new)
+                    merge.add_tally(tally)
+                    progress.update(_size(path), merge)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
         units = local
     for path, explicit in units:
         if path == "-":
             from_reader(reader.target("-"))
         else:
             from_reader(reader.path(path, explicit))
-        progress.update(_size(path), merge.merger.counts()[2])
+        progress.update(_size(path), merge)
     merge.add_tally(reader.tally)
     progress.close()
     repeated = sorted(merge.merger.repeated())
@@ -313,6 +350,34 @@ def bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes
     out.write((dumps_line(summary_record(result.report(waivers_t))) + "\n").encode())
     out.flush()
     return result
+
+
+def _spool_dir() -> str | None:
+    """Memory-backed temporary storage when the system has it (lines pass through here)."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _copy_file(path: str, out: IO[bytes]) -> None:
+    """Append the file at ``path`` to ``out``, in the kernel when ``out`` is a real file."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        try:
+            fileno = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            fileno = -1
+        if fileno >= 0:
+            out.flush()
+            sent = 0
+            try:
+                while sent < size:
+                    done = os.sendfile(fileno, handle.fileno(), sent, size - sent)
+                    if done == 0:
+                        break
+                    sent += done
+                return
+            except OSError:
+                handle.seek(sent)
+        shutil.copyfileobj(handle, out, 1 << 20)
 
 
 def _size(path: str) -> int:
