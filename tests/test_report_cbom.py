@@ -14,11 +14,12 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from referencing import Registry, Resource
-from test_report_load import mixed_report, write_mixed
+from test_report_load import config_setting, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
 from cryptocheck.report import finding_fingerprint
-from cryptocheck.report.cbom import render_cbom
+from cryptocheck.model import CryptoUsage, Location
+from cryptocheck.report.cbom import _primitive, _quantum_level, render_cbom
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report
 
@@ -105,13 +106,18 @@ def test_crypto_properties_of_each_kind() -> None:
         "related-crypto-material"
     assert components[props["signatureAlgorithmRef"]]["cryptoProperties"][
         "algorithmProperties"]["primitive"] == "signature"
-    tls = components["tls:127.0.0.1:8443"]["cryptoProperties"]
+    report = mixed_report()
+    endpoint = tls_endpoint(report)
+    tls = components[endpoint.id]["cryptoProperties"]
     assert tls["assetType"] == "protocol"
     assert tls["protocolProperties"]["type"] == "tls"
-    assert tls["protocolProperties"]["version"] == "TLSv1.0, TLSv1.2, TLSv1.3"
-    assert {s["name"] for s in tls["protocolProperties"]["cipherSuites"]} == {
-        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}
-    config = components["config:etc/nginx/nginx.conf:12:ssl_protocols"]
+    assert tls["protocolProperties"]["version"] == "TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3"
+    judged_suites = {f.usage.algorithm for f in report.findings
+                     if f.asset_id == endpoint.id and f.usage.context == "tls.cipher-suite"}
+    assert judged_suites and {s["name"] for s in tls["protocolProperties"]["cipherSuites"]} == \
+        judged_suites
+    assert all(s.get("algorithms") for s in tls["protocolProperties"]["cipherSuites"])
+    config = components[config_setting(report).id]
     assert config["cryptoProperties"]["protocolProperties"]["type"] == "tls"
     assert ("cryptocheck:directive", "ssl_protocols") in set(_props(config))
     algorithms = [c["cryptoProperties"]["algorithmProperties"] for c in document["components"]
@@ -120,8 +126,11 @@ def test_crypto_properties_of_each_kind() -> None:
     assert any(a.get("mode") == "gcm" and a["primitive"] == "ae" for a in algorithms)
     assert any(a.get("nistQuantumSecurityLevel") == 0 and a.get("classicalSecurityLevel")
                for a in algorithms)
-    groups = [c for c in document["components"] if c["name"] == "X25519MLKEM768"]
-    assert groups and groups[0]["cryptoProperties"]["algorithmProperties"]["primitive"] == "kem"
+    hybrid = CryptoUsage(asset_id="x", context="tls.group", algorithm="X25519MLKEM768",
+                         location=Location(host="h", port=1), quantum_vulnerable=False)
+    assert _primitive(hybrid) == "kem"
+    assert _quantum_level(CryptoUsage(asset_id="x", context="public-key", algorithm="ML-DSA-65",
+                                      location=Location(path="k"))) == 3
     meta = dict(_props(document["metadata"]))
     assert meta["cryptocheck:policy:id"] == "nhs-acagpg"
     assert meta["cryptocheck:verdict"] == "FAIL"

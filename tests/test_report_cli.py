@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
-from test_report_load import CORPUS, write_mixed
+from test_report_load import CORPUS, config_setting, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
 from cryptocheck.cli_common import parse_outputs, planned_outputs
@@ -97,5 +97,7 @@ def test_report_renders_text_by_default(tmp_path: Path) -> None:
     saved = write_mixed(tmp_path / "m.json")
     result = run("report", str(saved))
     assert result.exit_code == 0, result.output
-    assert "nhs-acagpg" in result.stdout and "127.0.0.1:8443" in result.stdout
-    assert "etc/nginx/nginx.conf:12" in result.stdout
+    report = mixed_report()
+    assert "nhs-acagpg" in result.stdout
+    assert str(tls_endpoint(report).location) in result.stdout
+    assert str(config_setting(report).location.path) in result.stdout

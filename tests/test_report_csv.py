@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from click.testing import CliRunner
-from test_report_load import CORPUS, mixed_report, write_mixed
+from test_report_load import CORPUS, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
 from cryptocheck.model import Status
@@ -36,8 +36,11 @@ def test_findings_round_trip_with_the_json_counts() -> None:
     assert [(r["asset"], r["rule"]) for r in rows] == \
         [(f["asset"], f["rule"]) for f in document["findings"]]
     tls = [r for r in rows if r["asset_type"] == "tls-endpoint"]
-    assert {r["algorithm"] for r in tls} >= {"TLSv1.0", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}
-    assert all(r["host"] == "127.0.0.1" and r["port"] == "8443" for r in tls)
+    assert {r["algorithm"] for r in tls} >= {"TLSv1.0", "TLS_RSA_WITH_AES_128_CBC_SHA"}
+    port = str(tls_endpoint(report).location.port)
+    assert all(r["host"] == "127.0.0.1" and r["port"] == port for r in tls)
+    config = [r for r in rows if r["asset_type"] == "config-setting"]
+    assert config and all(r["path"] and r["line"] for r in config)
 
 
 def test_assets_round_trip_one_row_per_asset() -> None:

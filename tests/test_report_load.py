@@ -1,17 +1,16 @@
 """load.py: a saved JSON report reads back into the same records (every asset type), so that
 every format renders from a saved report; and the mixed report the other report tests use.
 
-The mixed report is a real ``certs`` scan of the corpus (with a real waiver) plus a TLS
-endpoint and configuration settings. Until the TLS and configuration sources land, those two
-are EndpointAsset/ConfigAsset records made here, with usages as docs/contexts.md defines them,
-judged by the real default policy (so their statuses and citations are the policy's).
+The mixed report is one real run of :func:`cryptocheck.run.scan` over certificates and keys
+(the corpus), a live TLS endpoint (``openssl s_server`` on 127.0.0.1 accepting TLS 1.0 to
+1.3, scanned by the TLS source) and nginx configuration (tests/fixtures/config/nginx, read by
+the configuration source), judged by the default policy as of AS_OF with one real waiver.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
 import json
-from collections import Counter
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -19,93 +18,62 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from tls_servers import s_server
 
 from cryptocheck.cli import main
+from cryptocheck.config import ConfigOptions, iter_config_items
 from cryptocheck.model import (
     ConfigAsset,
-    CryptoUsage,
     EndpointAsset,
-    Location,
     Report,
     Status,
-    Summary,
     Waiver,
 )
-from cryptocheck.policy import judge, load_policy
-from cryptocheck.report import FORMATS
+from cryptocheck.report import FORMATS, accepted_protocols
 from cryptocheck.report.load import ReportLoadError, load_report
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report, report_schema, summary_to_dict
 from cryptocheck.run import scan
+from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
+from cryptocheck.tls import TlsOptions, iter_tls_items
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+TESTS = Path(__file__).resolve().parent
+CORPUS = TESTS / "corpus"
+NGINX = TESTS / "fixtures" / "config" / "nginx"
 AS_OF = date(2026, 6, 1)
-
-
-def _tls_usages(where: Location, asset_id: str) -> list[CryptoUsage]:
-    def usage(context: str, algorithm: str, **kw: object) -> CryptoUsage:
-        return CryptoUsage(asset_id=asset_id, context=context, algorithm=algorithm,
-                           location=where, **kw)  # type: ignore[arg-type]
-
-    found = [usage("tls.protocol", v) for v in ("TLSv1.0", "TLSv1.2", "TLSv1.3")]
-    found.append(usage("tls.cipher-suite", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", key_size=128,
-                       attributes=(("aead", True), ("au", "RSA"), ("cipher", "AES"),
-                                   ("export", False), ("kx", "ECDHE"), ("mac", "AEAD"),
-                                   ("mode", "GCM"), ("protocol", "TLSv1.2"))))
-    found.append(usage("tls.cipher-suite", "TLS_RSA_WITH_3DES_EDE_CBC_SHA", key_size=168,
-                       attributes=(("aead", False), ("au", "RSA"), ("cipher", "3DES"),
-                                   ("export", False), ("kx", "RSA"), ("mac", "SHA1"),
-                                   ("mode", "CBC"), ("protocol", "TLSv1.0"))))
-    found.append(usage("tls.group", "x25519", key_size=255, strength=128,
-                       quantum_vulnerable=True))
-    found.append(usage("tls.group", "X25519MLKEM768", quantum_vulnerable=False))
-    return found
 
 
 @cache
 def mixed_report() -> Report:
-    """Certificates and keys (a real scan, one finding waived), a TLS endpoint and two
-    configuration settings, judged by the default policy as of AS_OF."""
-    targets = [str(CORPUS / "certs"), str(CORPUS / "keys")]
-    first = scan(targets, None, AS_OF, command="certs")
+    """Certificates and keys, a live TLS endpoint and nginx configuration in one run."""
+    files = [str(CORPUS / "certs"), str(CORPUS / "keys")]
+    first = scan(files, None, AS_OF, command="certs")
     target = next(f for f in first.findings if f.status is Status.DISALLOWED)
     waiver = Waiver(id="W-42", owner="pki-team@example.org",
                     reason="Replacement ordered (CHG-1234)", expires=date(2026, 12, 31),
                     rule=target.rule, asset=target.asset_id)
-    certs = scan(targets, None, AS_OF, waivers=(waiver,), command="certs")
-    policy = load_policy(None)
-    endpoint = EndpointAsset(
-        id="tls:127.0.0.1:8443", type="tls-endpoint",
-        location=Location(host="127.0.0.1", port=8443), address="127.0.0.1", service="tls",
-        details={"protocols": ["TLSv1.0", "TLSv1.2", "TLSv1.3"],
-                 "cipher_suites": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-                                   "TLS_RSA_WITH_3DES_EDE_CBC_SHA"],
-                 "groups": ["x25519", "X25519MLKEM768"]})
-    config = ConfigAsset(
-        id="config:etc/nginx/nginx.conf:12:ssl_protocols",
-        location=Location(path="etc/nginx/nginx.conf", line=12, column=5), kind="nginx",
-        directive="ssl_protocols", value="TLSv1 TLSv1.2", scope="server example.org:443",
-        details={"protocols": ["TLSv1.0", "TLSv1.2"]})
-    extra_findings = [judge(u, policy, AS_OF, (waiver,))
-                      for u in _tls_usages(endpoint.location, endpoint.id)]
-    extra_findings += [
-        judge(CryptoUsage(asset_id=config.id, context="tls.protocol", algorithm=v,
-                          location=config.location), policy, AS_OF, (waiver,))
-        for v in ("TLSv1.0", "TLSv1.2")]
-    findings = certs.findings + tuple(extra_findings)
-    assets = certs.assets + (endpoint, config)
-    counts = Counter(f.status for f in findings)
-    worst = max((f.status for f in findings if not f.waived), key=lambda s: s.rank)
-    assert certs.summary is not None
-    summary = Summary(inputs=len(assets) + len(certs.errors), assets=len(assets),
-                      errors=len(certs.errors),
-                      findings_by_status=tuple((s.value, counts.get(s, 0)) for s in Status),
-                      waived=sum(1 for f in findings if f.waived),
-                      files_read=certs.summary.files_read + 1,
-                      files_skipped=certs.summary.files_skipped, worst_status=worst)
-    return dataclasses.replace(certs, command="mixed",
-                               targets=(*certs.targets, "127.0.0.1:8443", "etc/nginx"),
-                               assets=assets, findings=findings, summary=summary)
+    with s_server("-min_protocol", "TLSv1", "-cipher", "DEFAULT:AES128-SHA:@SECLEVEL=0") as port:
+        endpoint = f"127.0.0.1:{port}"
+        tls_items = list(iter_tls_items([endpoint], TlsOptions(read_timeout=3.0,
+                                                               connect_timeout=3.0)))
+    stats = SourceStats()
+    items = itertools.chain(
+        iter_assets(files, SourceOptions(), stats), tls_items,
+        iter_config_items([str(NGINX)], ConfigOptions(as_of=AS_OF)))
+    return scan([*files, endpoint, str(NGINX)], None, AS_OF, waivers=(waiver,),
+                command="mixed", items=items, stats=stats)
+
+
+def tls_endpoint(report: Report) -> EndpointAsset:
+    """The mixed report's TLS endpoint."""
+    return next(a for a in report.assets
+                if isinstance(a, EndpointAsset) and a.type == "tls-endpoint")
+
+
+def config_setting(report: Report) -> ConfigAsset:
+    """The mixed report's first nginx ssl_protocols setting."""
+    return next(a for a in report.assets
+                if isinstance(a, ConfigAsset) and a.directive == "ssl_protocols")
 
 
 def write_mixed(path: Path) -> Path:
@@ -119,6 +87,8 @@ def test_mixed_report_has_every_asset_type_and_a_waiver() -> None:
     assert {a.type for a in report.assets} >= {"certificate", "private-key", "public-key",
                                               "tls-endpoint", "config-setting"}
     assert any(f.waived for f in report.findings)
+    assert {f.usage.context for f in report.findings} >= {"tls.protocol", "tls.cipher-suite",
+                                                          "certificate.signature"}
     jsonschema.Draft202012Validator(report_schema()).validate(json.loads(dumps_report(report)))
 
 
@@ -146,13 +116,14 @@ def test_scan_json_load_json_identical(tmp_path: Path) -> None:
 
 
 def test_endpoint_details_come_back_as_details() -> None:
-    loaded = load_report(dumps_report(mixed_report()))
-    endpoint = next(a for a in loaded.assets if isinstance(a, EndpointAsset))
-    assert endpoint.details["protocols"] == ["TLSv1.0", "TLSv1.2", "TLSv1.3"]
-    assert endpoint.location == Location(host="127.0.0.1", port=8443)
-    config = next(a for a in loaded.assets if isinstance(a, ConfigAsset))
-    assert (config.directive, config.scope, config.location.line) == (
-        "ssl_protocols", "server example.org:443", 12)
+    report = mixed_report()
+    loaded = load_report(dumps_report(report))
+    endpoint = tls_endpoint(loaded)
+    assert endpoint == tls_endpoint(report)
+    assert accepted_protocols(endpoint) == ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+    config = config_setting(loaded)
+    assert config == config_setting(report)
+    assert config.location.path is not None and config.location.path.endswith(".conf")
 
 
 def test_dates_in_usage_attributes_read_back_as_dates() -> None:

@@ -55,7 +55,7 @@ from cryptocheck.model import (
 )
 
 __all__ = ["FORMATS", "CollectingReporter", "ReportOptions", "Reporter", "RunHeader",
-           "asset_kind", "asset_name", "failing_findings", "finding_fingerprint",
+           "accepted_protocols", "asset_kind", "asset_name", "failing_findings", "finding_fingerprint",
            "header_from_report", "make_reporter", "replay", "verdict"]
 
 # format -> "module:class". Each class is built as ``cls(stream, options)`` and implements
@@ -216,6 +216,19 @@ def asset_name(asset: Asset) -> str:
     if isinstance(asset, EndpointAsset):
         return f"{asset.service} {asset.location}"
     return f"{asset.directive} = {asset.value}"
+
+
+def accepted_protocols(asset: EndpointAsset) -> list[str]:
+    """The protocol versions an endpoint accepted, from its ``protocols`` detail: the TLS
+    source writes ``{"TLSv1.2": {"accepted": true, ...}, ...}``; a plain list of names is
+    read as all accepted. Empty when the detail is absent."""
+    listed = asset.details.get("protocols")
+    if isinstance(listed, dict):
+        return [str(name) for name, entry in listed.items()
+                if not isinstance(entry, dict) or entry.get("accepted", True)]
+    if isinstance(listed, list):
+        return [str(entry) for entry in listed if isinstance(entry, str)]
+    return []
 
 
 def finding_fingerprint(finding: Finding) -> str:

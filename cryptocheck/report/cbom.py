@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from cryptocheck.model import (
@@ -36,7 +36,13 @@ from cryptocheck.model import (
     Report,
     Status,
 )
-from cryptocheck.report import CollectingReporter, asset_name, finding_fingerprint, verdict
+from cryptocheck.report import (
+    CollectingReporter,
+    accepted_protocols,
+    asset_name,
+    finding_fingerprint,
+    verdict,
+)
 from cryptocheck.report.wire import clean_text, iso_date, utc_timestamp
 
 SPEC_VERSION = "1.6"
@@ -261,16 +267,6 @@ def _asset_component(asset: Asset, findings: Sequence[Finding],
                     "properties": props + _endpoint_props(asset)}]
 
 
-def _names(values: Iterable[Any]) -> list[str]:
-    names = []
-    for value in values:
-        if isinstance(value, dict):
-            value = value.get("name") or value.get("version") or value.get("protocol")
-        if value is not None:
-            names.append(str(value))
-    return names
-
-
 def _protocol(asset: EndpointAsset | ConfigAsset, findings: Sequence[Finding],
               refs: dict[str, str]) -> dict[str, Any]:
     contexts = {f.usage.context.split(".")[0] for f in findings}
@@ -280,7 +276,7 @@ def _protocol(asset: EndpointAsset | ConfigAsset, findings: Sequence[Finding],
         kind = "tls" if "tls" in contexts else "ssh" if "ssh" in contexts else "other"
     versions = [f.usage.algorithm for f in findings if f.usage.context == "tls.protocol"]
     if not versions and isinstance(asset, EndpointAsset):
-        versions = _names(asset.details.get("protocols") or ())
+        versions = accepted_protocols(asset)
     if kind == "ssh" and not versions:
         versions = ["2.0"]
     suites: dict[str, list[str]] = {}
@@ -307,7 +303,7 @@ def _endpoint_props(asset: EndpointAsset | ConfigAsset) -> list[dict[str, str]]:
         props = [_prop("service", asset.service)]
         if asset.address:
             props.append(_prop("address", asset.address))
-        protocols = _names(asset.details.get("protocols") or ())
+        protocols = accepted_protocols(asset)
         if protocols:
             props.append(_prop("protocols-accepted", ", ".join(protocols)))
         return props

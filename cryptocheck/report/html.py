@@ -40,6 +40,7 @@ from cryptocheck.model import (
 )
 from cryptocheck.report import (
     CollectingReporter,
+    accepted_protocols,
     asset_name,
     failing_findings,
     finding_fingerprint,
@@ -108,16 +109,8 @@ def _protocols_accepted(report: Report, by_asset: dict[str, list[Finding]]) -> C
     for asset in report.assets:
         if not (isinstance(asset, EndpointAsset) and asset.type == "tls-endpoint"):
             continue
-        listed = asset.details.get("protocols")
-        names: set[str] = set()
-        if isinstance(listed, list):
-            for entry in listed:
-                if isinstance(entry, dict):
-                    entry = entry.get("name") or entry.get("version") or entry.get("protocol")
-                    if entry is None or (isinstance(entry, dict) and entry.get("accepted") is False):
-                        continue
-                names.add(str(entry))
-        else:
+        names = set(accepted_protocols(asset))
+        if not names:
             names = {f.usage.algorithm for f in by_asset.get(asset.id, [])
                      if f.usage.context == "tls.protocol"}
         counts.update(names)
