@@ -19,6 +19,7 @@ from cryptocheck.model import Asset, ConfigAsset, CryptoUsage
 from cryptocheck.tls import usages as tls_usages
 
 WAIVER_CONTEXT = "config.waiver"
+PROFILE_CONTEXT = "tls.profile"
 
 
 def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
@@ -44,6 +45,10 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
                           location=asset.location,
                           attributes=(("rule", str(details.get("rule", ""))),))
         return
+    if details.get("unknown_profile"):
+        # A named policy the table does not know: judged unknown, never silently approved.
+        yield CryptoUsage(asset_id=asset.id, context=PROFILE_CONTEXT,
+                          algorithm=str(details.get("profile")), location=asset.location)
     for version in details.get("protocols", ()):
         yield tls_usages.protocol_usage(version, **where)
     protocol = str(details.get("suite_protocol", "TLSv1.2"))
