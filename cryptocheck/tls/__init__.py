@@ -71,8 +71,10 @@ def _approver(options: TlsOptions) -> Callable[[CryptoUsage], bool]:
         raise ValueError("compliance mode needs a policy")
     day = options.as_of or date.today()
 
+    # Compliance mode asks only about what the policy flags (legacy, deprecated, disallowed);
+    # what it approves, or has no rule for (unknown), is not worth a connection.
     def approves(usage: CryptoUsage) -> bool:
-        return evaluate(usage, policy, day).status is Status.APPROVED
+        return evaluate(usage, policy, day).status in (Status.APPROVED, Status.UNKNOWN)
 
     return approves
 

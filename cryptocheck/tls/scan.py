@@ -156,7 +156,7 @@ async def server_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
 
 async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int, ...],
                           groups: tuple[int, ...], want_suites: bool = True,
-                          ) -> VersionResult:
+                          max_groups: int | None = None) -> VersionResult:
     """Suites and groups of TLS 1.3 together: each HelloRetryRequest names both."""
     result = VersionResult()
     found_groups = facts.groups.setdefault("TLSv1.3", [])
@@ -178,7 +178,8 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
                 assert group is not None
                 _add(found_groups, group)
                 remaining_g.remove(group)
-                groups_done = not remaining_g
+                groups_done = not remaining_g or (
+                    max_groups is not None and len(found_groups) >= max_groups)
             continue
         if choice is not None:  # a group we did not offer: stop asking about groups
             result.anomaly = "server selected a group that was not offered"
@@ -207,7 +208,8 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
 
 
 async def enumerate_legacy_groups(ep: Endpoint, facts: EndpointFacts, protocol: str,
-                                  ecdhe_suites: list[int], candidates: tuple[int, ...]) -> None:
+                                  ecdhe_suites: list[int], candidates: tuple[int, ...],
+                                  max_found: int | None = None) -> None:
     """ECDHE groups of TLS <= 1.2 from the ServerKeyExchange, removing each one found."""
     version = VERSIONS[protocol]
     found = facts.groups.setdefault(protocol, [])
@@ -221,12 +223,14 @@ async def enumerate_legacy_groups(ep: Endpoint, facts: EndpointFacts, protocol: 
         assert kex.group is not None
         facts.observe(protocol, flight)
         remaining.remove(kex.group)
+        if max_found is not None and len(found) >= max_found:
+            break
     if not found:
         facts.groups.pop(protocol, None)
 
 
 async def enumerate_schemes(ep: Endpoint, facts: EndpointFacts, suites: list[int],
-                            candidates: tuple[int, ...]) -> None:
+                            candidates: tuple[int, ...], max_found: int | None = None) -> None:
     """TLS 1.2 signature schemes from the ServerKeyExchange signature, removing each found."""
     found = facts.schemes.setdefault("TLSv1.2", [])
     remaining = [s for s in candidates if s not in found]
@@ -239,6 +243,8 @@ async def enumerate_schemes(ep: Endpoint, facts: EndpointFacts, suites: list[int
         assert kex.signature_scheme is not None
         facts.observe("TLSv1.2", flight)
         remaining.remove(kex.signature_scheme)
+        if max_found is not None and len(found) >= max_found:
+            break
     if not found:
         facts.schemes.pop("TLSv1.2", None)
 
@@ -344,8 +350,8 @@ async def compliance_scan(ep: Endpoint, approves: Approves) -> EndpointFacts:
     Per version: when the protocol itself is not approved, one hello offering every suite
     (is the version accepted at all?); otherwise one hello offering only the suites the
     policy does not approve, repeated while the server accepts one. Then the groups and
-    TLS 1.2 signature schemes the policy does not approve, a DHE probe when DH primes are
-    judged, and one connection for the certificate chain.
+    TLS 1.2 signature schemes the policy flags (one found is enough to decide), a DHE probe when
+    DH primes are judged, and one connection for the certificate chain.
     """
     facts = EndpointFacts()
 
@@ -372,33 +378,39 @@ async def compliance_scan(ep: Endpoint, approves: Approves) -> EndpointFacts:
     for protocol, result in zip(others, results, strict=True):
         facts.versions[protocol] = result
 
-    # One ordinary handshake per family for what is judged whatever the suite: the chain,
-    # and (TLS 1.2) the DHE prime, when the server offers DHE at all.
-    if not facts.chains:
+    # One ordinary TLS 1.2 handshake for what is judged whatever the suite (the chain), which
+    # also settles whether TLS 1.2 is accepted when only refused suites were offered; the
+    # DHE prime, ECDHE groups and signature schemes of TLS 1.2 are asked about only then.
+    tls12 = facts.versions["TLSv1.2"]
+    if tls12.accepted is None or (tls12.accepted and not facts.chains):
         flight = await _probe(ep, facts, _spec(ep, 0x0303, list(LEGACY_SUITES)))
         if _chosen(flight, 0x0303, LEGACY_SUITES) is not None:
             facts.observe("TLSv1.2", flight)
-            facts.versions["TLSv1.2"].accepted = True
-    dhe = _kx_suites(list(LEGACY_SUITES), ("DHE",))
-    if not facts.dh_primes and any(not approves(usages.dh_usage(bits, None))
-                                   for bits in (1024, 2048)):
-        flight = await _probe(ep, facts, _spec(ep, 0x0303, dhe))
-        if _chosen(flight, 0x0303, dhe) is not None:
-            facts.observe("TLSv1.2", flight)
-    bad_groups13 = tuple(g.code for g in tls_catalog.groups()
-                         if not approves(usages.group_usage(g.name)))
-    if bad_groups13:
-        await _guarded_none(enumerate_tls13(ep, facts, TLS13_SUITES, bad_groups13,
-                                            want_suites=False))
-    bad_legacy_groups = tuple(g for g in LEGACY_GROUPS if g in bad_groups13)
-    if bad_legacy_groups:
-        await _guarded_none(enumerate_legacy_groups(
-            ep, facts, "TLSv1.2", _kx_suites(list(LEGACY_SUITES), ("ECDHE",)),
-            bad_legacy_groups))
-    bad_schemes = tuple(s.code for s in tls_catalog.signature_schemes()
-                        if not approves(usages.signature_scheme_usage(s.name, "TLSv1.2")))
-    if bad_schemes:
-        await _guarded_none(enumerate_schemes(
-            ep, facts, _kx_suites(list(LEGACY_SUITES), ("ECDHE", "DHE")), bad_schemes))
+            tls12.accepted = True
+        elif tls12.accepted is None:
+            tls12.accepted = False
+    bad_groups = tuple(g.code for g in tls_catalog.groups()
+                       if not approves(usages.group_usage(g.name)))
+    if bad_groups and facts.versions["TLSv1.3"].accepted is not False:
+        await _guarded_none(enumerate_tls13(ep, facts, TLS13_SUITES, bad_groups,
+                                            want_suites=False, max_groups=1))
+    if tls12.accepted:
+        dhe = _kx_suites(list(LEGACY_SUITES), ("DHE",))
+        if not facts.dh_primes and any(not approves(usages.dh_usage(bits, None))
+                                       for bits in (1024, 2048, 3072)):
+            flight = await _probe(ep, facts, _spec(ep, 0x0303, dhe))
+            if _chosen(flight, 0x0303, dhe) is not None:
+                facts.observe("TLSv1.2", flight)
+        bad_legacy_groups = tuple(g for g in LEGACY_GROUPS if g in bad_groups)
+        if bad_legacy_groups:
+            await _guarded_none(enumerate_legacy_groups(
+                ep, facts, "TLSv1.2", _kx_suites(list(LEGACY_SUITES), ("ECDHE",)),
+                bad_legacy_groups, max_found=1))
+        bad_schemes = tuple(s.code for s in tls_catalog.signature_schemes()
+                            if not approves(usages.signature_scheme_usage(s.name, "TLSv1.2")))
+        if bad_schemes:
+            await _guarded_none(enumerate_schemes(
+                ep, facts, _kx_suites(list(LEGACY_SUITES), ("ECDHE", "DHE")), bad_schemes,
+                max_found=1))
     _check_answered(facts)
     return facts
