@@ -102,8 +102,20 @@ def main() -> None:
 @click.option("--system-store", is_flag=True, help="Also check this machine's trusted CA certificate store.")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=64 * 1024 * 1024, show_default=True,
               help="Files larger than this many bytes are reported as errors, not read.")
+@click.option("--bulk", is_flag=True,
+              help="Bulk path for millions of certificates (on by itself for inputs of 64 MiB "
+                   "or more): jsonl records or a text summary. See docs/bulk.md.")
+@click.option("--jobs", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Bulk path: processes to use [default: every core].")
+@click.option("--field", metavar="NAME",
+              help="Bulk path: read JSON Lines, the certificate (PEM or base64 DER) in this field.")
+@click.option("--no-dedup", is_flag=True,
+              help="Bulk path: report every copy of a certificate, not the first only.")
+@click.option("--progress/--no-progress", default=None,
+              help="Bulk path: progress on stderr [default: when stderr is a terminal].")
 def certs(paths: tuple[str, ...], common: CommonOptions, password_file: str | None,
-          password_env: str, system_store: bool, max_file_size: int) -> None:
+          password_env: str, system_store: bool, max_file_size: int, bulk: bool, jobs: int,
+          field: str | None, no_dedup: bool, progress: bool | None) -> None:
     """Check certificates and keys in PATHS (files, directories, archives; - for stdin).
 
     Reads PEM, DER, PKCS#7, PKCS#12, JKS/JCEKS, OpenSSH keys, authorized_keys, known_hosts,
@@ -117,6 +129,10 @@ def certs(paths: tuple[str, ...], common: CommonOptions, password_file: str | No
         raise click.UsageError("give at least one PATH (or --system-store)")
     options = SourceOptions(passwords=_passwords(password_file, password_env),
                             max_file_size=max_file_size)
+    from .bulk.cli import run_bulk, wants_bulk
+
+    if wants_bulk(bulk or field is not None, targets, common.fmt):
+        run_bulk(common, targets, options, jobs, not no_dedup, field, progress)
     run_and_exit(common, "certs", targets, source_options=options,
                  nothing_found="no certificates or keys found")
 

@@ -292,6 +292,9 @@ def bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes
 
     >>> # bulk_scan(["ct-dump/"], load_policy(None), date.today(), sys.stdout.buffer)
     """
+    if waivers:
+        raise ValueError("waivers are not supported on the bulk path (a waiver may name one "
+                         "certificate); use cryptocheck.run.scan")
     opts = options or BulkOptions()
     started = datetime.now(UTC)
     jobs = opts.jobs or os.cpu_count() or 1
