@@ -19,7 +19,7 @@ from test_report_load import config_setting, mixed_report, tls_endpoint, write_m
 from cryptocheck.cli import main
 from cryptocheck.report import finding_fingerprint
 from cryptocheck.model import CryptoUsage, Location
-from cryptocheck.report.cbom import _primitive, _quantum_level, render_cbom
+from cryptocheck.report.cbom import _is_algorithm, _primitive, _quantum_level, render_cbom
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report
 
@@ -131,6 +131,11 @@ def test_crypto_properties_of_each_kind() -> None:
     assert _primitive(hybrid) == "kem"
     assert _quantum_level(CryptoUsage(asset_id="x", context="public-key", algorithm="ML-DSA-65",
                                       location=Location(path="k"))) == 3
+    # Algorithm components count every algorithm finding once, by status.
+    counted = sum(int(v) for c in document["components"]
+                  if c["cryptoProperties"]["assetType"] == "algorithm"
+                  for n, v in _props(c) if n.startswith("cryptocheck:findings:"))
+    assert counted == sum(1 for f in report.findings if _is_algorithm(f.usage))
     meta = dict(_props(document["metadata"]))
     assert meta["cryptocheck:policy:id"] == "nhs-acagpg"
     assert meta["cryptocheck:verdict"] == "FAIL"

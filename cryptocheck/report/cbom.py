@@ -11,9 +11,11 @@ Assets depend on the algorithms they use (``dependencies``).
 The policy's verdicts ride along as ``properties`` (CycloneDX's name-value extension point;
 the specification has no field for a policy verdict): on each component
 ``cryptocheck:status`` (the worst status not waived), ``cryptocheck:rule`` and
-``cryptocheck:citation`` of the finding that decided it, and for every finding
-``cryptocheck:finding:N:rule``/``status``/``severity``/``context``/``asset``/``citation``
-(and ``waiver``) so that nothing of the JSON report's verdicts is lost. The document is
+``cryptocheck:citation`` of the finding that decided it. An asset's component lists every
+finding on it (``cryptocheck:finding:N:rule``/``status``/``severity``/``context``/
+``citation``/``fingerprint``, and ``waiver``), so nothing of the JSON report's verdicts is
+lost; an algorithm's component gives the count per status (``cryptocheck:findings:STATUS``)
+and each distinct verdict once (``cryptocheck:verdict:N:rule``/``status``/``citation``). The document is
 validated in the tests against the official CycloneDX 1.6 JSON schema.
 """
 
@@ -202,8 +204,25 @@ def _algorithm_component(usage: CryptoUsage, findings: Sequence[Finding]) -> dic
         "bom-ref": _algorithm_ref(usage),
         "name": clean_text(_algorithm_name(usage)),
         "cryptoProperties": crypto,
-        "properties": _verdict_properties(findings),
+        "properties": _algorithm_verdicts(findings),
     }
+
+
+def _algorithm_verdicts(findings: Sequence[Finding]) -> list[dict[str, str]]:
+    """An algorithm used across an estate can carry thousands of findings: its component
+    gets the worst verdict, the count per status and each (rule, status, citation) once;
+    each finding in full is on the component of the asset it was found on."""
+    props = _verdict_properties(findings)[:3]
+    counts: dict[str, int] = {}
+    decided: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        counts[finding.status.value] = counts.get(finding.status.value, 0) + 1
+        decided.setdefault((finding.rule, finding.status.value), finding)
+    props += [_prop(f"findings:{status}", n) for status, n in sorted(counts.items())]
+    for index, ((rule, status), finding) in enumerate(decided.items()):
+        props += [_prop(f"verdict:{index}:rule", rule), _prop(f"verdict:{index}:status", status),
+                  _prop(f"verdict:{index}:citation", _citation(finding))]
+    return props
 
 
 def _location_props(asset: Asset) -> list[dict[str, str]]:
