@@ -133,3 +133,52 @@ def test_nhs_default_judges_ssh(kind: str, name: str, key_size: int | None,
     (usage,) = algorithm_usages(kind, name, key_size=key_size)
     assert evaluate(usage, load_policy("nhs-acagpg"), AS_OF).status.value == expected
     assert evaluate(gex_usage(1024), load_policy("nhs-acagpg"), AS_OF).status.value == "disallowed"
+
+
+@pytest.mark.parametrize("policy_id", ["ssh-hardening", "nhs-acagpg", "nist-sp800-131a-r2",
+                                       "nist-ir8547", "cnsa-2.0"])
+def test_every_ssh_rule_of_every_policy_decides(policy_id: str) -> None:
+    policy = load_policy(policy_id)
+    ssh_rules = [r for r in policy.rules if any(c.startswith("ssh.") for c in r.contexts)]
+    assert ssh_rules
+    for rule in ssh_rules:
+        days = [d for d in (AS_OF, date(2034, 1, 1)) if rule.in_force(d)]
+        decided = [u for u in PROBES for d in days if evaluate(u, policy, d).rule_id == rule.id]
+        assert decided, f"{policy_id}: {rule.id} decides no SSH usage"
+
+
+@pytest.mark.parametrize(("policy_id", "kind", "name", "key_size", "expected"), [
+    ("nist-sp800-131a-r2", "cipher", "chacha20-poly1305@openssh.com", None, "disallowed"),
+    ("nist-sp800-131a-r2", "cipher", "aes128-gcm@openssh.com", None, "approved"),
+    ("nist-sp800-131a-r2", "mac", "umac-128-etm@openssh.com", None, "disallowed"),
+    ("nist-sp800-131a-r2", "mac", "hmac-sha2-256-etm@openssh.com", None, "approved"),
+    ("nist-sp800-131a-r2", "kex", "diffie-hellman-group-exchange-sha1", None, "disallowed"),
+    ("nist-sp800-131a-r2", "kex", "ecdh-sha2-nistp256", None, "approved"),
+    ("nist-sp800-131a-r2", "host-key", "rsa-sha2-512", 2048, "approved"),
+    ("cnsa-2.0", "kex", "mlkem1024nistp384-sha384", None, "approved"),
+    ("cnsa-2.0", "kex", "ecdh-sha2-nistp384", None, "deprecated"),
+    ("cnsa-2.0", "kex", "diffie-hellman-group16-sha512", None, "deprecated"),
+    ("cnsa-2.0", "kex", "curve25519-sha256", None, "disallowed"),
+    ("cnsa-2.0", "kex", "mlkem768x25519-sha256", None, "disallowed"),
+    ("cnsa-2.0", "host-key", "ecdsa-sha2-nistp384", None, "deprecated"),
+    ("cnsa-2.0", "host-key", "rsa-sha2-512", 3072, "deprecated"),
+    ("cnsa-2.0", "host-key", "rsa-sha2-512", 2048, "disallowed"),
+    ("cnsa-2.0", "host-key", "ssh-ed25519", None, "disallowed"),
+    ("cnsa-2.0", "cipher", "aes256-gcm@openssh.com", None, "approved"),
+    ("cnsa-2.0", "cipher", "aes128-ctr", None, "disallowed"),
+    ("cnsa-2.0", "cipher", "chacha20-poly1305@openssh.com", None, "disallowed"),
+    ("cnsa-2.0", "mac", "hmac-sha2-512-etm@openssh.com", None, "approved"),
+    ("cnsa-2.0", "mac", "hmac-sha2-256", None, "disallowed"),
+])
+def test_shipped_policies_judge_ssh(policy_id: str, kind: str, name: str,
+                                    key_size: int | None, expected: str) -> None:
+    (usage,) = algorithm_usages(kind, name, key_size=key_size)
+    assert evaluate(usage, load_policy(policy_id), AS_OF).status.value == expected
+
+
+def test_cnsa_2033_disallows_cnsa1_ssh() -> None:
+    (usage,) = algorithm_usages("kex", "ecdh-sha2-nistp384")
+    assert evaluate(usage, load_policy("cnsa-2.0"), date(2033, 1, 1)).status is Status.DISALLOWED
+    (hybrid,) = algorithm_usages("kex", "mlkem1024nistp384-sha384")
+    assert evaluate(hybrid, load_policy("cnsa-2.0"), date(2033, 1, 1)).status is Status.APPROVED
+    assert evaluate(gex_usage(4096), load_policy("cnsa-2.0"), AS_OF).status is Status.DEPRECATED
