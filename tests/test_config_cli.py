@@ -197,3 +197,16 @@ def test_explicit_file_that_is_not_config_is_exit_2(tmp_path: Path) -> None:
     target = tmp_path / "notes.txt"
     target.write_text("hello\n", "utf-8")
     assert _run(str(target))[0] == 2
+
+
+def test_sshd_config_is_read_through_the_ssh_package(tmp_path: Path) -> None:
+    pytest.importorskip("cryptocheck.ssh.config")
+    repo = _repo(tmp_path, {"etc/ssh/sshd_config": "Ciphers aes128-ctr,3des-cbc\nMACs hmac-sha1\n"})
+    items = [i for i in iter_config_items([str(repo)]) if hasattr(i, "kind")]
+    explicit = [i for i in items if i.location.line is not None]
+    assert {(i.kind, i.directive, i.location.line) for i in explicit} >= {
+        ("sshd", "Ciphers", 1), ("sshd", "MACs", 2)}
+    from cryptocheck.usages import usages_of
+
+    ciphers = [u.algorithm for i in explicit if i.directive == "Ciphers" for u in usages_of(i)]
+    assert "3des-cbc" in ciphers
