@@ -11,7 +11,7 @@ from test_report_load import mixed_report
 
 from cryptocheck.model import Status
 from cryptocheck.report import markdown
-from cryptocheck.report.markdown import md, render_markdown
+from cryptocheck.report.markdown import code, md, render_markdown
 from cryptocheck.report.sample import empty_report, sample_report
 
 
@@ -46,5 +46,6 @@ def test_hostile_text_is_inert() -> None:
     assert md("a|b\nc") == "a\\|b c"
     assert md("@everyone [x](http://e)") == "\\@everyone \\[x\\](http://e)"
     assert "\u202e" not in md("evil\u202eFAKE")
+    assert code("a`b|c_d") == "a'b/c_d"
     text = render_markdown(sample_report(), fail_on=Status.LEGACY)
     assert "\x1b" not in text and "<img" not in text

@@ -32,6 +32,13 @@ def md(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", value)
 
 
+def code(text: object) -> str:
+    """``text`` as the inside of a Markdown code span: backslash escapes do not work there,
+    so backticks and pipes (which would end the span or the table cell) are replaced."""
+    value = _CONTROL.sub(" ", str(text) if text is not None else "")
+    return value.replace("`", "'").replace("|", "/")
+
+
 def _citation(finding: Finding) -> str:
     cites = []
     for c in finding.citations:
@@ -65,7 +72,7 @@ def render_markdown(report: Report, *, fail_on: Status = Status.DISALLOWED) -> s
         lines += ["| status | rule | where | finding | citation |", "| --- | --- | --- | --- | --- |"]
         for finding in notable[:MAX_ROWS]:
             status = finding.status.value + (" (waived)" if finding.waived else "")
-            lines.append(f"| {status} | `{md(finding.rule)}` | {md(finding.location)} | "
+            lines.append(f"| {status} | `{code(finding.rule)}` | {md(finding.location)} | "
                          f"{md(finding.message)} | {_citation(finding)} |")
         if len(notable) > MAX_ROWS:
             lines.append(f"\n…and {len(notable) - MAX_ROWS} more (see the full report).")
@@ -81,7 +88,7 @@ def render_markdown(report: Report, *, fail_on: Status = Status.DISALLOWED) -> s
         lines += ["", "### Inputs that could not be read", "", "| where | reason | message |",
                   "| --- | --- | --- |"]
         for error in report.errors[:MAX_ROWS]:
-            lines.append(f"| {md(error.location)} | `{md(error.reason)}` | {md(error.message)} |")
+            lines.append(f"| {md(error.location)} | `{code(error.reason)}` | {md(error.message)} |")
         if len(report.errors) > MAX_ROWS:
             lines.append(f"\n…and {len(report.errors) - MAX_ROWS} more.")
     policy = report.policy
