@@ -4,7 +4,10 @@ metadata addresses, body and rate limits, and no token or key material in the lo
 from __future__ import annotations
 
 import base64
+import hashlib
 import socket
+import sqlite3
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +35,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
         folder / "serve.toml", poll_seconds=0.1,
         allow={"networks": ["127.0.0.0/8", "169.254.0.0/16", "fd00::/8", "::ffff:0:0/96"],
                "hosts": ["localhost"], "paths": [str(allowed)]},
-        limits={"max_request_bytes": 64 * 1024, "rate_limit_per_minute": 100000})
+        limits={"max_request_bytes": 64 * 1024, "rate_limit_per_minute": 100000,
+                "max_targets_per_job": 5})
     tokens = {scope: make_token(url, scope, f"sec-{scope}") for scope in ("read", "scan", "admin")}
     server = Server(url, folder / "server.log", config).start()
     try:
@@ -181,3 +185,39 @@ def test_tokens_and_key_material_never_logged(service: tuple[Server, dict[str, s
     for secret in [*tokens.values(), "cct_wrong-token-value-for-the-log-test", *key_lines]:
         assert secret not in log
     assert base64.b64encode(key_pem).decode()[:40] not in log
+    # Uploaded files are kept only until their job ends.
+    with sqlite3.connect(server.database_url.removeprefix("sqlite:///")) as db:
+        assert db.execute("SELECT COUNT(*) FROM job_inputs").fetchone() == (0,)
+
+
+def test_tokens_are_stored_hashed_and_can_be_revoked(
+        service: tuple[Server, dict[str, str]]) -> None:
+    server, _ = service
+    made = subprocess.run([sys.executable, "-m", "cryptocheck", "serve", "--database-url",
+                           server.database_url, "token", "create", "--scope", "read",
+                           "--name", "short-lived"], capture_output=True, text=True, check=True)
+    token = made.stdout.strip()
+    assert token.startswith("cct_") and len(token) > 40
+    assert server.request("GET", "/v1/scans", token=token).status == 200
+    with sqlite3.connect(server.database_url.removeprefix("sqlite:///")) as db:
+        stored = db.execute("SELECT * FROM tokens WHERE name = 'short-lived'").fetchall()
+    assert len(stored) == 1
+    assert token not in repr(stored)
+    assert hashlib.sha256(token.encode()).hexdigest() in stored[0]
+    subprocess.run([sys.executable, "-m", "cryptocheck", "serve", "token", "revoke",
+                    "short-lived", "--database-url", server.database_url], check=True,
+                   capture_output=True)
+    assert server.request("GET", "/v1/scans", token=token).status == 401
+
+
+def test_per_job_target_limit(service: tuple[Server, dict[str, str]]) -> None:
+    server, tokens = service
+    content = base64.b64encode(CERT.read_bytes()).decode()
+    files = [{"name": f"c{i}.pem", "content": content} for i in range(6)]
+    answer = server.request("POST", "/v1/scans", token=tokens["scan"],
+                            json_body={"kind": "certs", "files": files})
+    assert answer.status == 400 and answer.json()["error"] == "too-many-targets"
+    assert "at most 5" in answer.json()["message"]
+    answer = server.request("POST", "/v1/scans", token=tokens["scan"],
+                            json_body={"kind": "certs", "files": files[:5]})
+    assert answer.status == 202

@@ -24,6 +24,14 @@ def _config(config_file: str | None, **overrides: Any) -> ServeConfig:
         sys.exit(2)
 
 
+def _shared_config(ctx: click.Context, database_url: str | None,
+                   config_file: str | None) -> ServeConfig:
+    """The settings of a token command: its own options, else those given to ``serve``."""
+    given: dict[str, str | None] = ctx.obj or {}
+    return _config(config_file or given.get("config_file"),
+                   database_url=database_url or given.get("database_url"))
+
+
 _database_option = click.option(
     "--database-url", metavar="URL",
     help="sqlite:///FILE (default: sqlite:///cryptocheck-serve.db) or postgresql://...")
@@ -78,11 +86,7 @@ def create(ctx: click.Context, scope: str, name: str, database_url: str | None,
     from .security import create_token
     from .storage import Database
 
-    parent = ctx.find_root().obj or {}
-    outer = ctx.parent.parent.obj if ctx.parent and ctx.parent.parent else None
-    given = outer or parent or {}
-    config = _config(config_file or given.get("config_file"),
-                     database_url=database_url or given.get("database_url"))
+    config = _shared_config(ctx, database_url, config_file)
     db = Database(config.database_url)
     db.migrate()
     click.echo(create_token(db, scope, name))
@@ -92,11 +96,13 @@ def create(ctx: click.Context, scope: str, name: str, database_url: str | None,
 @click.argument("name")
 @_database_option
 @_config_option
-def revoke(name: str, database_url: str | None, config_file: str | None) -> None:
+@click.pass_context
+def revoke(ctx: click.Context, name: str, database_url: str | None,
+           config_file: str | None) -> None:
     """Revoke every token with label NAME."""
     from .storage import Database
 
-    config = _config(config_file, database_url=database_url)
+    config = _shared_config(ctx, database_url, config_file)
     db = Database(config.database_url)
     db.migrate()
     with db.transaction() as tx:

@@ -33,15 +33,17 @@ CREATE TABLE tokens (
     created TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE sessions (
     session_hash TEXT PRIMARY KEY, token_id BIGINT NOT NULL, expires TEXT NOT NULL);
+-- Times as epoch seconds are DOUBLE PRECISION: PostgreSQL's REAL (4 bytes) would round
+-- them to minutes and make leases lapse at random.
 CREATE TABLE jobs (
     id {_ID}, kind TEXT NOT NULL, state TEXT NOT NULL, request TEXT NOT NULL,
     policy TEXT, as_of TEXT, targets INTEGER NOT NULL DEFAULT 0,
     progress INTEGER NOT NULL DEFAULT 0, assets INTEGER NOT NULL DEFAULT 0,
     errors INTEGER NOT NULL DEFAULT 0, findings TEXT,
     worst_status TEXT, attempts INTEGER NOT NULL DEFAULT 0, restarted INTEGER NOT NULL DEFAULT 0,
-    worker TEXT, lease_until REAL, cancel_requested INTEGER NOT NULL DEFAULT 0,
+    worker TEXT, lease_until DOUBLE PRECISION, cancel_requested INTEGER NOT NULL DEFAULT 0,
     schedule_id BIGINT, token_id BIGINT, message TEXT,
-    created TEXT NOT NULL, started TEXT, finished TEXT, duration REAL);
+    created TEXT NOT NULL, started TEXT, finished TEXT, duration DOUBLE PRECISION);
 CREATE INDEX jobs_state ON jobs (state, id);
 CREATE TABLE job_inputs (
     job_id BIGINT NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, content TEXT NOT NULL,
@@ -68,7 +70,8 @@ CREATE TABLE findings (
 CREATE INDEX findings_job ON findings (job_id, asset_id);
 CREATE INDEX findings_status ON findings (status);
 CREATE TABLE schedules (
-    id {_ID}, request TEXT NOT NULL, interval_seconds INTEGER NOT NULL, next_run REAL NOT NULL,
+    id {_ID}, request TEXT NOT NULL, interval_seconds INTEGER NOT NULL,
+    next_run DOUBLE PRECISION NOT NULL,
     enabled INTEGER NOT NULL DEFAULT 1, created TEXT NOT NULL, last_job BIGINT,
     token_id BIGINT);
 """),

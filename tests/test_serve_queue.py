@@ -1,0 +1,105 @@
+"""The job queue itself, on SQLite and PostgreSQL: claims respect the global limit, a lapsed
+lease is taken over (and says so), a taken-over worker cannot write a result, migrations
+are idempotent, cancelling a queued job is immediate."""
+
+from __future__ import annotations
+
+import base64
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from cryptocheck.serve import jobs
+from cryptocheck.serve.config import ServeConfig
+from cryptocheck.serve.kinds import validate_scan
+from cryptocheck.serve.security import Allowlist
+from cryptocheck.serve.storage import MIGRATIONS, Database
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
+from serverproc import create_pg_schema, drop_pg_schema  # noqa: E402
+
+CERT = Path(__file__).parent / "corpus" / "certs" / "leaf-ec-p256.pem"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'queue.db'}")
+        database.migrate()
+        yield database
+        database.close()
+        return
+    url, schema = create_pg_schema()
+    database = Database(url)
+    try:
+        database.migrate()
+        yield database
+    finally:
+        database.close()
+        drop_pg_schema(schema)
+
+
+def _request(config: ServeConfig) -> dict[str, object]:
+    content = base64.b64encode(CERT.read_bytes()).decode()
+    return validate_scan({"kind": "certs", "files": [{"name": "c.pem", "content": content}]},
+                         config, Allowlist([], []))
+
+
+def test_migrations_are_idempotent(db: Database) -> None:
+    assert db.migrate() == MIGRATIONS[-1][0]
+    assert db.schema_version() == MIGRATIONS[-1][0]
+
+
+def test_global_limit_and_lapsed_leases(db: Database) -> None:
+    config = ServeConfig(max_running_jobs=1, lease_seconds=2)
+    first = jobs.submit(db, _request(config), None)
+    second = jobs.submit(db, _request(config), None)
+    claimed = jobs.claim(db, "worker-a", config)
+    assert claimed is not None and claimed["id"] == first and claimed["inputs"]
+    assert jobs.claim(db, "worker-b", config) is None  # one running: the limit holds
+    time.sleep(2.2)  # worker-a stops renewing: its lease lapses
+    taken = jobs.claim(db, "worker-b", config)
+    assert taken is not None and taken["id"] == first  # the lapsed job first, from scratch
+    assert taken["restarted"] == 1 and taken["attempts"] == 2
+    with db.transaction() as tx:
+        claims = tx.rows("SELECT worker, reason FROM job_claims WHERE job_id = ? ORDER BY id",
+                         (first,))
+        events = [r["event"] for r in tx.rows("SELECT event FROM job_events WHERE job_id = ?",
+                                              (first,))]
+    assert claims == [{"worker": "worker-a", "reason": "start"},
+                      {"worker": "worker-b", "reason": "restart"}]
+    assert any("worker-a stopped renewing its lease" in e for e in events)
+
+    # worker-a, still alive somewhere, cannot record a result for a job it lost.
+    runner_a = jobs.Runner(db, config)
+    runner_a.worker_id = "worker-a"
+    runner_a._finish(first, "finished", None, None, "{}", 0.1)
+    with db.transaction() as tx:
+        row = tx.one("SELECT state, worker FROM jobs WHERE id = ?", (first,))
+        reports = tx.rows("SELECT job_id FROM reports")
+    assert row == {"state": "running", "worker": "worker-b"} and reports == []
+
+    # Run the second job for real with a runner, under a roomier limit.
+    roomy = replace(config, max_running_jobs=2, lease_seconds=30)
+    runner = jobs.Runner(db, roomy)
+    job = jobs.claim(db, runner.worker_id, roomy)
+    assert job is not None and job["id"] == second
+    runner.run(job)
+    with db.transaction() as tx:
+        done = tx.one("SELECT state, assets, restarted FROM jobs WHERE id = ?", (second,))
+        inputs = tx.one("SELECT COUNT(*) AS n FROM job_inputs WHERE job_id = ?", (second,))
+    assert done == {"state": "finished", "assets": 1, "restarted": 0}
+    assert inputs is not None and inputs["n"] == 0
+
+
+def test_cancel_queued_job(db: Database) -> None:
+    config = ServeConfig()
+    job_id = jobs.submit(db, _request(config), None)
+    assert jobs.cancel(db, job_id) == "cancelled"
+    assert jobs.claim(db, "worker", config) is None
+    assert jobs.cancel(db, job_id) == "cancelled"
+    assert jobs.cancel(db, 12345) is None
