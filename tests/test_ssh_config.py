@@ -218,3 +218,37 @@ def test_version_tables() -> None:
     assert ssh_config.table_version("7.4") == "8.9"
     assert ssh_config.default_list("kex", "8.9")[0] == "curve25519-sha256"
     assert ssh_config.default_list("kex", "9.6")[0] == "sntrup761x25519-sha512@openssh.com"
+
+
+def test_included_files_are_reported_for_the_walk(tmp_path: Path) -> None:
+    (tmp_path / "sshd_config.d").mkdir()
+    snippet = tmp_path / "sshd_config.d" / "10-kex.conf"
+    snippet.write_text("KexAlgorithms +diffie-hellman-group1-sha1\n")
+    main_file = tmp_path / "sshd_config"
+    main_file.write_text("Include sshd_config.d/*.conf\n")
+    included: set[str] = set()
+    list(ssh_config.config_assets(str(main_file), main_file.read_text(), "sshd",
+                                  included=included))
+    assert included == {str(snippet.resolve())}
+
+
+def test_config_walk_reads_an_included_snippet_once(tmp_path: Path) -> None:
+    """``cryptocheck config`` over a directory: the snippet's finding appears once, at the
+    snippet's own file and line (read through the main file's Include)."""
+    from click.testing import CliRunner
+
+    from cryptocheck.cli import main
+
+    etc = tmp_path / "etc" / "ssh"
+    (etc / "sshd_config.d").mkdir(parents=True)
+    (etc / "sshd_config").write_text("Include sshd_config.d/*.conf\nCiphers aes128-ctr\n")
+    (etc / "sshd_config.d" / "10-kex.conf").write_text("KexAlgorithms +diffie-hellman-group1-sha1\n")
+    result = CliRunner().invoke(main, ["config", str(tmp_path), "--policy", "ssh-hardening",
+                                       "--format", "json"])
+    import json
+    report = json.loads(result.stdout)
+    hits = [f for f in report["findings"]
+            if f["usage"]["algorithm"] == "diffie-hellman-group1-sha1"]
+    assert len(hits) == 1
+    assert hits[0]["location"]["path"].endswith("sshd_config.d/10-kex.conf")
+    assert hits[0]["location"]["line"] == 1

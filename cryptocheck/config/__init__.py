@@ -160,7 +160,7 @@ def _file_items(path: str, explicit: bool, options: ConfigOptions, run: ConfigRu
         return
     run.stats.files_read += 1
     if kind in ("sshd", "ssh"):
-        yield from _ssh_items(path, text, kind)
+        yield from _ssh_items(path, text, kind, included)
         return
     ctx = FileContext(path=path, kind=kind, read_bytes=read)
     module = importlib.import_module(PARSERS[kind])
@@ -170,12 +170,14 @@ def _file_items(path: str, explicit: bool, options: ConfigOptions, run: ConfigRu
         included |= ctx.included
 
 
-def _ssh_items(path: str, text: str, kind: str) -> Iterator[Asset | RunError]:
+def _ssh_items(path: str, text: str, kind: str, included: set[str]
+               ) -> Iterator[Asset | RunError]:
     try:
         from cryptocheck.ssh.config import config_assets
     except ImportError:  # the SSH package is optional here
         return
-    yield from config_assets(path, text, kind)
+    # Files the sshd_config Includes are read through it; the walk then skips them.
+    yield from config_assets(path, text, kind, included=included)
 
 
 def _with_waivers(item: Asset, options: ConfigOptions, run: ConfigRun, as_of: date,

@@ -246,14 +246,16 @@ def _read_file(path: str) -> str:
 
 
 def directives(path: str, text: str, kind: str, *, read: Callable[[str], str] = _read_file,
-               ) -> Iterator[Directive | RunError]:
+               included: set[str] | None = None) -> Iterator[Directive | RunError]:
     """Every directive of ``text`` (the file ``path``) in reading order, with Include
-    followed (relative paths against the including file's directory)."""
-    yield from _directives(path, text, kind, read, 0, None, None)
+    followed (relative paths against the including file's directory). The absolute path of
+    every included file is added to ``included`` (so a directory walk can skip them)."""
+    yield from _directives(path, text, kind, read, 0, None, None,
+                           included if included is not None else set())
 
 
 def _directives(path: str, text: str, kind: str, read: Callable[[str], str], depth: int,
-                scope: str | None, criteria: tuple[str, ...] | None
+                scope: str | None, criteria: tuple[str, ...] | None, included: set[str]
                 ) -> Iterator[Directive | RunError]:
     block_words = ("match",) if kind == "sshd" else ("host", "match")
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -283,15 +285,16 @@ def _directives(path: str, text: str, kind: str, read: Callable[[str], str], dep
                 full = os.path.expanduser(pattern)
                 if not os.path.isabs(full):
                     full = os.path.join(os.path.dirname(path) or ".", full)
-                for included in sorted(glob.glob(full)):
+                for member in sorted(glob.glob(full)):
+                    included.add(os.path.abspath(member))
                     try:
-                        included_text = read(included)
+                        member_text = read(member)
                     except OSError as exc:
-                        yield RunError(Location(path=included), "unreadable",
+                        yield RunError(Location(path=member), "unreadable",
                                        f"included file cannot be read: {exc.strerror}")
                         continue
-                    yield from _directives(included, included_text, kind, read, depth + 1,
-                                           scope, criteria)
+                    yield from _directives(member, member_text, kind, read, depth + 1,
+                                           scope, criteria, included)
             continue
         yield Directive(keyword, key, value, args, path, number, column, scope, criteria)
 
@@ -332,7 +335,7 @@ def _defaults_wanted(path: str) -> bool:
 
 def config_assets(path: str, text: str, kind: str, *, version: str = DEFAULT_VERSION,
                   defaults: bool | None = None, read: Callable[[str], str] = _read_file,
-                  ) -> Iterator[ConfigAsset | RunError]:
+                  included: set[str] | None = None) -> Iterator[ConfigAsset | RunError]:
     """One ConfigAsset per cryptographic setting of an ``sshd_config`` (``kind="sshd"``) or
     ``ssh_config`` (``kind="ssh"``), Include followed, then one per absent algorithm list
     holding the default of OpenSSH ``version``.
@@ -343,6 +346,7 @@ def config_assets(path: str, text: str, kind: str, *, version: str = DEFAULT_VER
     ``openssh_version``, and ``ignored`` when an earlier value of the same keyword in the
     same scope wins. ``defaults`` (None: decide by name) writes the defaults; snippets
     (``*.conf``, files in a ``*.d`` directory) are normally read through the main file.
+    ``included`` receives the absolute paths of the files Include read.
 
     >>> [a.directive for a in config_assets("sshd_config", "Ciphers aes128-ctr\\n", "sshd")][:1]
     ['Ciphers']
@@ -351,7 +355,7 @@ def config_assets(path: str, text: str, kind: str, *, version: str = DEFAULT_VER
         raise ValueError(f"kind must be 'sshd' or 'ssh', not {kind!r}")
     seen: set[tuple[str, str | None]] = set()
     global_keys: set[str] = set()
-    for item in directives(path, text, kind, read=read):
+    for item in directives(path, text, kind, read=read, included=included):
         if isinstance(item, RunError):
             yield item
             continue
