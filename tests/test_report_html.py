@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from test_report_load import config_setting, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
-from cryptocheck.report.html import render_html
+from cryptocheck.report.html import STATUS_COLOUR, render_html
 from cryptocheck.report.sample import empty_report, sample_report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -150,3 +150,16 @@ def test_content_security_policy_allows_nothing_remote() -> None:
     assert all(url.startswith(("#", "https://", "http://"))
                for url in re.findall(r'href="([^"]*)"', page))
     assert "<link" not in page and "@import" not in page
+
+
+def test_chart_colours_are_the_policys_statuses() -> None:
+    report = mixed_report()
+    page = render_html(report)
+    chart = page[page.index('<svg id="chart-protocols"'):]
+    chart = chart[:chart.index("</svg>")]
+    for version in ("TLSv1.0", "TLSv1.3"):
+        worst = max((f.status for f in report.findings
+                     if f.usage.context == "tls.protocol" and f.usage.algorithm == version),
+                    key=lambda s: s.rank)
+        bar = re.search(rf'fill="(#[0-9a-f]{{6}})"><title>{re.escape(version)}: ', chart)
+        assert bar is not None and bar.group(1) == STATUS_COLOUR[worst.value]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -142,6 +142,18 @@ def _expiry_bars(certs: Sequence[CertificateAsset], as_of: date) -> list[Bar]:
     return bars
 
 
+def _worst_by(findings: Sequence[Finding], contexts: tuple[str, ...],
+              key: Callable[[Finding], str]) -> dict[str, str]:
+    """The worst status the policy gave, per value (protocol version, hash), in ``contexts``."""
+    worst: dict[str, Status] = {}
+    for finding in findings:
+        if finding.usage.context in contexts:
+            value = key(finding)
+            if value not in worst or finding.status.rank > worst[value].rank:
+                worst[value] = finding.status
+    return {value: status.value for value, status in worst.items()}
+
+
 def charts(report: Report, by_asset: dict[str, list[Finding]]) -> list[dict[str, Any]]:
     """The six charts: id, title, a sentence saying what is counted, and the SVG."""
     status_counts = Counter(f.status.value for f in report.findings)
@@ -152,7 +164,11 @@ def charts(report: Report, by_asset: dict[str, list[Finding]]) -> list[dict[str,
     protocols = _protocols_accepted(report, by_asset)
     ordered = [p for p in PROTOCOL_ORDER if p in protocols] + sorted(
         p for p in protocols if p not in PROTOCOL_ORDER)
-    weak_protocols = {"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"}
+    # Bars are coloured by the policy's own worst status for that value, never by a list
+    # kept here: the reporter decides nothing.
+    protocol_status = _worst_by(report.findings, ("tls.protocol",), lambda f: f.usage.algorithm)
+    hash_status = _worst_by(report.findings, ("certificate.signature", "certificate.self-signature"),
+                            lambda f: f.usage.hash or "")
     certs = [a for a in report.assets if isinstance(a, CertificateAsset)]
     quantum: Counter[str] = Counter()
     for finding in report.findings:
@@ -169,11 +185,11 @@ def charts(report: Report, by_asset: dict[str, list[Finding]]) -> list[dict[str,
          "Certificates' subject keys and keys found on their own.",
          [Bar(k, n) for k, n in keys.most_common(15)], "No certificates or keys."),
         ("chart-hashes", "Certificate signature hashes", "The hash of each certificate's signature.",
-         [Bar(h, n, STATUS_COLOUR["disallowed"] if h in ("MD5", "SHA-1", "MD2") else _NEUTRAL)
+         [Bar(h, n, STATUS_COLOUR.get(hash_status.get(h, ""), _NEUTRAL))
           for h, n in hashes.most_common(10)], "No certificates."),
         ("chart-protocols", "Protocol versions accepted",
          "TLS endpoints accepting each protocol version.",
-         [Bar(p, protocols[p], STATUS_COLOUR["disallowed"] if p in weak_protocols else _NEUTRAL)
+         [Bar(p, protocols[p], STATUS_COLOUR.get(protocol_status.get(p, ""), _NEUTRAL))
           for p in ordered], "No TLS endpoints in this report."),
         ("chart-expiry", "Certificate expiry by month",
          f"Certificates by the month their validity ends, from {iso_date(report.as_of)[:7]}.",
