@@ -66,29 +66,76 @@ static int tlv_read(const uint8_t *p, size_t avail, Tlv *t)
     return 0;
 }
 
-/* Every element inside is well-formed, recursively (constructed ones and the DER wrapped in
- * OCTET STRINGs of extensions are checked by the caller). */
-static int der_walk(const uint8_t *p, size_t n, int depth)
+typedef struct Time Time;
+static int printable_ok(const uint8_t *v, size_t n);
+static int utf8_ok(const uint8_t *v, size_t n);
+static int ascii_ok(const uint8_t *v, size_t n);
+static int time_ok(const Tlv *t);
+
+/* Every element inside is well-formed DER of the kinds X.509 uses, recursively: universal
+ * types limited to those certificates hold, each with its content checked (minimal
+ * integers, BIT STRING padding, string alphabets, time formats); no APPLICATION or PRIVATE
+ * tags. Inside extensions (in_ext), the primitive [1], [2] and [6] that GeneralNames use
+ * for rfc822Name, dNSName and URI must be ASCII. Stricter than needed is safe: a doubt
+ * sends the certificate to the normal path. */
+static int der_walk(const uint8_t *p, size_t n, int depth, int in_ext)
 {
     if (depth > 32) return -1;
     size_t pos = 0;
     while (pos < n) {
         Tlv t;
         if (tlv_read(p + pos, n - pos, &t)) return -1;
+        uint8_t cls = t.tag & 0xC0, num = t.tag & 0x1F;
+        if (cls == 0x40 || cls == 0xC0) return -1;          /* APPLICATION, PRIVATE */
+        if (cls == 0x80 && in_ext && num > 8) return -1;    /* beyond GeneralName's [0]..[8] */
         if (t.tag & 0x20) {
-            if (der_walk(t.v, t.vlen, depth + 1)) return -1;
-        } else if (t.tag == 0x01) {               /* BOOLEAN: one byte, 00 or FF */
+            if (cls == 0 && num != 0x10 && num != 0x11) return -1;  /* only SEQUENCE, SET */
+            if (der_walk(t.v, t.vlen, depth + 1, in_ext)) return -1;
+        } else if (cls == 0x80) {
+            if (in_ext && (num == 1 || num == 2 || num == 6) && !ascii_ok(t.v, t.vlen)) return -1;
+        } else switch (num) {
+        case 0x01:                                          /* BOOLEAN */
             if (t.vlen != 1 || (t.v[0] != 0 && t.v[0] != 0xFF)) return -1;
-        } else if (t.tag == 0x02) {               /* INTEGER: minimal */
+            break;
+        case 0x02: case 0x0A:                               /* INTEGER, ENUMERATED */
             if (t.vlen == 0) return -1;
             if (t.vlen > 1 && ((t.v[0] == 0 && !(t.v[1] & 0x80)) ||
                                (t.v[0] == 0xFF && (t.v[1] & 0x80)))) return -1;
-        } else if (t.tag == 0x05) {
+            break;
+        case 0x03:                                          /* BIT STRING */
+            if (t.vlen == 0 || t.v[0] > 7 || (t.vlen == 1 && t.v[0] != 0)) return -1;
+            if (t.v[0] && (t.v[t.vlen - 1] & ((1u << t.v[0]) - 1))) return -1;
+            break;
+        case 0x04:                                          /* OCTET STRING */
+            break;
+        case 0x05:                                          /* NULL */
             if (t.vlen != 0) return -1;
-        } else if (t.tag == 0x06) {               /* OID: no leading 0x80, last byte ends */
+            break;
+        case 0x06:                                          /* OID */
             if (t.vlen == 0 || (t.v[t.vlen - 1] & 0x80)) return -1;
             for (size_t i = 0; i < t.vlen; i++)
                 if (t.v[i] == 0x80 && (i == 0 || !(t.v[i - 1] & 0x80))) return -1;
+            break;
+        case 0x0C:                                          /* UTF8String */
+            if (!utf8_ok(t.v, t.vlen)) return -1;
+            break;
+        case 0x13:                                          /* PrintableString */
+            if (!printable_ok(t.v, t.vlen)) return -1;
+            break;
+        case 0x16:                                          /* IA5String */
+            if (!ascii_ok(t.v, t.vlen)) return -1;
+            break;
+        case 0x1A:                                          /* VisibleString */
+            for (size_t i = 0; i < t.vlen; i++) if (t.v[i] < 0x20 || t.v[i] > 0x7E) return -1;
+            break;
+        case 0x1E:                                          /* BMPString */
+            if (t.vlen % 2) return -1;
+            break;
+        case 0x17: case 0x18:                               /* UTCTime, GeneralizedTime */
+            if (!time_ok(&t)) return -1;
+            break;
+        default:
+            return -1;
         }
         pos += t.tlen;
     }
@@ -120,6 +167,36 @@ static const uint8_t OID_BC[] = {0x55, 0x1D, 0x13};
 static const uint8_t OID_SKI[] = {0x55, 0x1D, 0x0E};
 static const uint8_t OID_AKI[] = {0x55, 0x1D, 0x23};
 
+/* The parameters cryptography insists on for the AlgorithmIdentifiers we meet every day;
+ * 1 fine, 0 doubt (another algorithm, or parameters it would refuse). */
+static const uint8_t OID_PKCS1[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01};
+static const uint8_t OID_ECDSA_SHA1[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x01};
+static const uint8_t OID_ECDSA_SHA2[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03};
+static const uint8_t OID_EC_KEY[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
+static const uint8_t OID_EDWARDS[] = {0x2B, 0x65};
+
+static int alg_ok(const Tlv *alg, int signature)
+{
+    Tlv part[3];
+    int n = children(alg, part, 3);
+    if (alg->tag != 0x30 || n < 1 || n > 2 || part[0].tag != 0x06) return 0;
+    const Tlv *oid = &part[0];
+    int absent = n == 1, null = n == 2 && part[1].tag == 0x05;
+    if (oid->vlen == 9 && !memcmp(oid->v, OID_PKCS1, 8)) {
+        uint8_t last = oid->v[8];
+        int rsa = signature ? (last == 4 || last == 5 || (last >= 11 && last <= 14)) : last == 1;
+        return rsa && (absent || null);
+    }
+    if (signature && oid->vlen == 7 && !memcmp(oid->v, OID_ECDSA_SHA1, 7)) return absent;
+    if (signature && oid->vlen == 8 && !memcmp(oid->v, OID_ECDSA_SHA2, 7) &&
+        oid->v[7] >= 1 && oid->v[7] <= 4) return absent;
+    if (oid->vlen == 3 && !memcmp(oid->v, OID_EDWARDS, 2) && oid->v[2] >= 110 && oid->v[2] <= 113)
+        return absent && (!signature || oid->v[2] >= 112);
+    if (!signature && oid->vlen == 7 && !memcmp(oid->v, OID_EC_KEY, 7))
+        return n == 2 && part[1].tag == 0x06;
+    return 0;
+}
+
 /* --------------------------------------------------------------- times */
 
 static int digits(const uint8_t *s, int n)
@@ -142,7 +219,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-typedef struct { int y, mo, d, h, mi, s; int64_t epoch; } Time;
+struct Time { int y, mo, d, h, mi, s; int64_t epoch; };
 
 static int read_time(const Tlv *t, Time *out)
 {
@@ -172,6 +249,12 @@ static int read_time(const Tlv *t, Time *out)
     out->y = y; out->mo = mo; out->d = d; out->h = h; out->mi = mi; out->s = sec;
     out->epoch = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     return 0;
+}
+
+static int time_ok(const Tlv *t)
+{
+    Time scratch;
+    return read_time(t, &scratch) == 0;
 }
 
 /* --------------------------------------------------------------- names */
@@ -289,7 +372,7 @@ static int parse_cert(const uint8_t *d, size_t n, Facts *f)
 {
     Tlv cert, top[4], tbs[12];
     if (tlv_read(d, n, &cert) || cert.tlen != n || cert.tag != 0x30) return -1;
-    if (der_walk(cert.v, cert.vlen, 0)) return -1;
+    if (der_walk(cert.v, cert.vlen, 0, 0)) return -1;
     if (children(&cert, top, 4) != 3) return -1;
     if (top[0].tag != 0x30 || top[1].tag != 0x30 || top[2].tag != 0x03) return -1;
     if (top[2].vlen < 1 || top[2].v[0] > 7) return -1;
@@ -323,6 +406,7 @@ static int parse_cert(const uint8_t *d, size_t n, Facts *f)
     }
 
     /* signature algorithm (outer) and subject key */
+    if (!alg_ok(sig, 1) || !alg_ok(&top[1], 1)) return -1;
     Tlv alg[3];
     int na = children(&top[1], alg, 3);
     if (na < 1 || na > 2 || alg[0].tag != 0x06) return -1;
@@ -330,6 +414,7 @@ static int parse_cert(const uint8_t *d, size_t n, Facts *f)
     f->sigalg = top[1].p; f->sigalg_len = top[1].tlen;
     Tlv sp[3], ka[3];
     if (children(spki, sp, 3) != 2 || sp[0].tag != 0x30 || sp[1].tag != 0x03) return -1;
+    if (!alg_ok(&sp[0], 0)) return -1;
     int nk = children(&sp[0], ka, 3);
     if (nk < 1 || nk > 2 || ka[0].tag != 0x06) return -1;
     f->key_bits = -1;
@@ -371,7 +456,7 @@ static int parse_cert(const uint8_t *d, size_t n, Facts *f)
             if (np == 3 && (part[1].tag != 0x01 || part[1].v[0] != 0xFF)) return -1;
             Tlv inner;
             if (tlv_read(value->v, value->vlen, &inner) || inner.tlen != value->vlen) return -1;
-            if (inner.tag & 0x20) { if (der_walk(inner.v, inner.vlen, 1)) return -1; }
+            if (der_walk(value->v, value->vlen, 1, 1)) return -1;
             if (oid_is(&part[0], OID_BC, sizeof OID_BC)) {
                 Tlv bc[3];
                 int nb = children(&inner, bc, 3);
