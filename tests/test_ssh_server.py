@@ -4,7 +4,9 @@ what ``sshd -T`` says it offers), and the host keys equal those generated."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import shutil
 import socket
@@ -52,6 +54,7 @@ CONFIGS = {
                  "ModuliFile {moduli}\n"),
     "nistp521-only": (["ecdsa384"], "KexAlgorithms ecdh-sha2-nistp521\n"),
     "pq-only": (["ed25519"], "KexAlgorithms sntrup761x25519-sha512@openssh.com\n"),
+    "certificate": (["ed25519"], "HostCertificate {certificate}\n"),
 }
 
 
@@ -61,6 +64,7 @@ class Server:
     port: int
     keys: dict[str, Path]
     offered: dict[str, str]  # sshd -T
+    certificate: Path | None = None
 
 
 def _free_port() -> int:
@@ -91,16 +95,30 @@ def moduli(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def servers(keys: dict[str, Path], moduli: Path,
+def certificate(keys: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Ed25519 host key signed by a test CA (ssh-keygen -s -h)."""
+    folder = tmp_path_factory.mktemp("hostca")
+    ca = folder / "ca"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ca)], check=True)
+    public = folder / "host.pub"
+    public.write_text(Path(f"{keys['ed25519']}.pub").read_text())
+    subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-h", "-I", "test-host",
+                    "-n", "127.0.0.1", str(public)], check=True, capture_output=True)
+    return folder / "host-cert.pub"
+
+
+@pytest.fixture(scope="module")
+def servers(keys: dict[str, Path], moduli: Path, certificate: Path,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
     """Every configuration's sshd, started once for the module and stopped by its pid."""
     with contextlib.ExitStack() as stack:
-        yield {name: stack.enter_context(_sshd(name, keys, moduli, tmp_path_factory))
+        yield {name: stack.enter_context(_sshd(name, keys, moduli, certificate,
+                                               tmp_path_factory))
                for name in CONFIGS}
 
 
 @contextlib.contextmanager
-def _sshd(name: str, keys: dict[str, Path], moduli: Path,
+def _sshd(name: str, keys: dict[str, Path], moduli: Path, certificate: Path,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     key_names, extra = CONFIGS[name]
     folder = tmp_path_factory.mktemp(f"sshd-{name}")
@@ -110,7 +128,7 @@ def _sshd(name: str, keys: dict[str, Path], moduli: Path,
         f"Port {port}\nListenAddress 127.0.0.1\nPidFile {folder}/sshd.pid\n"
         "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         + "".join(f"HostKey {keys[k]}\n" for k in key_names)
-        + extra.format(moduli=moduli))
+        + extra.format(moduli=moduli, certificate=certificate))
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     offered_text = subprocess.run([SSHD, "-T", "-f", str(config)], check=True,
                                   capture_output=True, text=True).stdout
@@ -125,7 +143,8 @@ def _sshd(name: str, keys: dict[str, Path], moduli: Path,
                 break
             except OSError:
                 time.sleep(0.05)
-        yield Server(name, port, {k: keys[k] for k in key_names}, offered)
+        yield Server(name, port, {k: keys[k] for k in key_names}, offered,
+                     certificate if "HostCertificate" in extra else None)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -138,6 +157,12 @@ def _scan(server: Server) -> tuple[EndpointAsset, list[KeyAsset], list[RunError]
     assert len(endpoints) == 1, items
     return (endpoints[0], [i for i in items if isinstance(i, KeyAsset)],
             [i for i in items if isinstance(i, RunError)])
+
+
+def _certificate_fingerprint(path: Path) -> str:
+    """OpenSSH's SHA256 fingerprint of the certificate blob in ``path``."""
+    blob = base64.b64decode(path.read_text().split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
 def _fingerprint(path: Path) -> str:
@@ -166,9 +191,11 @@ def test_lists_equal_configuration(servers: dict[str, Server], name: str) -> Non
     # Host key algorithms: the configured list, restricted to the key types the server has
     # (no certificates here); sshd orders them by its HostKey lines.
     types = {KEY_SPECS[k][1] for k in server.keys}
+    if name == "certificate":
+        types.add("ssh-ed25519-cert-v01@openssh.com")
     usable = {a for a in server.offered["hostkeyalgorithms"].split(",")
-              if "-cert-" not in a
-              and ("ssh-rsa" if a.startswith(("rsa-sha2", "ssh-rsa")) else a) in types}
+              if ("ssh-rsa" if a in ("rsa-sha2-256", "rsa-sha2-512", "ssh-rsa") else a)
+              in types}
     assert sorted(details["host_key_algorithms"]) == sorted(usable)
 
 
@@ -186,6 +213,15 @@ def test_host_keys_equal_generated(servers: dict[str, Server], name: str) -> Non
         assert any("no key exchange method in common" in e for e in details["probe_errors"])
         return
     seen = {(k["type"], k["size"], k["fingerprint"]) for k in details["host_keys"]}
+    if name == "certificate":
+        # The certificate is its own host key algorithm; its key is the Ed25519 key.
+        cert = next(k for k in details["host_keys"]
+                    if k["algorithm"] == "ssh-ed25519-cert-v01@openssh.com")
+        assert cert["key_algorithm"] == "Ed25519"
+        assert server.certificate is not None
+        assert cert["fingerprint"] == _certificate_fingerprint(server.certificate)
+        seen.discard((cert["type"], cert["size"], cert["fingerprint"]))
+        key_assets = [a for a in key_assets if a.comment != cert["type"]]
     assert seen == expected
     assert {k["algorithm"] for k in details["host_keys"]} == set(details["host_key_algorithms"])
     assert {(a.comment, a.key_size) for a in key_assets} == {(t, s) for t, s, _ in expected}
@@ -306,9 +342,28 @@ class _CountingProxy:
         self.listener.close()
 
 
-def test_per_host_limit_and_connection_count(servers: dict[str, Server]) -> None:
-    """Three host key types and GEX probes, one connection at a time to the host: the
-    server never sees two at once, and each probe is one connection."""
+def test_per_host_limit_and_connection_count(servers: dict[str, Server],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three host key types and GEX probes, one connection at a time to the host: never
+    two open at once (counted where the scanner opens and closes them; a relay in front of
+    sshd sees closes late), and each probe is one connection (counted by the relay)."""
+    from cryptocheck.ssh import wire
+
+    state = {"open": 0, "most": 0}
+    real_open, real_close = wire.Connection.open, wire.Connection.close
+
+    async def counting_open(host: str, port: int) -> wire.Connection:
+        conn = await real_open(host, port)
+        state["open"] += 1
+        state["most"] = max(state["most"], state["open"])
+        return conn
+
+    async def counting_close(self: wire.Connection) -> None:
+        state["open"] -= 1
+        await real_close(self)
+
+    monkeypatch.setattr(wire.Connection, "open", staticmethod(counting_open))
+    monkeypatch.setattr(wire.Connection, "close", counting_close)
     proxy = _CountingProxy(servers["default"].port)
     try:
         options = SshOptions(per_host=1, timeout=10, gex_sizes=(2048, 3072))
@@ -317,7 +372,7 @@ def test_per_host_limit_and_connection_count(servers: dict[str, Server]) -> None
         proxy.close()
     endpoint = next(i for i in items if isinstance(i, EndpointAsset))
     assert len({k["fingerprint"] for k in endpoint.details["host_keys"]}) == 3
-    assert proxy.most == 1
+    assert state["most"] == 1 and state["open"] == 0
     # 1 (lists + first key) + 2 (other key types) + 2 (GEX sizes)
     assert proxy.total == 5
 
