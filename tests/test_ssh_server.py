@@ -417,3 +417,23 @@ def test_cli_reads_sshd_config_with_lines(tmp_path: Path) -> None:
     lines = {(f["usage"]["algorithm"], f["location"].get("line")) for f in report["findings"]}
     assert ("diffie-hellman-group1-sha1", 2) in lines
     assert ("aes128-cbc", 1) in lines
+
+
+def test_json_report_of_a_scan_validates_and_keeps_no_secrets(servers: dict[str, Server]
+                                                              ) -> None:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from cryptocheck.report.wire import report_schema
+
+    server = servers["default"]
+    result = CliRunner().invoke(main, ["ssh", f"127.0.0.1:{server.port}", "--format", "json",
+                                       "--policy", "ssh-hardening"])
+    document = json.loads(result.stdout)
+    validator = Draft202012Validator(report_schema(), format_checker=FormatChecker())
+    assert [e.message for e in validator.iter_errors(document)] == []
+    types = {a["type"] for a in document["assets"]}
+    assert types == {"ssh-endpoint", "public-key"}
+    for key in server.keys.values():
+        private = key.read_text()
+        body = "".join(private.splitlines()[1:-1])
+        assert body[:40] not in result.stdout
