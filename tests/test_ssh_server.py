@@ -437,3 +437,23 @@ def test_json_report_of_a_scan_validates_and_keeps_no_secrets(servers: dict[str,
         private = key.read_text()
         body = "".join(private.splitlines()[1:-1])
         assert body[:40] not in result.stdout
+
+
+def test_host_keys_agree_with_ssh_keyscan_through_the_key_files_path(
+        servers: dict[str, Server], tmp_path: Path) -> None:
+    """ssh-keyscan's known_hosts of the same server, read by ``cryptocheck certs`` (the
+    core's key code), gives the same keys (SPKI SHA-256, algorithm, size) as the wire."""
+    if shutil.which("ssh-keyscan") is None:
+        pytest.fail("ssh-keyscan missing (installed with the OpenSSH client)")
+    server = servers["default"]
+    scanned = subprocess.run(["ssh-keyscan", "-p", str(server.port), "127.0.0.1"],
+                             capture_output=True, text=True, check=True).stdout
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(scanned)
+    result = CliRunner().invoke(main, ["certs", str(known_hosts), "--format", "json"])
+    from_file = {(a["key_algorithm"], a["key_size"], a["spki_sha256"])
+                 for a in json.loads(result.stdout)["assets"]}
+    _, wire_keys, _ = _scan(server)
+    from_wire = {(k.key_algorithm, k.key_size, k.spki_sha256) for k in wire_keys}
+    assert from_file == from_wire
+    assert len(from_wire) == 3
