@@ -99,7 +99,8 @@ def test_targets_outside_the_allowlist_are_refused(service: tuple[Server, dict[s
 @pytest.mark.parametrize("target", ["169.254.169.254", "169.254.169.254:80",
                                     "[fd00:ec2::254]:443", "fd00:ec2::254",
                                     "http://169.254.169.254/latest/meta-data",
-                                    "[::ffff:169.254.169.254]:80", "169.254.1.1:443"])
+                                    "[::ffff:169.254.169.254]:80", "169.254.1.1:443",
+                                    "169.254.169.0/24", "fd00::/16", "168.0.0.0/6"])
 def test_metadata_addresses_are_refused_even_when_listed(
         service: tuple[Server, dict[str, str]], target: str) -> None:
     server, tokens = service
@@ -124,6 +125,15 @@ def test_allowlist_rules() -> None:
             allowlist.check(target)
     with pytest.raises(TargetRefused, match="not inside"):
         Allowlist([], []).check("127.0.0.1:443")  # nothing is allowed by default
+    # Networks as targets (the TLS and SSH scanners take CIDR blocks): wholly inside a
+    # listed network, touching no metadata or link-local address.
+    allowlist.check("10.1.0.0/16")
+    for target, reason in (("10.0.0.0/7", "not inside"), ("11.0.0.0/30", "not inside"),
+                           ("::ffff:0:0/100", "IPv4-mapped")):
+        with pytest.raises(TargetRefused, match=reason):
+            allowlist.check(target)
+    with pytest.raises(TargetRefused, match="metadata"):
+        Allowlist(["160.0.0.0/4"], []).check("168.0.0.0/6")
     assert split_target("[2001:db8::1]:8443") == ("2001:db8::1", 8443)
     assert split_target("smtp://Mail.Example.:25") == ("mail.example", 25)
     assert forbidden(__import__("ipaddress").ip_address("fe80::1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import tempfile
@@ -101,9 +102,10 @@ def _check(files: list[tuple[str, bytes]], kind: str, policy: str | None, as_of:
             targets = [name for name, _ in files]
             items = upload_items(files, SourceOptions(), stats)
         else:
-            import base64
-            request = {"kind": kind, "targets": [], "options": {}, "files": [
-                {"name": n, "content": base64.b64encode(d).decode()} for n, d in files]}
+            request: dict[str, Any] = {
+                "kind": kind, "targets": [], "options": {}, "policy": policy, "as_of": as_of,
+                "files": [{"name": n, "content": base64.b64encode(d).decode()}
+                          for n, d in files]}
             targets, items = scan_items(request, Path(workdir), stats)
         scan(targets, shipped_policy(policy), date.fromisoformat(as_of) if as_of else None,
              reporters=[make_reporter(fmt, out)], command=kind, items=items, stats=stats)

@@ -35,7 +35,8 @@ from cryptocheck.sources import SourceStats
 
 from .config import ServeConfig
 from .estate import IndexReporter, clear_job
-from .kinds import scan_items, shipped_policy
+from .kinds import KINDS, scan_items, shipped_policy
+from .security import Allowlist
 from .storage import CLAIM_LOCK, Database, Row, Tx, now_text
 
 log = logging.getLogger("cryptocheck.serve")
@@ -238,6 +239,12 @@ class Runner:
         request["files"] = [{"name": r["name"], "content": r["content"]} for r in job["inputs"]]
         log.info("job %s (%s, %s target(s)) running", job_id, job["kind"], job["targets"])
         try:
+            if KINDS[request["kind"]].network:
+                # Checked again now: names may resolve elsewhere than at submission, and the
+                # allowlist may have narrowed since.
+                allowlist = Allowlist(self.config.allow_networks, self.config.allow_hosts)
+                for target in request["targets"]:
+                    allowlist.check(target)
             with tempfile.TemporaryDirectory(prefix="cryptocheck-serve-") as workdir:
                 stats = SourceStats()
                 targets, items = scan_items(request, Path(workdir), stats)

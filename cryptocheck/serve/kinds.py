@@ -85,34 +85,61 @@ class RequestError(ValueError):
         self.status = status
 
 
+# What a caller may tune, per kind: limits and timeouts only downwards (a number may not
+# exceed the scanner's own default, so no request makes a scan harsher on the network or
+# the server), switches, and named choices. Anything else (ports, trust anchors, file
+# paths, rates) stays the operator's. A field the scanner does not have is not offered.
+LOWER = "lower"
+TUNABLE: dict[str, dict[str, Any]] = {
+    "certs": {"max_file_size": LOWER},
+    "tls": {"mode": ("full", "compliance"), "connect_timeout": LOWER, "read_timeout": LOWER,
+            "retries": LOWER, "per_host": LOWER, "target_timeout": LOWER,
+            "concurrency": LOWER},
+    "ssh": {"timeout": LOWER, "target_timeout": LOWER, "concurrency": LOWER,
+            "per_host": LOWER, "host_keys": bool, "gex": bool},
+    "config": {"max_file_size": LOWER, "gitignore": bool, "vendored": bool,
+               "inline_waivers": bool},
+}
+
+
+def _defaults(kind: str) -> dict[str, Any]:
+    if kind == "certs":
+        cls: Any = SourceOptions
+    else:
+        entry = kind_entry(kind)
+        assert entry is not None
+        cls = entry[1]
+    return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
 def _options(kind: str, raw: Any) -> dict[str, Any]:
-    """The kind's options from the request: only known fields of simple types, so that
-    nothing the operator did not mean to expose can be set."""
+    """The kind's options from the request, checked against :data:`TUNABLE`."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise RequestError("bad-options", "options must be an object")
-    if kind == "certs":
-        allowed: dict[str, bool | int | float | str] = {"max_file_size": 1}
-    elif kind == "config":
-        allowed = {}
-    else:
-        entry = kind_entry(kind)
-        assert entry is not None
-        allowed = {f.name: f.default for f in dataclasses.fields(entry[1])
-                   if isinstance(f.default, (bool, int, float, str))}
+    defaults = _defaults(kind)
+    allowed = {name: rule for name, rule in TUNABLE[kind].items() if name in defaults}
     chosen: dict[str, Any] = {}
     for name, value in raw.items():
-        if name not in allowed:
+        rule = allowed.get(name)
+        if rule is None:
             raise RequestError("bad-options", f"unknown option {name!r} for kind {kind} "
                                               f"(known: {', '.join(sorted(allowed)) or 'none'})")
-        default = allowed[name]
-        if type(value) is not type(default) and not (
-                isinstance(default, float) and type(value) is int):
-            raise RequestError("bad-options", f"option {name!r} must be a "
-                                              f"{type(default).__name__}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
-            raise RequestError("bad-options", f"option {name!r} must be positive")
+        if rule is bool:
+            if not isinstance(value, bool):
+                raise RequestError("bad-options", f"option {name!r} must be true or false")
+        elif isinstance(rule, tuple):
+            if value not in rule:
+                raise RequestError("bad-options", f"option {name!r} must be one of: "
+                                                  f"{', '.join(rule)}")
+        else:
+            default = defaults[name]
+            if (isinstance(value, bool) or not isinstance(value, (int, float))
+                    or (isinstance(default, int) and not isinstance(value, int))
+                    or not 0 < value <= default):
+                raise RequestError("bad-options", f"option {name!r} must be a number above "
+                                                  f"0 and at most {default}")
         chosen[name] = value
     return chosen
 
@@ -247,10 +274,45 @@ def scan_items(request: dict[str, Any], workdir: Path,
     if entry is None:
         raise RequestError("kind-unavailable", f"kind {kind} is not available on this server")
     source, options_class = entry
+    fields = {f.name for f in dataclasses.fields(options_class)}
+    # The scanner judges (compliance mode, inline waivers) with the job's policy and date.
+    if "policy" in fields:
+        options = {**options, "policy": shipped_policy(request.get("policy"))}
+    if "as_of" in fields and request.get("as_of"):
+        options = {**options, "as_of": date.fromisoformat(request["as_of"])}
     if kind == "config":
-        paths = [str(unpack(name, data, workdir / str(i))) for i, (name, data) in enumerate(files)]
-        return [name for name, _ in files] + targets, source(paths + targets, options_class())
+        paths: list[str] = []
+        labels: list[tuple[str, str]] = []
+        for i, (name, data) in enumerate(files):
+            folder = workdir / str(i)
+            written = unpack(name, data, folder)
+            paths.append(str(written))
+            # Reports name what was uploaded, not the server's temporary directory:
+            # ``nginx.conf``, or ``repo.tar.gz!repo/etc/nginx/nginx.conf`` for a member.
+            labels.append((str(folder) + os.sep, "" if written != folder else f"{name}!"))
+        return ([name for name, _ in files] + targets,
+                relabel(source(paths + targets, options_class(**options)), labels))
     return targets, source(targets, options_class(**options))
+
+
+def relabel(items: Iterable[Asset | RunError],
+            labels: list[tuple[str, str]]) -> Iterator[Asset | RunError]:
+    """Items with the temporary directory prefixes of ``labels`` in their paths (and ids, so
+    that the same upload gives the same ids scan after scan) replaced by the labels."""
+    for item in items:
+        path = item.location.path
+        for prefix, label in labels:
+            if path is None or not path.startswith(prefix):
+                continue
+            location = dataclasses.replace(item.location, path=label + path[len(prefix):])
+            if isinstance(item, RunError):
+                item = dataclasses.replace(item, location=location,
+                                           message=item.message.replace(prefix, label))
+            else:
+                item = dataclasses.replace(item, location=location,
+                                           id=item.id.replace(prefix, label))
+            break
+        yield item
 
 
 MAX_MEMBERS = 10_000

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import ipaddress
+import re
 import secrets
 import socket
 import threading
@@ -41,6 +42,12 @@ FORBIDDEN_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
     "0.0.0.0/8",           # "this network": reaches the local host on many systems
     "::/128",
 ))
+
+
+# Networks written as targets (TLS and SSH scanners take CIDR blocks): address/prefix,
+# optionally bracketed, optionally with a port.
+CIDR_TARGET = re.compile(r"^\[?([0-9A-Fa-f:.]+/\d{1,3})\]?(?::\d+)?$")
+IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 
 def hash_token(token: str) -> str:
@@ -176,6 +183,25 @@ class Allowlist:
     def _in_networks(self, address: IPAddress) -> bool:
         return any(address in net for net in self.networks if net.version == address.version)
 
+    def _check_network(self, target: str, text: str) -> None:
+        """A whole network as a target: it must lie inside one listed network and touch no
+        link-local or metadata address."""
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise TargetRefused(target, f"{text} is not a network") from None
+        if network.version == 6 and network.overlaps(IPV4_MAPPED):
+            raise TargetRefused(target, "IPv4-mapped IPv6 ranges are not scanned; give the "
+                                        "IPv4 range")
+        for bad in FORBIDDEN_NETWORKS:
+            if bad.version == network.version and network.overlaps(bad):
+                raise TargetRefused(target, f"{network} includes {bad}, link-local or cloud "
+                                            "metadata addresses, which are never scanned")
+        if not any(network.version == allowed.version and network.subnet_of(allowed)  # type: ignore[arg-type]
+                   for allowed in self.networks):
+            raise TargetRefused(target, f"{network} is not inside the allowlist "
+                                        "(allow.networks in the serve configuration)")
+
     def check(self, target: str) -> None:
         """Raise :class:`TargetRefused` unless ``target`` may be scanned.
 
@@ -183,6 +209,11 @@ class Allowlist:
         ``*.`` pattern) or resolve only into listed networks; every address it resolves to
         is checked against the metadata and link-local ranges either way.
         """
+        text = target.strip()
+        cidr = CIDR_TARGET.match(text.split("://", 1)[-1])
+        if cidr:
+            self._check_network(target, cidr.group(1))
+            return
         host, _ = split_target(target)
         literal = _address(host)
         if literal is not None:
