@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import queue
+import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -300,7 +301,7 @@ def _reason(exc: BaseException) -> str:
         return "connection-closed"
     if isinstance(exc, ConnectionRefusedError):
         return "connection-refused"
-    if isinstance(exc, OSError) and "Name or service not known" in str(exc):
+    if isinstance(exc, socket.gaierror):
         return "dns-failure"
     return "connection-failed"
 
