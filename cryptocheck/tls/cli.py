@@ -41,7 +41,7 @@ def _ports(text: str) -> tuple[int, ...]:
               show_default=True,
               help="full: the whole inventory; compliance: only what the policy needs to "
                    "decide (a handful of connections per endpoint).")
-@click.option("--per-host", type=click.IntRange(1, 64), default=2, show_default=True,
+@click.option("--per-host", type=click.IntRange(1, 4096), default=2, show_default=True,
               help="Connections to one address at once.")
 @click.option("--global-limit", type=click.IntRange(1, 10000), default=256, show_default=True,
               help="Connections at once in all.")
