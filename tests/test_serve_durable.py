@@ -121,3 +121,33 @@ def test_two_processes_share_fifty_jobs_none_twice(pg_url: str, tmp_path: Path) 
     assert set(attempts.values()) == {1}
     processes = {worker.rsplit(":", 1)[0] for _, worker in claims}
     assert len(processes) == 2, "both server processes took jobs"
+
+
+def test_cancel_a_running_scan(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    bundle, expected_assets = _bundle(tmp_path)
+    config = write_config(tmp_path / "serve.toml", poll_seconds=0.1, workers=1,
+                          allow={"paths": [str(bundle.parent)]})
+    token = make_token(database_url, "scan")
+    server = Server(database_url, tmp_path / "server.log", config).start()
+    try:
+        scan_id = server.request("POST", "/v1/scans", token=token, json_body={
+            "kind": "certs", "targets": [str(bundle)]}).json()["id"]
+        deadline = time.monotonic() + 60
+        while server.request("GET", f"/v1/scans/{scan_id}",
+                             token=token).json()["progress"]["done"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        answer = server.request("DELETE", f"/v1/scans/{scan_id}", token=token)
+        assert answer.status == 202 and answer.json()["state"] == "cancelling", answer.body
+        job = server.wait_scan(token, scan_id)
+        assert job["state"] == "cancelled" and job["message"] == "cancelled while running", job
+        assert 0 < job["progress"]["done"] < expected_assets
+        assert server.request("GET", f"/v1/scans/{scan_id}/report", token=token).status == 409
+        # The worker goes on to the next job.
+        content = base64.b64encode(CORPUS_CERT.read_bytes()).decode()
+        next_id = server.request("POST", "/v1/scans", token=token, json_body={
+            "kind": "certs", "files": [{"name": "c.pem", "content": content}]}).json()["id"]
+        assert server.wait_scan(token, next_id)["state"] == "finished"
+    finally:
+        server.stop()

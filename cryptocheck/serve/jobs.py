@@ -291,11 +291,11 @@ class Runner:
             changed = tx.run(
                 "UPDATE jobs SET state = ?, message = ?, finished = ?, duration = ?, "
                 "lease_until = NULL, findings = ?, assets = ?, errors = ?, worst_status = ?, "
-                "progress = ? WHERE id = ? AND worker = ? AND state = 'running'",
+                "progress = COALESCE(?, progress) WHERE id = ? AND worker = ? AND state = 'running'",
                 (state, message, now_text(), duration, counts,
                  summary.assets if summary else 0, summary.errors if summary else 0,
                  summary.worst_status.value if summary and summary.worst_status else None,
-                 summary.inputs if summary else 0, job_id, self.worker_id))
+                 summary.inputs if summary else None, job_id, self.worker_id))
             if not changed:  # taken over by another worker: its result is the one kept
                 log.warning("job %s is no longer held by this worker", job_id)
                 return
