@@ -4,6 +4,7 @@ it with its verdict."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +18,9 @@ from referencing import Registry, Resource
 from test_report_load import config_setting, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
+from cryptocheck.model import CryptoUsage, EndpointAsset, Location
+from cryptocheck.policy import judge, load_policy
 from cryptocheck.report import finding_fingerprint
-from cryptocheck.model import CryptoUsage, Location
 from cryptocheck.report.cbom import _is_algorithm, _primitive, _quantum_level, render_cbom
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report
@@ -150,3 +152,28 @@ def test_cli_cbom_from_saved_report(tmp_path: Path,
     document = json.loads(out.read_text(encoding="utf-8"))
     assert not list(validator.iter_errors(document))
     assert document == json.loads(render_cbom(mixed_report()))  # deterministic
+
+
+def test_ssh_endpoint_is_an_ssh_protocol_component(validator: jsonschema.Draft7Validator) -> None:
+    """SSH endpoints come from the SSH source; here one record with two judged usages."""
+    report = sample_report()
+    where = Location(host="127.0.0.1", port=2222)
+    endpoint = EndpointAsset(id="ssh:127.0.0.1:2222", type="ssh-endpoint", location=where,
+                             address="127.0.0.1", service="ssh",
+                             details={"banner": "SSH-2.0-OpenSSH_9.2"})
+    policy = load_policy(None)
+    findings = tuple(
+        judge(CryptoUsage(asset_id=endpoint.id, context=context, algorithm=name,
+                          location=where), policy, report.as_of)
+        for context, name in (("ssh.kex", "curve25519-sha256"), ("ssh.mac", "hmac-sha1")))
+    mixed = dataclasses.replace(report, assets=(*report.assets, endpoint),
+                                findings=(*report.findings, *findings))
+    document = json.loads(render_cbom(mixed))
+    assert not list(validator.iter_errors(document))
+    component = next(c for c in document["components"] if c["bom-ref"] == endpoint.id)
+    protocol = component["cryptoProperties"]["protocolProperties"]
+    assert protocol["type"] == "ssh" and len(protocol["cryptoRefArray"]) == 2
+    primitives = {c["name"]: c["cryptoProperties"]["algorithmProperties"]["primitive"]
+                  for c in document["components"]
+                  if c["cryptoProperties"]["assetType"] == "algorithm"}
+    assert primitives["curve25519-sha256"] == "key-agree" and primitives["hmac-sha1"] == "mac"

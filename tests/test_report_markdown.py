@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from test_report_load import mixed_report
 
 from cryptocheck.model import Status
