@@ -87,6 +87,7 @@ def normalise_ssh_audit(data: dict[str, Any]) -> dict[str, Any]:
         "host_key_algorithms": [k["algorithm"] for k in data["key"]],
         "ciphers": [k["algorithm"] for k in data["enc"]],
         "macs": [k["algorithm"] for k in data["mac"]],
+        "compression": list(data["compression"]),
         "fingerprints": sorted(f"SHA256:{f['hash']}" for f in data["fingerprints"]
                                if f["hash_alg"] == "SHA256"),
         "rsa_sizes": sorted({k["keysize"] for k in data["key"] if "keysize" in k}),
@@ -99,6 +100,7 @@ def normalise_cryptocheck(details: dict[str, Any]) -> dict[str, Any]:
         "host_key_algorithms": details["host_key_algorithms"],
         "ciphers": details["ciphers"]["server_to_client"],
         "macs": details["macs"]["server_to_client"],
+        "compression": details["compression"]["server_to_client"],
         "fingerprints": sorted({k["fingerprint"] for k in details["host_keys"]}),
         "rsa_sizes": sorted({k["size"] for k in details["host_keys"]
                              if k["key_algorithm"] == "RSA"}),
