@@ -10,7 +10,15 @@ import pytest
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import CertificateAsset, EndpointAsset, RunError
 from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
-from tls_servers import FIXTURES, hostile, nginx, s_server, smtp_starttls
+from tls_servers import (
+    FIXTURES,
+    hostile,
+    nginx,
+    postgres_available,
+    postgres_ssl,
+    s_server,
+    smtp_starttls,
+)
 
 OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
 
@@ -192,3 +200,35 @@ def test_hostile_and_unreachable_targets_are_one_error_each() -> None:
     assert errors == {garbage: "not-tls", stall: "timeout", reset: "not-tls",
                       closed: "refused", None: "bad-target"}
     assert [i.location.port for i in items if isinstance(i, EndpointAsset)] == [good]
+
+
+@pytest.mark.skipif(not postgres_available(), reason="PostgreSQL 15 binaries not installed")
+def test_postgres_starttls() -> None:
+    # The machine's own PostgreSQL (127.0.0.1:5432) runs with ssl = off and answers the
+    # SSLRequest with "N"; this test starts a real PostgreSQL of its own with ssl = on.
+    with postgres_ssl() as port:
+        endpoint, certs, _ = scan(f"postgres://127.0.0.1:{port}")
+    assert endpoint.service == "postgres"
+    protocols = accepted(endpoint)
+    assert set(protocols) == {"TLSv1.2", "TLSv1.3"}  # ssl_min_protocol_version = TLSv1.2
+    assert protocols["TLSv1.3"]["cipher_suites"]
+    assert [c.subject for c in certs] == ["CN=localhost"]
+
+
+def test_the_machines_postgres_without_ssl_is_one_error() -> None:
+    # The machine's own PostgreSQL at 127.0.0.1:5432 runs with ssl = off: SSLRequest -> "N".
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), 2) as sock:
+            sock.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
+            answer = sock.recv(1)
+    except OSError:
+        pytest.skip("no PostgreSQL listening on 127.0.0.1:5432")
+    items = list(iter_tls_items(["postgres://127.0.0.1:5432"], OPTIONS))
+    if answer == b"S":
+        assert isinstance(items[0], EndpointAsset)
+        return
+    assert [(type(i).__name__, getattr(i, "reason", None)) for i in items] == [
+        ("RunError", "starttls-failed")]
+    assert "does not offer SSL" in items[0].message  # type: ignore[union-attr]

@@ -226,3 +226,41 @@ def hostile(behaviour: str) -> Iterator[int]:
         yield server.port
     finally:
         server.stop()
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def postgres_available() -> bool:
+    return (PG_BIN / "initdb").exists() and shutil.which("runuser") is not None
+
+
+@contextlib.contextmanager
+def postgres_ssl() -> Iterator[int]:
+    """A real PostgreSQL with ssl = on (own cluster in a temporary directory, run as the
+    postgres user, on a free port, the fixture RSA certificate); yields the port."""
+    port = free_port()
+    root = Path(tempfile.mkdtemp(prefix="cc-pg-"))
+    try:
+        os.chmod(root, 0o755)
+        data = root / "data"
+        for name in ("rsa.pem", "rsa.key"):
+            shutil.copy(FIXTURES / name, root / name)
+        subprocess.run(["chown", "-R", "postgres:postgres", str(root)], check=True)
+        os.chmod(root / "rsa.key", 0o600)
+        run_as = ["runuser", "-u", "postgres", "--"]
+        subprocess.run([*run_as, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*run_as, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
+             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={root}",
+             "-c", "ssl=on", "-c", f"ssl_cert_file={root}/rsa.pem",
+             "-c", f"ssl_key_file={root}/rsa.key", "-c", "ssl_min_protocol_version=TLSv1.2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_listening(port, proc, timeout=30)
+            yield port
+        finally:
+            _stop(proc)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
