@@ -31,6 +31,7 @@ from cryptocheck.cli import main
 from cryptocheck.model import CryptoUsage, Location
 from cryptocheck.policy import evaluate, load_policy
 from cryptocheck.report.wire import jsonl_record_schema
+from cryptocheck.run import scan
 from cryptocheck.sources import SourceOptions, pem
 from cryptocheck.usages import lifetime_days
 
@@ -148,7 +149,7 @@ def test_base64_lines(tmp_path: Path, ders: list[bytes]) -> None:
     rows.insert(2, b"@@@ garbage @@@")
     rows.insert(4, base64.b64encode(ders[0][:100]))  # truncated DER
     path.write_bytes(b"\n".join(rows) + b"\n")
-    records, result = run_bulk([str(path)], dedup=False)
+    records, _ = run_bulk([str(path)], dedup=False)
     assert len(of_kind(records, "certificate")) == 5
     errors = [(e["reason"], e["location"]["line"], e["location"]["offset"])
               for e in of_kind(records, "error")]
@@ -299,3 +300,18 @@ def test_progress_only_when_asked(bundle: Path, capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().err == ""
     run_bulk([str(bundle)], progress=True)
     assert "certificates" in capsys.readouterr().err
+
+
+def test_text_around_blocks_is_read_as_the_normal_path_reads_it(tmp_path: Path,
+                                                                 ders: list[bytes]) -> None:
+    """SSH keys quoted between PEM blocks are items of the normal path, after the blocks."""
+    key_line = (ROOT / "tests" / "corpus" / "ssh" / "id_ed25519.pub").read_text().strip()
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(pem_text(ders[0]) + b"# deploy key: " + key_line.encode() + b"\n" +
+                     pem_text(ders[1]))
+    report = scan([str(path)], load_policy(None), DAY)
+    records, result = run_bulk([str(path)])
+    assert [(r["record"], r["index"]) for r in records if "index" in r] == \
+        [("certificate", 0), ("certificate", 1), ("asset", 2)]
+    assert [a.id for a in report.assets] == [r["id"] for r in records if "index" in r]
+    assert result.tally.other_assets == 1

@@ -35,7 +35,7 @@ from cryptocheck.policy import Policy
 from cryptocheck.report.jsonl import asset_record, error_record
 from cryptocheck.report.wire import dumps_line
 from cryptocheck.run import findings_for
-from cryptocheck.sources import SourceOptions, SourceStats, archive, der, jks, pem, text
+from cryptocheck.sources import SourceOptions, SourceStats, archive, der, jks, pem, ssh, text
 from cryptocheck.sources.context import FileContext, has_crypto_extension
 from cryptocheck.sources.walk import VCS_DIRECTORIES, _Run, content_items
 from cryptocheck.sources.x509 import certificate_asset
@@ -52,13 +52,32 @@ _MAX_HELD = 64 * 1024 * 1024  # a block that never ends is truncated after this 
 _OTHER_TEXT = (b"tls.crt", b"tls.key", b"ca.crt", b"ssh-", b"ecdsa-sha2-", b"-cert-v01@")
 
 
-class _Delegate(Exception):
-    """The file holds text the normal path reads as more than PEM blocks."""
+def _names_other_items(text_bytes: bytes) -> bool:
+    return any(marker in text_bytes for marker in _OTHER_TEXT)
 
 
-def _check_text(text_bytes: bytes) -> None:
-    if any(marker in text_bytes for marker in _OTHER_TEXT):
-        raise _Delegate
+def _text_after_blocks(data: bytes, ctx: FileContext) -> Iterator[Asset | RunError]:
+    """What :func:`cryptocheck.sources.text.text_items` finds in a PEM text after its blocks,
+    in the same order (Kubernetes Secrets, then SSH public keys quoted in the text)."""
+    if b"tls.crt" in data or b"tls.key" in data or b"ca.crt" in data:
+        yield from text.kubernetes_items(data, ctx)
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    yield from ssh.embedded_public_keys(decoded, ctx)
+
+
+def _reread(path: str, limit: int) -> bytes | None:
+    """The whole file again, when it is a file the normal path would read whole."""
+    try:
+        if path == "-" or "!" in path and not os.path.exists(path) or \
+                os.stat(path).st_size > limit:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except OSError:
+        return None
 
 
 @dataclasses.dataclass
@@ -98,6 +117,7 @@ class Reader:
             bool(waivers))
         self.fast = not force_python and type(self.scanner).__module__.endswith("_fastcert")
         self.run = _Run(options, SourceStats())
+        self.other_text = False  # text around PEM blocks names Secrets or SSH keys
 
     # -- classes and items ------------------------------------------------------------
 
@@ -210,24 +230,61 @@ class Reader:
         if self.field is not None:
             yield from self.json_lines(path, handle)
             return
-        head = handle.read(limit + 1)
-        if len(head) <= limit:
+        head = handle.read(CHUNK)
+        if len(head) < CHUNK and len(head) <= limit:
             yield from self.data(path, head, explicit, 0, archive.ArchiveBudget())
             return
+        if pem.has_pem(head) and not archive.is_archive(head) and not jks.is_keystore(head):
+            # A PEM bundle: streamed, never held whole.
+            def whole() -> bytes | None:
+                return _reread(path, limit)
+
+            yield from self.pem_file(path, head, handle.read, explicit, 0,
+                                     archive.ArchiveBudget(), whole)
+            return
+        data = head if len(head) > limit else head + handle.read(limit + 1 - len(head))
+        if len(data) <= limit:
+            yield from self.data(path, data, explicit, 0, archive.ArchiveBudget())
+            return
         if archive.is_archive(head):
-            yield from self.big_archive(path, _Rejoined(head, handle))
+            yield from self.big_archive(path, _Rejoined(data, handle))
             return
         self.tally.files_read += 1
-        if pem.has_pem(head):
-            self.scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
-            yield from self.pem_loop(path, head, handle.read)
-        elif looks_like_base64_lines(head):
+        if looks_like_base64_lines(head):
             self.scanner.set_file(_json_path(path), _raw_path(path), False)
-            yield from self.lines_loop(path, head, handle.read)
+            yield from self.lines_loop(path, data, handle.read)
         else:
             self.emit(RunError(Location(path=path), "too-large",
                                f"input is over the {limit} limit and is neither PEM nor "
                                "base64 lines"), None)
+        yield self.take()
+
+    def pem_file(self, path: str, head: bytes, read: Callable[[int], bytes] | None,
+                 explicit: bool, depth: int, budget: archive.ArchiveBudget,
+                 whole: Callable[[], bytes | None]) -> Iterator[Piece]:
+        """A text file with PEM blocks: the blocks by the scanner, then what the normal path
+        finds besides them (Kubernetes Secrets, SSH keys quoted in the text; only looked for
+        when the text around the blocks names them). ``whole`` gives the whole file again
+        when needed (None: not possible, or larger than the normal path reads)."""
+        self.scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
+        self.scanner.report_text = True
+        self.other_text = False
+        yield from self.pem_loop(path, head, read)
+        if self.scanner.index == 0:
+            # Nothing but blocks that are not items (no entry was made): the normal path
+            # says what that means.
+            data = whole()
+            if data is not None:
+                yield from self.normal(path, data, explicit, depth, budget)
+                return
+        if self.other_text:
+            data = whole()
+            if data is not None:
+                ctx = FileContext(path, tuple(self.options.passwords),
+                                  next_index=self.scanner.index)
+                for item in _text_after_blocks(data, ctx):
+                    self.emit(item, None)
+        self.tally.files_read += 1
         yield self.take()
 
     def data(self, path: str, data: bytes, explicit: bool, depth: int,
@@ -261,26 +318,7 @@ class Reader:
             return
         is_text = pem.has_pem(data) or not pem.is_binary(data[:65536])
         if is_text and pem.has_pem(data):
-            mark = self.scanner.mark()
-            saved = dataclasses.replace(self.tally, errors=Counter(self.tally.errors),
-                                        other_findings=Counter(self.tally.other_findings))
-            self.scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
-            self.scanner.report_text = True
-            try:
-                pieces = list(self.pem_loop(path, data, None))
-            except _Delegate:
-                pieces = []
-                self.scanner.index = 0
-            if self.scanner.index == 0:
-                # Text the normal path reads as more than PEM blocks, or nothing but
-                # ignored blocks: the normal path reads the whole file.
-                self.scanner.truncate(*mark)
-                self.tally = saved
-                yield from self.normal(path, data, explicit, depth, budget)
-                return
-            self.tally.files_read += 1
-            yield from pieces
-            yield self.take()
+            yield from self.pem_file(path, data, None, explicit, depth, budget, lambda: data)
             return
         if is_text and not pem.has_pem(data) and looks_like_base64_lines(data):
             self.tally.files_read += 1
@@ -367,13 +405,13 @@ class Reader:
                 continue
             if code == TEXT:
                 start, stop = scanner.pending()[:2]
-                _check_text(buf[start:stop])
+                self.other_text = self.other_text or _names_other_items(buf[start:stop])
                 scanner.gap_done = True
                 continue
             if code == GAP:
                 start = scanner.pending()[0]
-                if scanner.report_text:
-                    _check_text(buf[start:pos])
+                if scanner.report_text and _names_other_items(buf[start:pos]):
+                    self.other_text = True
                 if pem.is_binary(buf[start:pos]):
                     ctx = FileContext(path, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data between PEM blocks",
@@ -382,8 +420,8 @@ class Reader:
                 scanner.gap_done = True
                 continue
             if code == TAIL:
-                if scanner.report_text:
-                    _check_text(buf[pos:])
+                if scanner.report_text and _names_other_items(buf[pos:]):
+                    self.other_text = True
                 if pem.is_binary(buf[pos:]):
                     ctx = FileContext(path, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data after the last PEM block",
@@ -421,8 +459,8 @@ class Reader:
         line = scanner.line
         ctx = FileContext(path, next_index=scanner.index)
         offset = scanner.base + pos
-        if scanner.report_text:
-            _check_text(buf[pos:limit])
+        if scanner.report_text and _names_other_items(buf[pos:limit]):
+            self.other_text = True
         if end < 0:
             self.emit(ctx.error("truncated-pem", f"PEM block {label.decode()!r} has no END line",
                                 line), offset)

@@ -1,0 +1,265 @@
+"""Benchmark of the bulk certificate path against a naive ``cryptography`` loop, in one run.
+
+    python benchmarks/bulk.py --count 1000000
+
+1. Generates (or reuses, with ``--dir``) a corpus of ``--count`` entries with
+   ``benchmarks/gen_corpus.py``: PEM bundles derived from a few thousand real certificates,
+   1% garbage, and a manifest of counts per (key, signature hash) and garbage positions.
+2. Runs ``cryptocheck certs --bulk --format jsonl`` over it in a child process with one job
+   and with every core, writing the JSON Lines to a file; takes certificates/s from the run's
+   own timing (bulk-summary ``seconds``; the wall clock with interpreter start-up is shown
+   too) and the peak memory from ``resource.getrusage`` (largest process) and from sampling
+   the RSS of the whole process tree.
+3. Runs the naive loop on a sample (``--naive-sample``, default 100,000 entries) and
+   extrapolates: load each certificate with ``cryptography``, read ``public_key()`` size or
+   curve, the signature hash and ``not_valid_after_utc``, apply the same kind of thresholds.
+4. Checks that the per-class counts equal the manifest exactly and that every garbage entry
+   came back as an error record at its file, index and line.
+
+Figures on a shared machine are noisy; the script prints the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gen_corpus
+
+AS_OF = "2026-11-22"
+
+
+def machine() -> str:
+    model = platform.processor() or "?"
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in text.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+    load = os.getloadavg()
+    return (f"{model}, nproc {nproc}, Python {platform.python_version()}, "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack.extend(int(c) for c in handle.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_bulk(corpus: Path, jobs: int, out: Path) -> dict[str, Any]:
+    """One bulk run in a child process; its figures."""
+    command = [sys.executable, "-m", "cryptocheck", "certs", "--bulk", "--format", "jsonl",
+               "--no-progress", "--as-of", AS_OF, "--jobs", str(jobs), "-o", str(out),
+               str(corpus)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(child.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = child.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"bulk run failed ({child.returncode}): {stderr.decode()[-2000:]}")
+    summary: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    with open(out, "rb") as handle:
+        for line in handle:
+            if line.startswith(b'{"record":"error"'):
+                errors.append(json.loads(line))
+            elif line.startswith(b'{"record":"bulk-summary"'):
+                summary = json.loads(line)
+    return {"summary": summary, "errors": errors, "wall": wall,
+            "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "maxrss": after.ru_maxrss * 1024, "tree_rss": peak}
+
+
+def naive_loop(corpus: Path, sample: int, day: datetime) -> dict[str, Any]:
+    """The loop a person writes with ``cryptography``, over the first ``sample`` entries."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    blocks: list[bytes] = []
+    marker = b"-----END CERTIFICATE-----\n"
+    for path in sorted(glob.glob(str(corpus / "*.pem"))):
+        with open(path, "rb") as handle:
+            data = handle.read()
+        start = 0
+        while len(blocks) < sample:
+            end = data.find(marker, start)
+            if end < 0:
+                break
+            blocks.append(data[start:end + len(marker)])
+            start = end + len(marker)
+        if len(blocks) >= sample:
+            break
+    statuses: Counter[str] = Counter()
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for block in blocks:
+            try:
+                cert = x509.load_pem_x509_certificate(block)
+                key = cert.public_key()
+                if isinstance(key, rsa.RSAPublicKey):
+                    weak = key.key_size < 2048
+                elif isinstance(key, ec.EllipticCurvePublicKey):
+                    weak = key.curve.name not in ("secp256r1", "secp384r1", "secp521r1")
+                elif isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+                    weak = False
+                else:
+                    weak = True
+                digest = cert.signature_hash_algorithm
+                weak = weak or (digest is not None and digest.name in ("md5", "sha1"))
+                expired = cert.not_valid_after_utc < day
+                statuses["disallowed" if weak or expired else "approved"] += 1
+            except Exception:  # noqa: BLE001 - the naive loop counts what it cannot read
+                statuses["error"] += 1
+    seconds = time.perf_counter() - started
+    return {"entries": len(blocks), "seconds": seconds, "statuses": dict(statuses)}
+
+
+def key_label(entry: dict[str, Any]) -> str:
+    key = str(entry["key_algorithm"])
+    if entry["curve"] and str(entry["curve"]).lower() != key.lower():
+        key += f"-{entry['curve']}"
+    elif entry["key_size"] is not None and not entry["curve"]:
+        key += f"-{entry['key_size']}"
+    return f"{key}/{entry['signature_hash'] or 'none'}"
+
+
+def check(run: dict[str, Any], manifest: dict[str, Any], corpus: Path) -> list[str]:
+    """What differs from the manifest ([] when everything matches)."""
+    problems = []
+    counts: Counter[str] = Counter()
+    for entry in run["summary"]["classes"]:
+        counts[key_label(entry)] += entry["count"]
+    if dict(counts) != manifest["classes"]:
+        problems.append(f"class counts differ: {dict(counts)} != {manifest['classes']}")
+    expected = sorted((str(corpus / e["file"]), e["index"], e["line"], e["reason"])
+                      for e in manifest["errors"])
+    got = sorted((e["path"], e["index"], e["location"]["line"], e["reason"])
+                 for e in run["errors"])
+    if got != expected:
+        problems.append(f"errors differ: {len(got)} errors, {len(expected)} expected")
+    if any(e["location"]["offset"] is None for e in run["errors"]):
+        problems.append("an error record has no byte offset")
+    if run["summary"]["inputs"] != manifest["count"]:
+        problems.append(f"inputs {run['summary']['inputs']} != {manifest['count']}")
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="corpus directory (reused when its manifest has --count entries)")
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="jobs for the all-cores run [default: every core]")
+    parser.add_argument("--naive-sample", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=None, help="where bulk output is written")
+    args = parser.parse_args()
+
+    print(f"machine: {machine()}")
+    corpus = args.dir or Path(f"/tmp/cryptocheck-bulk-{args.count}")
+    manifest_path = corpus / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if manifest is None or manifest["count"] != args.count:
+        started = time.perf_counter()
+        manifest = gen_corpus.generate(args.count, corpus, args.files, 0.01, 2000, 1)
+        print(f"generated {args.count:,} entries ({manifest['certificates']:,} certificates, "
+              f"{manifest['garbage']:,} garbage) in {time.perf_counter() - started:.1f}s "
+              f"under {corpus}")
+    else:
+        print(f"reusing {corpus} ({args.count:,} entries)")
+    size = sum(p.stat().st_size for p in corpus.glob("*.pem"))
+    print(f"corpus: {size / 1e6:,.0f} MB in {len(list(corpus.glob('*.pem')))} PEM bundles")
+
+    out = args.out or corpus.with_name(corpus.name + "-out.jsonl")
+    day = datetime.fromisoformat(AS_OF).replace(tzinfo=UTC)
+    runs = {}
+    for label, jobs in (("1 job", 1), (f"{args.jobs} jobs", args.jobs)):
+        run = run_bulk(corpus, jobs, out)
+        runs[label] = run
+        summary = run["summary"]
+        rate = summary["inputs"] / summary["seconds"]
+        run["rate"] = rate
+        print(f"bulk, {label:>7}: {summary['inputs']:,} entries in {summary['seconds']:.2f}s "
+              f"= {rate:,.0f} certificates/s (wall clock with start-up {run['wall']:.2f}s = "
+              f"{summary['inputs'] / run['wall']:,.0f}/s; CPU {run['cpu']:.2f}s; "
+              f"{summary['engine']} scanner, {summary['fallbacks']:,} read by the normal path)"
+              f"; peak RSS: largest process {run['maxrss'] / 2**20:.0f} MB, whole tree "
+              f"{run['tree_rss'] / 2**20:.0f} MB (sampled)")
+    naive = naive_loop(corpus, args.naive_sample, day)
+    naive_rate = naive["entries"] / naive["seconds"]
+    print(f"naive cryptography loop: {naive['entries']:,} entries in {naive['seconds']:.2f}s = "
+          f"{naive_rate:,.0f} certificates/s (measured on a sample of {naive['entries']:,}, "
+          f"extrapolated to {args.count:,}: {args.count / naive_rate:.1f}s)")
+
+    one, many = runs["1 job"], runs[f"{args.jobs} jobs"]
+    speedup = many["rate"] / one["rate"]
+    print(f"ratios: bulk 1 job / naive = {one['rate'] / naive_rate:.1f}x; "
+          f"bulk {args.jobs} jobs / 1 job = {speedup:.2f}x")
+    peak = max(r["tree_rss"] for r in runs.values())
+    targets = [
+        ("1 job >= 250,000 certificates/s", one["rate"] >= 250_000),
+        ("1 job >= 3x the naive loop", one["rate"] >= 3 * naive_rate),
+        (f"{args.jobs} jobs >= 1.8x one job", speedup >= 1.8),
+        ("peak memory (whole tree) < 300 MB", peak < 300 * 2**20),
+    ]
+    all_ok = True
+    for label, run in runs.items():
+        problems = check(run, manifest, corpus)
+        all_ok = all_ok and not problems
+        print(f"manifest check ({label}): " + ("counts per (key, signature hash) equal the "
+              f"manifest; {len(run['errors']):,} garbage entries came back as errors with "
+              "file, index, line and offset" if not problems else "; ".join(problems)))
+    for label, ok in targets:
+        print(f"  [{'met' if ok else 'NOT met'}] {label}")
+    sys.exit(0 if all_ok else 1)
+
+
+if __name__ == "__main__":
+    main()
