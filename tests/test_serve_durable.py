@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import signal
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from serverproc import (  # noqa: E402
 )
 
 CORPUS_CERT = Path(__file__).parent / "corpus" / "certs" / "chain-leaf-rsa-2048.pem"
-COPIES = 1500  # a bundle that takes the server a few seconds, so it can be killed mid-scan
+COPIES = 600  # a bundle that takes the server a few seconds, so it can be killed mid-scan
 
 
 @pytest.fixture
@@ -151,3 +152,33 @@ def test_cancel_a_running_scan(tmp_path: Path) -> None:
         assert server.wait_scan(token, next_id)["state"] == "finished"
     finally:
         server.stop()
+
+
+def test_sigterm_puts_the_running_scan_back_in_the_queue(tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    bundle, expected_assets = _bundle(tmp_path)
+    config = write_config(tmp_path / "serve.toml", poll_seconds=0.1, workers=1,
+                          allow={"paths": [str(bundle.parent)]})
+    token = make_token(database_url, "scan")
+    server = Server(database_url, tmp_path / "first.log", config).start()
+    try:
+        scan_id = server.request("POST", "/v1/scans", token=token, json_body={
+            "kind": "certs", "targets": [str(bundle)]}).json()["id"]
+        deadline = time.monotonic() + 60
+        while server.request("GET", f"/v1/scans/{scan_id}",
+                             token=token).json()["progress"]["done"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        server.stop(signal.SIGTERM)
+    with sqlite3.connect(tmp_path / "serve.db") as db:
+        state = db.execute("SELECT state, worker FROM jobs WHERE id = ?", (scan_id,)).fetchone()
+    assert state == ("queued", None)  # no lease to wait for: the next process starts at once
+    restarted = Server(database_url, tmp_path / "second.log", config).start()
+    try:
+        job = restarted.wait_scan(token, scan_id, timeout=90)
+    finally:
+        restarted.stop()
+    assert job["state"] == "finished" and job["restarted"] is True, job
+    assert job["counts"]["assets"] == expected_assets
+    assert any("shutting down" in e["event"] for e in job["events"]), job["events"]

@@ -42,6 +42,7 @@ from .storage import CLAIM_LOCK, Database, Row, Tx, now_text
 log = logging.getLogger("cryptocheck.serve")
 
 ACTIVE = ("queued", "running")
+PROGRESS_SECONDS = 0.25  # how often a running job writes its progress and checks for a cancel
 
 
 class _Stop(Exception):
@@ -222,7 +223,7 @@ class Runner:
     def _tracked(self, job_id: int, items: Iterator[Asset | RunError]) -> Iterator[Asset | RunError]:
         last = time.monotonic()
         for done, item in enumerate(items, 1):
-            if time.monotonic() - last >= 0.5:
+            if time.monotonic() - last >= PROGRESS_SECONDS:
                 last = time.monotonic()
                 self._check(job_id)
                 with self.db.transaction() as tx:
