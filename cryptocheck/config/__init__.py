@@ -111,10 +111,11 @@ def iter_config_items(paths: Sequence[str], options: ConfigOptions | None = None
     read = _read_bytes(options.max_file_size)
     included: set[str] = set()
     waiver_cache: dict[str, dict[int, list[InlineWaiver]]] = {}
+    named = {os.path.normpath(p) for p in paths if not os.path.isdir(p)}
     for path in iter_files(paths, gitignore=options.gitignore, vendored=options.vendored,
                            only=only, stats=run.walk):
-        explicit = not any(os.path.isdir(p) for p in paths) or path in paths
-        if os.path.abspath(path) in included:
+        explicit = path in named
+        if included and os.path.abspath(path) in included:
             continue
         for item in _file_items(path, explicit, options, run, read, included):
             if isinstance(item, RunError):

@@ -20,6 +20,7 @@ The ``details`` keys written here are the ones :mod:`cryptocheck.config.usages` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -117,25 +118,32 @@ def sigalg_details(value: str) -> dict[str, Any]:
 def cipher_details(cipher_string: str) -> dict[str, Any]:
     """The suites an OpenSSL cipher string enables (``cipher_suites``, in OpenSSL's order),
     with what OpenSSL would ignore (``ignored``), refuse (``invalid``) and the security
-    level it sets."""
-    result = expand(cipher_string.strip())
+    level it sets. (A fresh dict each call: callers add their own keys.)"""
+    cached = _cipher_details(cipher_string.strip())
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in cached}
+
+
+@functools.lru_cache(maxsize=4096)
+def _cipher_details(cipher_string: str) -> tuple[tuple[str, Any], ...]:
+    result = expand(cipher_string)
     # An explicit @SECLEVEL is honoured; without one every selected suite is judged (the
     # OpenSSL that runs the server may be older or built with a different default level).
     usable = result.usable() if result.security_level is not None else result.suites
-    details: dict[str, Any] = {
-        "cipher_string": cipher_string.strip(),
-        "cipher_suites": [s.iana for s in usable],
-    }
-    dropped = [s.iana for s in result.suites if s not in usable]
+    kept = {s.iana for s in usable}
+    details: list[tuple[str, Any]] = [
+        ("cipher_string", cipher_string),
+        ("cipher_suites", tuple(s.iana for s in usable)),
+    ]
+    dropped = tuple(s.iana for s in result.suites if s.iana not in kept)
     if dropped:
-        details["below_security_level"] = dropped
+        details.append(("below_security_level", dropped))
     if result.security_level is not None:
-        details["security_level"] = result.security_level
+        details.append(("security_level", result.security_level))
     if result.ignored:
-        details["ignored"] = list(result.ignored)
+        details.append(("ignored", result.ignored))
     if result.invalid:
-        details["invalid"] = list(result.invalid)
-    return details
+        details.append(("invalid", result.invalid))
+    return tuple(details)
 
 
 def ciphersuites_details(value: str) -> dict[str, Any]:

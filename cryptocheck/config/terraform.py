@@ -38,6 +38,14 @@ _KEY_SPECS = {
 }
 
 
+# Attribute names of every setting read below: a file with none of them has nothing to judge.
+_RELEVANT = re.compile(r"\b(?:(?:ssl_policy|minimum_protocol_version|tls_security_policy|"
+                       r"security_policy|key_algorithm|customer_master_key_spec|key_spec|"
+                       r"min_tls_version|minimum_tls_version|ssl_minimal_tls_version_enforced|"
+                       r"minimal_tls_version|minimum_tls_version_enforced)\s*[={]|"
+                       r"google_compute_ssl_policy)")
+
+
 def _tls_version(text: str) -> str | None:
     """``TLS1_2``, ``1.2``, ``TLS_1_2``, ``TLSv1.2`` -> ``TLSv1.2``."""
     match = re.search(r"(\d)[._](\d)", text)
@@ -82,6 +90,8 @@ def _unquote(value: Any) -> str:
 
 def parse(ctx: FileContext, text: str) -> Iterator[Asset | RunError]:
     """The TLS and key settings of one Terraform file."""
+    if _RELEVANT.search(text) is None:
+        return  # nothing this parser reads: spare the (slow) HCL parse
     import hcl2
     from lark.exceptions import LarkError
 

@@ -9,15 +9,16 @@ SSH package's (:func:`cryptocheck.ssh.usages.config_usages`).
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from cryptocheck import catalog
 from cryptocheck.catalog import tls as tls_catalog
-from cryptocheck.model import Asset, ConfigAsset, CryptoUsage
+from cryptocheck.model import Asset, ConfigAsset, CryptoUsage, Location
 from cryptocheck.tls import usages as tls_usages
 
+_NOWHERE = Location()
 WAIVER_CONTEXT = "config.waiver"
 PROFILE_CONTEXT = "tls.profile"
 
@@ -76,16 +77,23 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
             attributes=(("format", str(key.get("format", asset.directive))),))
 
 
-def _suite_usages(asset: ConfigAsset, name: str, protocol: str,
-                  seen_kx: set[str]) -> Iterator[CryptoUsage]:
+@functools.lru_cache(maxsize=8192)
+def _suite_templates(name: str, protocol: str) -> tuple[CryptoUsage, ...]:
+    """The usages tls.usages gives a suite in a protocol (computed once; a repository names
+    the same suites thousands of times), to be stamped with each asset's id and location."""
     suite = tls_catalog.suite(name)
     if suite is None:
-        yield CryptoUsage(asset_id=asset.id, context="tls.cipher-suite", algorithm=name,
-                          location=asset.location, attributes=(("protocol", protocol),))
-        return
-    for usage in tls_usages.cipher_suite_usages(suite, protocol):
-        if usage.context == "tls.key-exchange":
-            if usage.algorithm in seen_kx:
+        return (CryptoUsage(asset_id="", context="tls.cipher-suite", algorithm=name,
+                            location=_NOWHERE, attributes=(("protocol", protocol),)),)
+    return tuple(tls_usages.cipher_suite_usages(suite, protocol))
+
+
+def _suite_usages(asset: ConfigAsset, name: str, protocol: str,
+                  seen_kx: set[str]) -> Iterator[CryptoUsage]:
+    for u in _suite_templates(name, protocol):
+        if u.context == "tls.key-exchange":
+            if u.algorithm in seen_kx:
                 continue
-            seen_kx.add(usage.algorithm)
-        yield dataclasses.replace(usage, asset_id=asset.id, location=asset.location)
+            seen_kx.add(u.algorithm)
+        yield CryptoUsage(asset.id, u.context, u.algorithm, asset.location, u.key_size, u.curve,
+                          u.hash, u.strength, u.quantum_vulnerable, u.oid, u.attributes)
