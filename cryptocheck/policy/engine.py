@@ -50,6 +50,23 @@ def evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
 
     >>> # evaluate(usage, load_policy("nist-ir8547"), date(2031, 1, 1)).status
     """
+    # Being pure, verdicts are memoised per policy on what the rules can test (never the
+    # asset id or location): configuration repeats the same suites thousands of times.
+    key = (usage.context, usage.algorithm, usage.key_size, usage.curve, usage.hash,
+           usage.strength, usage.quantum_vulnerable, usage.oid, usage.attributes, as_of)
+    cache: dict[object, Verdict] | None = policy.__dict__.get("_verdicts")
+    if cache is None:
+        cache = {}
+        object.__setattr__(policy, "_verdicts", cache)
+    verdict = cache.get(key)
+    if verdict is None:
+        verdict = _evaluate(usage, policy, as_of)
+        if len(cache) < 65536:
+            cache[key] = verdict
+    return verdict
+
+
+def _evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
     best: Rule | None = None
     ties: list[str] = []
     for rule in policy.rules_for(usage.context):
