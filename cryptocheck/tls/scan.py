@@ -118,13 +118,18 @@ async def _probe(ep: Endpoint, facts: EndpointFacts, spec: wire.ClientHelloSpec
 
 
 async def enumerate_legacy(ep: Endpoint, facts: EndpointFacts, protocol: str,
-                           offer: list[int], stop_after_first: bool = False) -> VersionResult:
-    """Iterative removal for SSLv3 .. TLS 1.2: the suites accepted, in the server's order."""
+                           offer: list[int], stop_after_first: bool = False,
+                           first: wire.ServerFlight | None = None) -> VersionResult:
+    """Iterative removal for SSLv3 .. TLS 1.2: the suites accepted, in the server's order.
+    ``first`` is the answer to a hello offering all of ``offer`` already sent."""
     version = VERSIONS[protocol]
     result = VersionResult()
     remaining = list(offer)
     while remaining:
-        flight = await _probe(ep, facts, _spec(ep, version, remaining))
+        if first is not None:
+            flight, first = first, None
+        else:
+            flight = await _probe(ep, facts, _spec(ep, version, remaining))
         choice = _chosen(flight, version, remaining)
         if choice is None:
             if flight.hello is not None and flight.hello.version == version:
@@ -284,18 +289,20 @@ async def _guarded(coro: object) -> VersionResult:
 async def full_scan(ep: Endpoint) -> EndpointFacts:
     """The complete inventory of one endpoint (raises ProbeError when it cannot be scanned)."""
     facts = EndpointFacts()
-    # TLS 1.2 first and alone: a dead, hostile or non-TLS endpoint fails here, once.
-    facts.versions["TLSv1.2"] = await enumerate_legacy(ep, facts, "TLSv1.2", list(LEGACY_SUITES))
+    # One TLS 1.2 hello first and alone: a dead, hostile or non-TLS endpoint fails here, once.
+    # Then every version is enumerated concurrently (within the per-host limit).
+    first = await _probe(ep, facts, _spec(ep, 0x0303, LEGACY_SUITES))
 
     async def legacy(protocol: str) -> VersionResult:
-        return await enumerate_legacy(ep, facts, protocol, list(LEGACY_SUITES))
+        return await enumerate_legacy(ep, facts, protocol, list(LEGACY_SUITES),
+                                      first=first if protocol == "TLSv1.2" else None)
 
-    others = ["TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
+    protocols = ["TLSv1.2", "TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
     results = await asyncio.gather(
-        _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS)),
+        legacy("TLSv1.2"), _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS)),
         _guarded(legacy("TLSv1.1")), _guarded(legacy("TLSv1.0")), _guarded(legacy("SSLv3")),
         _guarded(probe_sslv2(ep, facts)))
-    for protocol, result in zip(others, results, strict=True):
+    for protocol, result in zip(protocols, results, strict=True):
         facts.versions[protocol] = result
     _check_answered(facts)
 
@@ -304,19 +311,19 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
         if protocol != "SSLv2" and result.accepted:
             result.server_order = await server_order(ep, facts, protocol, result.suites)
 
-    await asyncio.gather(*(_guarded_none(order(p)) for p in VERSIONS))
+    extra = [_guarded_none(order(p)) for p in VERSIONS]
     best_legacy = next((p for p in ("TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3")
                         if facts.versions[p].accepted), None)
     if best_legacy:
-        accepted = facts.versions[best_legacy].suites
-        ecdhe = _kx_suites(accepted, ("ECDHE",))
+        ecdhe = _kx_suites(facts.versions[best_legacy].suites, ("ECDHE",))
         if ecdhe:
-            await _guarded_none(enumerate_legacy_groups(ep, facts, best_legacy, ecdhe,
-                                                        LEGACY_GROUPS))
+            extra.append(_guarded_none(enumerate_legacy_groups(ep, facts, best_legacy, ecdhe,
+                                                               LEGACY_GROUPS)))
     if facts.versions["TLSv1.2"].accepted:
         signed = _kx_suites(facts.versions["TLSv1.2"].suites, ("ECDHE", "DHE"))
         if signed:
-            await _guarded_none(enumerate_schemes(ep, facts, signed, SCHEMES))
+            extra.append(_guarded_none(enumerate_schemes(ep, facts, signed, SCHEMES)))
+    await asyncio.gather(*extra)
     return facts
 
 
