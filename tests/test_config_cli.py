@@ -210,3 +210,12 @@ def test_sshd_config_is_read_through_the_ssh_package(tmp_path: Path) -> None:
 
     ciphers = [u.algorithm for i in explicit if i.directive == "Ciphers" for u in usages_of(i)]
     assert "3des-cbc" in ciphers
+
+
+def test_skip_unknown_for_pre_commit(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n", "utf-8")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(WEAK, "utf-8")
+    assert _run(str(notes), "--skip-unknown")[0] == 0
+    assert _run(str(notes), str(conf), "--skip-unknown")[0] == 1

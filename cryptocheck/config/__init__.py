@@ -51,7 +51,10 @@ class ConfigOptions:
     ``gitignore`` respects .gitignore files; ``vendored`` also reads vendored trees;
     ``changed_since`` a git revision: only files changed since it are read; ``as_of`` the
     date inline waivers are checked against (default today, UTC); ``baseline`` a baseline
-    file whose findings are waived; ``inline_waivers`` honours waiver comments.
+    file whose findings are waived; ``inline_waivers`` honours waiver comments;
+    ``skip_unknown`` skips files named explicitly that are no configuration cryptocheck
+    reads, instead of reporting each as an error (for pre-commit, which names every file
+    changed).
     """
 
     max_file_size: int = 2 * 1024**2
@@ -61,6 +64,7 @@ class ConfigOptions:
     as_of: date | None = None
     baseline: str | None = None
     inline_waivers: bool = True
+    skip_unknown: bool = False
 
 
 @dataclass
@@ -126,7 +130,8 @@ def iter_config_items(paths: Sequence[str], options: ConfigOptions | None = None
 
 def _file_items(path: str, explicit: bool, options: ConfigOptions, run: ConfigRun,
                 read: Any, included: set[str]) -> Iterator[Asset | RunError]:
-    if not explicit and not might_be_config(path):
+    if not might_be_config(path) and (not explicit or options.skip_unknown):
+        run.stats.files_skipped += 1
         return
     try:
         size = os.path.getsize(path)
@@ -155,7 +160,7 @@ def _file_items(path: str, explicit: bool, options: ConfigOptions, run: ConfigRu
     kind = detect_kind(path, text)
     if kind is None:
         run.stats.files_skipped += 1
-        if explicit:
+        if explicit and not options.skip_unknown:
             yield RunError(Location(path=path), "unsupported-format",
                            "not a configuration format cryptocheck reads")
         return

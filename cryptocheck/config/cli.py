@@ -72,10 +72,13 @@ class _BaselineWriter:
               help="Also read vendored trees (node_modules, vendor, .terraform...).")
 @click.option("--no-inline-waivers", is_flag=True,
               help="Ignore 'cryptocheck: allow' comments.")
+@click.option("--skip-unknown", is_flag=True,
+              help="Skip files named explicitly that are not configuration cryptocheck reads "
+                   "(for pre-commit) instead of reporting each as an error.")
 @scan_options
 def config(common: CommonOptions, paths: tuple[str, ...], changed_since: str | None,
            baseline: str | None, write_baseline: bool, max_file_size: str, no_gitignore: bool,
-           include_vendored: bool, no_inline_waivers: bool) -> None:
+           include_vendored: bool, no_inline_waivers: bool, skip_unknown: bool) -> None:
     """Judge TLS, SSH and key settings in configuration files and infrastructure code
     (nginx, Apache httpd, HAProxy, OpenSSL, Java, Postfix, Terraform, Kubernetes,
     sshd/ssh), each finding at its file, line and column."""
@@ -84,7 +87,8 @@ def config(common: CommonOptions, paths: tuple[str, ...], changed_since: str | N
     options = ConfigOptions(
         max_file_size=_size(max_file_size), gitignore=not no_gitignore,
         vendored=include_vendored, changed_since=changed_since, as_of=common.day(),
-        baseline=None if write_baseline else baseline, inline_waivers=not no_inline_waivers)
+        baseline=None if write_baseline else baseline, inline_waivers=not no_inline_waivers,
+        skip_unknown=skip_unknown)
     run = ConfigRun()
     items = _checked(iter_config_items(paths, options, run))
     if write_baseline:
