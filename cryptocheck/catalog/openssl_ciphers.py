@@ -191,7 +191,7 @@ class OpenSslSuite:
         return _masks(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _masks(s: OpenSslSuite) -> tuple[int, int, int, int, int, int]:
     strength = STRENGTH_BITS[s.strength] | (STRENGTH_BITS["FIPS"] if s.fips else 0)
     strength |= NOT_DEFAULT if s.not_default else 0
