@@ -71,6 +71,12 @@ def test_dashboard_renders_without_console_errors(service: tuple[Server, str]) -
             assert "#1" in page.inner_text("#scans")
             color = page.eval_on_selector("header", "e => getComputedStyle(e).backgroundColor")
             assert color == "rgb(29, 35, 48)"  # the stylesheet loaded
+            # An asset's page: its status scan after scan.
+            page.click("#worst a[href^='/asset/']")
+            assert "disallowed" in page.inner_text("#history")
+            assert "leaf-ec-p192.pem" in page.inner_text("#asset")
+            assert page.inner_text("#findings").count("disallowed") >= 1
+            page.go_back()
             # Report links use the session (GET only).
             href = page.get_attribute("#scans a", "href")
             assert href is not None

@@ -108,6 +108,26 @@ async def home(request: Request) -> Response:
                  expiring_before=expiring_before, formats=FORMATS, report_format=report_format)
 
 
+async def asset_page(request: Request) -> Response:
+    """One asset: what it is, its status scan after scan, its latest findings."""
+    try:
+        principal = await authorize(request, "read")
+    except ApiError as exc:
+        if exc.status == 401:
+            return RedirectResponse("/login", status_code=303)
+        raise
+    asset_id = request.path_params["asset_id"]
+    db = services(request).db
+    history = await run_in_threadpool(estate.asset_history, db, asset_id)
+    if history is None:
+        raise ApiError(404, "not-found", "no such asset")
+    asset, findings = await run_in_threadpool(estate.asset_in_scan, db, history[-1]["scan"],
+                                              asset_id)
+    report_format = "html" if "html" in FORMATS else "json"
+    return _page("asset.j2", principal=principal, asset_id=asset_id, asset=asset or {},
+                 history=history, findings=findings, report_format=report_format)
+
+
 async def stylesheet(request: Request) -> Response:
     """The dashboard's stylesheet."""
     return Response((HERE / "serve.css").read_text("utf-8"), media_type="text/css")
@@ -120,5 +140,6 @@ def routes() -> list[Route]:
         Route("/login", login_form, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/asset/{asset_id}", asset_page, methods=["GET"]),
         Route("/static/serve.css", stylesheet, methods=["GET"]),
     ]

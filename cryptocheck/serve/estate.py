@@ -189,6 +189,17 @@ def asset_history(db: Database, asset_id: str) -> list[dict[str, Any]] | None:
              "schedule": r["schedule_id"]} for r in rows]
 
 
+def asset_in_scan(db: Database, job_id: int, asset_id: str
+                  ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """An asset as one scan saw it, and its findings there."""
+    with db.transaction() as tx:
+        row = tx.one("SELECT body FROM assets WHERE job_id = ? AND asset_id = ?",
+                     (job_id, asset_id))
+        findings = tx.rows("SELECT body FROM findings WHERE job_id = ? AND asset_id = ? "
+                           "ORDER BY id", (job_id, asset_id))
+    return (json.loads(row["body"]) if row else None), [json.loads(f["body"]) for f in findings]
+
+
 def summary(db: Database, expiring_before: str) -> dict[str, Any]:
     """What the dashboard shows: counts by status, worst findings, certificates expiring
     soon, post-quantum readiness, recent scans."""

@@ -204,6 +204,11 @@ def spec() -> dict[str, Any]:
                 body={"required": True, "content": {"application/x-www-form-urlencoded": {
                     "schema": {"type": "object", "properties": {"token": {
                         "type": "string"}}}}}})},
+        "/asset/{asset_id}": {
+            "parameters": [_path("asset_id", {"type": "string"})],
+            "get": _op("An asset's page: its status over time (dashboard)", read, {
+                **_ok("The page", {"type": "string"}, types=["text/html"]), **missing,
+                "303": {"description": "Log in first"}})},
         "/logout": {"post": _op("End the session", None, {
             "303": {"description": "Logged out"}})},
     }
