@@ -17,12 +17,13 @@ from cryptocheck.tls import usages
 from cryptocheck.usages import CONTEXTS as KEY_CONTEXTS
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
-TLS_POLICIES = {"mozilla-modern": "MOZ-MOD-", "mozilla-intermediate": "MOZ-INT-",
+TLS_POLICIES: dict[str, str | tuple[str, ...]] = {"mozilla-modern": "MOZ-MOD-", "mozilla-intermediate": "MOZ-INT-",
                 "mozilla-old": "MOZ-OLD-", "ncsc-tls": "NCSC-TLS-", "bsi-tr-02102-2": "BSI-TLS-"}
-SHARED = {"nhs-acagpg": "NHS-TLS-"}
+SHARED: dict[str, str | tuple[str, ...]] = {"nhs-acagpg": "NHS-TLS-", "nist-sp800-131a-r2": "NIST-TLS-",
+          "cnsa-2.0": ("CNSA2-TLS-", "CNSA1-TLS-")}
 TLS_CONTEXTS = ("tls.protocol", "tls.cipher-suite", "tls.key-exchange", "tls.group",
                 "tls.dh-parameters", "tls.signature-scheme")
-DATES = (date(2025, 6, 1), date(2026, 11, 22), date(2030, 6, 1), date(2033, 1, 1))
+DATES = (date(2023, 6, 1), date(2025, 6, 1), date(2026, 11, 22), date(2030, 6, 1), date(2033, 1, 1))
 
 
 def _probes() -> list[CryptoUsage]:
@@ -156,3 +157,20 @@ def test_ncsc_spot_checks() -> None:
     assert status("ncsc-tls", usages.protocol_usage("SSLv3")) == "disallowed"
     assert status("ncsc-tls", suite("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256")) == "disallowed"
     assert status("ncsc-tls", suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")) == "approved"
+
+
+def test_nist_and_cnsa_spot_checks() -> None:
+    triple_des = suite("TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA")
+    assert status("nist-sp800-131a-r2", triple_des, date(2023, 6, 1)) == "deprecated"
+    assert status("nist-sp800-131a-r2", triple_des) == "disallowed"
+    rsa_kx = usages.cipher_suite_usages(tls_catalog.suite("TLS_RSA_WITH_AES_128_GCM_SHA256"),  # type: ignore[arg-type]
+                                        "TLSv1.2")[1]
+    assert rsa_kx.context == "tls.key-exchange"
+    assert status("nist-sp800-131a-r2", rsa_kx) == "disallowed"
+    assert status("nist-ir8547", usages.dh_usage(1024, None)) == "disallowed"  # inherited
+    assert status("cnsa-2.0", usages.group_usage("MLKEM1024")) == "approved"
+    assert status("cnsa-2.0", usages.group_usage("secp384r1")) == "deprecated"
+    assert status("cnsa-2.0", usages.group_usage("secp384r1"), date(2033, 1, 1)) == "disallowed"
+    assert status("cnsa-2.0", usages.group_usage("x25519")) == "disallowed"
+    assert status("cnsa-2.0", suite("TLS_AES_256_GCM_SHA384", "TLSv1.3")) == "approved"
+    assert status("cnsa-2.0", suite("TLS_AES_128_GCM_SHA256", "TLSv1.3")) == "disallowed"
