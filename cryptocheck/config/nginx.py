@@ -207,12 +207,10 @@ def parse(ctx: FileContext, text: str) -> Iterator[Asset | RunError]:
     tree = parser.parse(ctx.path, text, 0)
     ctx.included |= parser.included
     yield from parser.errors
-    yield from _walk(ctx, tree, "main", [])
+    yield from _walk(ctx, tree, "main")
 
 
-def _walk(ctx: FileContext, block: list[Directive], scope: str,
-          inherited: list[Directive]) -> Iterator[Asset | RunError]:
-    own = {d.name for d in block if d.children is None and _is_tls(d.name)}
+def _walk(ctx: FileContext, block: list[Directive], scope: str) -> Iterator[Asset | RunError]:
     for d in block:
         if d.children is None and _is_tls(d.name):
             details_extra: dict[str, Any] = {}
@@ -220,12 +218,9 @@ def _walk(ctx: FileContext, block: list[Directive], scope: str,
             if servers:
                 details_extra["inherited_by"] = servers
             yield from _setting(ctx, d, scope, details_extra)
-    # Settings of enclosing blocks this block does not override pass down.
-    passed = [d for d in inherited if d.name not in own] + [
-        d for d in block if d.children is None and _is_tls(d.name)]
     for d in block:
         if d.children is not None:
-            yield from _walk(ctx, d.children, _scope(d, scope), passed)
+            yield from _walk(ctx, d.children, _scope(d, scope))
 
 
 def _inheriting_servers(block: list[Directive], name: str) -> list[str]:

@@ -87,7 +87,8 @@ def iter_files(paths: Sequence[str], *, gitignore: bool = True, vendored: bool =
     explicitly are always yielded.
     """
     stats = stats if stats is not None else WalkStats()
-    for top in paths:
+    # Files named explicitly (pre-commit names every changed file): include roots first.
+    for top in sorted(paths, key=lambda p: 0 if os.path.basename(p) in MAIN_FILES else 1):
         if not os.path.isdir(top):
             yield os.path.normpath(top)
             continue
