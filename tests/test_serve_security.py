@@ -231,3 +231,7 @@ def test_per_job_target_limit(service: tuple[Server, dict[str, str]]) -> None:
     answer = server.request("POST", "/v1/scans", token=tokens["scan"],
                             json_body={"kind": "certs", "files": files[:5]})
     assert answer.status == 202
+    # A network block counts as its addresses.
+    block = server.request("POST", "/v1/scans", token=tokens["scan"],
+                           json_body={"kind": "tls", "targets": ["127.0.0.0/29"]})
+    assert block.status == 400 and "8 targets" in block.json()["message"]

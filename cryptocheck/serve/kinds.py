@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import importlib
 import io
+import ipaddress
 import os
 import tarfile
 import zipfile
@@ -30,7 +31,7 @@ from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
 from cryptocheck.sources.walk import scan_bytes
 
 from .config import ServeConfig
-from .security import Allowlist, TargetRefused
+from .security import CIDR_TARGET, Allowlist, TargetRefused
 
 
 @dataclass(frozen=True)
@@ -195,15 +196,16 @@ def validate_scan(body: Any, config: ServeConfig, allowlist: Allowlist) -> dict[
         raise RequestError("bad-files", f"kind {kind} scans targets, not files")
     if not targets and not files:
         raise RequestError("no-targets", "give at least one target or file")
-    if len(targets) + len(files) > config.max_targets_per_job:
-        raise RequestError("too-many-targets", f"{len(targets) + len(files)} targets: this "
-                           f"server takes at most {config.max_targets_per_job} per job")
+    _check_count(len(targets) + len(files), config)  # before resolving any name
     for target in targets:
         if KINDS[kind].network:
             allowlist.check(target)
         elif not _allowed_path(target, config.allow_paths):
             raise TargetRefused(target, "not inside a directory the server may read "
                                         "(allow.paths in the serve configuration)")
+    # A network block counts as the addresses it holds (a /8 is sixteen million targets).
+    _check_count(len(files) + sum(target_size(t) if KINDS[kind].network else 1
+                                  for t in targets), config)
     # Targets are judged before availability, so that a refusal does not depend on which
     # scanners happen to be installed.
     if kind not in available_kinds():
@@ -215,6 +217,23 @@ def validate_scan(body: Any, config: ServeConfig, allowlist: Allowlist) -> dict[
     return {"kind": kind, "targets": targets,
             "files": [{"name": n, "content": base64.b64encode(d).decode()} for n, d in files],
             "policy": policy, "as_of": as_of, "options": options}
+
+
+def _check_count(count: int, config: ServeConfig) -> None:
+    if count > config.max_targets_per_job:
+        raise RequestError("too-many-targets", f"{count} targets: this server takes at most "
+                                               f"{config.max_targets_per_job} per job")
+
+
+def target_size(target: str) -> int:
+    """How many addresses a target names (a CIDR block: its size; anything else: one)."""
+    match = CIDR_TARGET.match(target.strip().split("://", 1)[-1])
+    if not match:
+        return 1
+    try:
+        return int(ipaddress.ip_network(match.group(1), strict=False).num_addresses)
+    except ValueError:
+        return 1
 
 
 def check_policy(policy: Any) -> str | None:
