@@ -17,7 +17,7 @@ from tls_servers import (
     postgres_available,
     postgres_ssl,
     s_server,
-    smtp_starttls,
+    starttls_front,
 )
 
 OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
@@ -154,13 +154,14 @@ def test_sni_selects_the_certificate() -> None:
     assert endpoint.details["certificate_checks"][0]["hostname_match"] is True
 
 
-def test_starttls_smtp_reports_what_the_backend_offers() -> None:
+@pytest.mark.parametrize("protocol", ["smtp", "imap", "pop3", "ftp", "ldap", "xmpp"])
+def test_starttls_reports_what_the_backend_offers(protocol: str) -> None:
     with s_server("-no_tls1_1", "-no_tls1", "-cipher", ":".join(MODERN), "-serverpref",
                   "-ciphersuites", "TLS_AES_128_GCM_SHA256") as backend:
         direct, _, _ = scan(f"127.0.0.1:{backend}")
-        with smtp_starttls(backend) as port:
-            endpoint, certs, _ = scan(f"smtp://127.0.0.1:{port}")
-    assert endpoint.service == "smtp"
+        with starttls_front(backend, protocol) as port:
+            endpoint, certs, _ = scan(f"{protocol}://127.0.0.1:{port}")
+    assert endpoint.service == protocol
     assert endpoint.details["protocols"] == direct.details["protocols"]
     assert accepted(endpoint)["TLSv1.2"]["cipher_suites"] == iana(*MODERN)
     assert certs

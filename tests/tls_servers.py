@@ -101,12 +101,14 @@ http {{
 
 
 class _Relay(threading.Thread):
-    """A small real SMTP server: banner, EHLO, STARTTLS; after ``220 Ready to start TLS``
-    the connection is relayed byte for byte to a TLS backend (an s_server)."""
+    """A small real STARTTLS server for ``protocol`` (smtp, imap, pop3, ftp, ldap, xmpp): it
+    speaks the protocol's plaintext part and, once the client asked for TLS and was told to go
+    ahead, relays the connection byte for byte to a TLS backend (an s_server)."""
 
-    def __init__(self, backend_port: int) -> None:
+    def __init__(self, backend_port: int, protocol: str = "smtp") -> None:
         super().__init__(daemon=True)
         self.backend_port = backend_port
+        self.protocol = protocol
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(64)
@@ -125,32 +127,88 @@ class _Relay(threading.Thread):
         with client:
             client.settimeout(5)
             try:
-                client.sendall(b"220 test.invalid ESMTP ready\r\n")
-                buffer = b""
-                while True:
-                    while b"\r\n" not in buffer:
-                        chunk = client.recv(4096)
-                        if not chunk:
-                            return
-                        buffer += chunk
-                    line, buffer = buffer.split(b"\r\n", 1)
-                    verb = line.split(b" ", 1)[0].upper()
-                    if verb == b"EHLO":
-                        client.sendall(b"250-test.invalid\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
-                    elif verb == b"STARTTLS":
-                        client.sendall(b"220 Ready to start TLS\r\n")
-                        break
-                    elif verb == b"QUIT":
-                        client.sendall(b"221 bye\r\n")
-                        return
-                    else:
-                        client.sendall(b"502 command not implemented\r\n")
+                leftover = getattr(self, f"_{self.protocol}")(client)
+                if leftover is None:
+                    return
                 with socket.create_connection(("127.0.0.1", self.backend_port), 5) as backend:
-                    if buffer:
-                        backend.sendall(buffer)
+                    if leftover:
+                        backend.sendall(leftover)
                     _pump(client, backend)
             except OSError:
                 return
+
+    @staticmethod
+    def _lines(client: socket.socket, buffer: bytes) -> tuple[bytes, bytes] | None:
+        while b"\n" not in buffer:
+            chunk = client.recv(4096)
+            if not chunk:
+                return None
+            buffer += chunk
+        line, rest = buffer.split(b"\n", 1)
+        return line.rstrip(b"\r"), rest
+
+    def _line_protocol(self, client: socket.socket, greeting: bytes,
+                       replies: dict[bytes, bytes], start: bytes, go: bytes) -> bytes | None:
+        client.sendall(greeting)
+        buffer = b""
+        while True:
+            got = self._lines(client, buffer)
+            if got is None:
+                return None
+            line, buffer = got
+            words = line.split(b" ")
+            verb = words[1].upper() if self.protocol == "imap" and len(words) > 1 else words[0].upper()
+            tag = words[0] + b" " if self.protocol == "imap" else b""
+            if verb == start:
+                client.sendall(tag + go)
+                return buffer
+            client.sendall(tag + replies.get(verb, b"500 unknown\r\n"))
+
+    def _smtp(self, client: socket.socket) -> bytes | None:
+        return self._line_protocol(
+            client, b"220 test.invalid ESMTP ready\r\n",
+            {b"EHLO": b"250-test.invalid\r\n250-PIPELINING\r\n250 STARTTLS\r\n"},
+            b"STARTTLS", b"220 Ready to start TLS\r\n")
+
+    def _ftp(self, client: socket.socket) -> bytes | None:
+        return self._line_protocol(client, b"220-test.invalid FTP\r\n220 ready\r\n", {},
+                                   b"AUTH", b"234 AUTH TLS OK\r\n")
+
+    def _pop3(self, client: socket.socket) -> bytes | None:
+        return self._line_protocol(client, b"+OK POP3 ready\r\n", {}, b"STLS",
+                                   b"+OK Begin TLS\r\n")
+
+    def _imap(self, client: socket.socket) -> bytes | None:
+        return self._line_protocol(client, b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n",
+                                   {}, b"STARTTLS", b"OK Begin TLS negotiation now\r\n")
+
+    def _ldap(self, client: socket.socket) -> bytes | None:
+        request = client.recv(4096)
+        if b"1.3.6.1.4.1.1466.20037" not in request:
+            return None
+        # LDAPMessage { messageID 1, extendedResp { resultCode success, "", "" } }
+        client.sendall(bytes.fromhex("300c02010178070a010004000400"))
+        return b""
+
+    def _xmpp(self, client: socket.socket) -> bytes | None:
+        data = b""
+        while b"<stream:stream" not in data:
+            chunk = client.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        client.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+                       b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+                       b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+                       b"<required/></starttls></stream:features>")
+        data = b""
+        while b"<starttls" not in data:
+            chunk = client.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        client.sendall(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        return b""
 
     def stop(self) -> None:
         self.stopping = True
@@ -174,8 +232,8 @@ def _pump(a: socket.socket, b: socket.socket) -> None:
 
 
 @contextlib.contextmanager
-def smtp_starttls(backend_port: int) -> Iterator[int]:
-    relay = _Relay(backend_port)
+def starttls_front(backend_port: int, protocol: str = "smtp") -> Iterator[int]:
+    relay = _Relay(backend_port, protocol)
     relay.start()
     try:
         yield relay.port
