@@ -245,8 +245,8 @@ def test_json_reporter_writes_report_at_end_only() -> None:
 
 
 def test_make_reporter_rejects_unknown_format() -> None:
-    with pytest.raises(ValueError, match="sarif"):
-        make_reporter("sarif", StringIO())
+    with pytest.raises(ValueError, match="yaml-report"):
+        make_reporter("yaml-report", StringIO())
 
 
 def test_summary_worst_status_may_be_a_string() -> None:
