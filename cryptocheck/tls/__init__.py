@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..catalog import tls as tls_catalog
-from ..model import Asset, CryptoUsage, EndpointAsset, Location, RunError, Status
+from ..model import Asset, CryptoUsage, Location, RunError, Status
 from .targets import Target, TargetError, parse_target
 
 __all__ = ["TlsOptions", "TlsStats", "iter_tls_items"]
@@ -167,13 +166,3 @@ def resolve(host: str) -> str:
     """The first address of ``host`` (blocking; the scanner calls it in a thread)."""
     info = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     return str(info[0][4][0])
-
-
-def details_protocol_names() -> tuple[str, ...]:
-    """The protocol keys endpoint details always carry."""
-    return tls_catalog.PROTOCOLS
-
-
-def is_endpoint(item: Asset | RunError) -> bool:
-    """Whether ``item`` is a TLS endpoint asset."""
-    return isinstance(item, EndpointAsset) and item.type == "tls-endpoint"

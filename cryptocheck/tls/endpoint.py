@@ -25,6 +25,8 @@ Endpoint ``details`` (the wire format of a ``tls-endpoint`` asset):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -191,9 +193,6 @@ def _reindex(cert: CertificateAsset, index: int) -> CertificateAsset:
     """Certificates of several chains are numbered across the endpoint, not per chain."""
     if cert.location.index == index:
         return cert
-    import dataclasses
-    import hashlib
-
     location = dataclasses.replace(cert.location, index=index)
     text = f"{cert.id}#{index}"
     return dataclasses.replace(cert, location=location,
