@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=None,
                         help="corpus directory (reused when its manifest has --count entries)")
-    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--files", type=int, default=32)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="jobs for the all-cores run [default: every core]")
     parser.add_argument("--naive-sample", type=int, default=100_000)

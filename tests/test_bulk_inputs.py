@@ -28,7 +28,7 @@ from cryptocheck.bulk.compiled import breakpoints
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
 from cryptocheck.bulk.schema import bulk_record_schema
 from cryptocheck.cli import main
-from cryptocheck.model import CryptoUsage, Location
+from cryptocheck.model import CryptoUsage, Location, RunError
 from cryptocheck.policy import evaluate, load_policy
 from cryptocheck.report.wire import jsonl_record_schema
 from cryptocheck.run import scan
@@ -315,3 +315,25 @@ def test_text_around_blocks_is_read_as_the_normal_path_reads_it(tmp_path: Path,
         [("certificate", 0), ("certificate", 1), ("asset", 2)]
     assert [a.id for a in report.assets] == [r["id"] for r in records if "index" in r]
     assert result.tally.other_assets == 1
+
+
+def test_error_lines_are_the_reports_error_records() -> None:
+    """The bulk path writes error lines from a template; they are the report's records."""
+    import dataclasses
+
+    from cryptocheck.report.jsonl import error_record
+    from cryptocheck.report.wire import dumps_line
+
+    reader = bulk_reader.Reader(load_policy(None), DAY, SourceOptions())
+    cases = [RunError(Location(path='d/"é".pem', index=3, line=7), "malformed-pem",
+                      "PEM block 'CERTIFICATE' body is not base64"),
+             RunError(Location(path="x.pem", index=None, line=None), "empty-file", "empty"),
+             RunError(Location(path="y.pem", index=0, offset=12), "garbage", "tab\there")]
+    for error in cases:
+        for offset in (None, 99):
+            expected = error
+            if offset is not None and error.location.offset is None:
+                expected = dataclasses.replace(
+                    error, location=dataclasses.replace(error.location, offset=offset))
+            assert reader.error_line(error, offset) == \
+                (dumps_line(error_record(expected)) + "\n").encode()
