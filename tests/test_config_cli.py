@@ -219,3 +219,11 @@ def test_skip_unknown_for_pre_commit(tmp_path: Path) -> None:
     conf.write_text(WEAK, "utf-8")
     assert _run(str(notes), "--skip-unknown")[0] == 0
     assert _run(str(notes), str(conf), "--skip-unknown")[0] == 1
+
+
+def test_bad_waiver_in_a_file_without_settings_is_still_reported(tmp_path: Path) -> None:
+    text = "http {\n    # cryptocheck: allow TEST-TLS-PROTO-OLD until 2020-01-01 -- removed long ago\n}\n"
+    repo = _repo(tmp_path, {"nginx.conf": text})
+    code, out, _ = _run(str(repo), "--format", "json")
+    assert code == 1
+    assert [f["usage"]["algorithm"] for f in _findings(out)] == ["expired-waiver"]

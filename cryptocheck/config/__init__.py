@@ -121,11 +121,15 @@ def iter_config_items(paths: Sequence[str], options: ConfigOptions | None = None
         explicit = path in named
         if included and os.path.abspath(path) in included:
             continue
+        before = run.stats.files_read
         for item in _file_items(path, explicit, options, run, read, included):
             if isinstance(item, RunError):
                 yield item
                 continue
             yield from _with_waivers(item, options, run, as_of, read, waiver_cache)
+        if options.inline_waivers and run.stats.files_read > before and path not in waiver_cache:
+            # A configuration file with no setting may still hold a waiver gone bad.
+            yield from _file_waivers(path, run, as_of, read, waiver_cache)
 
 
 def _file_items(path: str, explicit: bool, options: ConfigOptions, run: ConfigRun,
@@ -195,23 +199,31 @@ def _with_waivers(item: Asset, options: ConfigOptions, run: ConfigRun, as_of: da
     path = item.location.path
     line = item.location.line
     if options.inline_waivers and path and line is not None:
-        by_line = cache.get(path)
-        if by_line is None:
-            by_line = {}
-            try:
-                text = read(path).decode("utf-8", "replace")
-            except OSError:
-                text = ""
-            for waiver in parse_waivers(text, as_of):
-                if waiver.problem is not None:
-                    run.invalid_waivers += 1
-                    yield _waiver_problem(path, waiver)
-                if waiver.problem in (None, "expired-waiver") and waiver.target_line is not None:
-                    by_line.setdefault(waiver.target_line, []).append(waiver)
-            cache[path] = by_line
-        for waiver in by_line.get(line, ()):
+        if path not in cache:
+            yield from _file_waivers(path, run, as_of, read, cache)
+        for waiver in cache[path].get(line, ()):
             run.waivers.append(as_waiver(waiver, path, item.id))
     yield item
+
+
+def _file_waivers(path: str, run: ConfigRun, as_of: date, read: Any,
+                  cache: dict[str, dict[int, list[InlineWaiver]]]) -> Iterator[Asset]:
+    """Read the waiver comments of ``path`` once: index those that apply by the line they
+    cover, and yield a problem asset for each that cannot be applied."""
+    by_line: dict[int, list[InlineWaiver]] = {}
+    cache[path] = by_line
+    try:
+        text = read(path).decode("utf-8", "replace")
+    except OSError:
+        return
+    if "cryptocheck:" not in text:
+        return
+    for waiver in parse_waivers(text, as_of):
+        if waiver.problem is not None:
+            run.invalid_waivers += 1
+            yield _waiver_problem(path, waiver)
+        if waiver.problem in (None, "expired-waiver") and waiver.target_line is not None:
+            by_line.setdefault(waiver.target_line, []).append(waiver)
 
 
 def _waiver_problem(path: str, waiver: InlineWaiver) -> ConfigAsset:
