@@ -11,7 +11,10 @@ before; ``#`` lines are comments; ``$name`` refers to another parameter. Setting
   ``tls_<grade>_cipherlist`` in force (Postfix's default unless this file sets it) less the
   matching ``*_exclude_ciphers``; the cipher lists themselves when set;
 - ``smtpd_tls_dh1024_param_file`` (the prime is read), ``smtpd_tls_cert_file``,
-  ``smtpd_tls_chain_files``, ``smtp_tls_cert_file`` (certificates read).
+  ``smtpd_tls_chain_files``, ``smtp_tls_cert_file`` (certificates read);
+- when ``*_tls_security_level`` turns TLS on and the file leaves the protocols or the cipher
+  grade unset, Postfix's defaults (``>=TLSv1``, ``medium``) as settings at that line, with
+  ``details["default"]``: a file that says nothing still enables something.
 """
 
 from __future__ import annotations
@@ -120,3 +123,35 @@ def parse(ctx: FileContext, text: str) -> Iterator[Asset | RunError]:
             continue
         if details is not None:
             yield ctx.setting(line, column, name, value, None, details)
+    yield from _defaults(ctx, params, values, resolve)
+
+
+# Postfix 3.6+ defaults (postconf(5)) for what TLS, once turned on, uses when not set.
+DEFAULT_PROTOCOLS = ">=TLSv1"
+DEFAULT_GRADE = "medium"
+_TLS_ON = {"may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure"}
+
+
+def _defaults(ctx: FileContext, params: list[tuple[int, int, str, str]],
+              values: dict[str, str], resolve: Any) -> Iterator[Asset | RunError]:
+    """The protocols and ciphers Postfix uses on a side (smtpd, smtp) whose TLS this file
+    turns on without choosing them: located at the ``*_tls_security_level`` line."""
+    for line, column, name, value in params:
+        side = name.removesuffix("_tls_security_level")
+        if side == name or side not in ("smtpd", "smtp", "lmtp"):
+            continue
+        if resolve(value).strip().lower() not in _TLS_ON:
+            continue
+        if f"{side}_tls_protocols" not in values:
+            yield ctx.setting(line, column, f"{side}_tls_protocols (default)", DEFAULT_PROTOCOLS,
+                              None, {**settings.protocol_details(protocol_list(DEFAULT_PROTOCOLS)),
+                                     "default": True})
+        if f"{side}_tls_ciphers" not in values:
+            cipherlist = resolve(values.get(f"tls_{DEFAULT_GRADE}_cipherlist",
+                                            DEFAULT_CIPHERLISTS[DEFAULT_GRADE]))
+            exclude = [e for e in re.split(r"[\s,:]+", resolve(values.get(
+                f"{side}_tls_exclude_ciphers", ""))) if e]
+            details = settings.cipher_details(cipherlist + "".join(f":!{e}" for e in exclude))
+            details.update({"grade": DEFAULT_GRADE, "default": True})
+            yield ctx.setting(line, column, f"{side}_tls_ciphers (default)", DEFAULT_GRADE, None,
+                              details)
