@@ -233,3 +233,44 @@ def test_the_machines_postgres_without_ssl_is_one_error() -> None:
     assert [(type(i).__name__, getattr(i, "reason", None)) for i in items] == [
         ("RunError", "starttls-failed")]
     assert "does not offer SSL" in items[0].message  # type: ignore[union-attr]
+
+
+def test_cli_json_report_and_exit_codes(tmp_path: Any) -> None:
+    import json
+    import subprocess
+    import sys
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("cryptocheck.schema").joinpath(
+        "report.schema.json").read_text("utf-8"))
+    with s_server("-cipher", "DEFAULT:@SECLEVEL=0") as port:
+        codes = {}
+        for mode in ("full", "compliance"):
+            out = tmp_path / f"{mode}.json"
+            done = subprocess.run(
+                [sys.executable, "-m", "cryptocheck", "tls", f"127.0.0.1:{port}", "--mode", mode,
+                 "--format", "json", "-o", str(out), "--no-progress"],
+                capture_output=True, text=True, check=False)
+            codes[mode] = done.returncode
+            report = json.loads(out.read_text())
+            jsonschema.validate(report, schema)
+            rules = {f["rule"] for f in report["findings"]}
+            # Static RSA key exchange is outside the NHS cipher strings (reference §1.2).
+            assert "NHS-TLS-SUITE-003" in rules and "NHS-TLS-KX-002" in rules
+    # A server configured as Mozilla Modern (TLS 1.3 only, its groups, a P-256 key valid for
+    # 90 days) passes the compliance check: exit 0.
+    key, cert = tmp_path / "m.key", tmp_path / "m.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "90", "-subj", "/CN=localhost", "-sha256"],
+                   check=True, capture_output=True)
+    with s_server("-tls1_3", "-groups", "X25519:P-256:P-384",
+                  cert=str(tmp_path / "m")) as good:
+        done = subprocess.run(
+            [sys.executable, "-m", "cryptocheck", "tls", f"127.0.0.1:{good}",
+             "--policy", "mozilla-modern", "--mode", "compliance", "--no-progress"],
+            capture_output=True, text=True, check=False)
+    assert codes == {"full": 1, "compliance": 1}
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -51,8 +51,9 @@ def s_server(*args: str, cert: str = "rsa") -> Iterator[int]:
     The waiting connection of ``wait_listening`` is accepted and dropped by s_server before
     the tests connect; -naccept is not used, so s_server serves until stopped."""
     port = free_port()
+    base = cert if "/" in cert else str(FIXTURES / cert)  # a fixture name or a path prefix
     cmd = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet",
-           "-cert", str(FIXTURES / f"{cert}.pem"), "-key", str(FIXTURES / f"{cert}.key"),
+           "-cert", f"{base}.pem", "-key", f"{base}.key",
            *args]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
