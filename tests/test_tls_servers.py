@@ -142,6 +142,14 @@ def test_rsa_1024_sha1_certificate() -> None:
         ("RSA", 1024, "SHA-1")]
 
 
+def test_ipv6_target() -> None:
+    with s_server("-no_tls1_3", "-cipher", ":".join(MODERN), host="::1") as port:
+        endpoint, certs, _ = scan(f"[::1]:{port}")
+    assert endpoint.id == f"tls:[::1]:{port}" and endpoint.address == "::1"
+    assert set(accepted(endpoint)["TLSv1.2"]["cipher_suites"]) == set(iana(*MODERN))
+    assert certs[0].location.host == "::1"
+
+
 def test_sni_selects_the_certificate() -> None:
     with s_server("-servername", "other.test", "-cert2", str(FIXTURES / "other.pem"),
                   "-key2", str(FIXTURES / "other.key"), "-no_tls1_3") as port:

@@ -24,12 +24,12 @@ def free_port() -> int:
 
 
 def wait_listening(port: int, proc: subprocess.Popen[bytes] | None = None,
-                   timeout: float = 10.0) -> None:
+                   timeout: float = 10.0, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
             return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listening on {port}")
@@ -45,20 +45,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def s_server(*args: str, cert: str = "rsa") -> Iterator[int]:
+def s_server(*args: str, cert: str = "rsa", host: str = "127.0.0.1") -> Iterator[int]:
     """``openssl s_server`` with ``args`` and the fixture certificate ``cert``; yields the port.
 
     The waiting connection of ``wait_listening`` is accepted and dropped by s_server before
     the tests connect; -naccept is not used, so s_server serves until stopped."""
     port = free_port()
     base = cert if "/" in cert else str(FIXTURES / cert)  # a fixture name or a path prefix
-    cmd = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet",
+    where = f"[{host}]" if ":" in host else host
+    cmd = ["openssl", "s_server", "-accept", f"{where}:{port}", "-quiet",
            "-cert", f"{base}.pem", "-key", f"{base}.key",
            *args]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     try:
-        wait_listening(port, proc)
+        wait_listening(port, proc, host=host)
         yield port
     finally:
         _stop(proc)
