@@ -165,12 +165,19 @@ def parse(ctx: FileContext, text: str) -> Iterator[Asset | RunError]:
     reader.read(ctx.path, text, None, 0)
     yield from reader.errors
     set_in: dict[str, set[str | None]] = {}
+    last: dict[tuple[str, str | None], Line] = {}
     for entry in reader.lines:
         set_in.setdefault(_key(entry), set()).add(entry.scope)
+        last[(_key(entry), entry.scope)] = entry
     for entry in reader.lines:
         if entry.name.lower() not in _TLS:
             continue
         extra: dict[str, Any] = {}
+        final = last[(_key(entry), entry.scope)]
+        if final is not entry and entry.name.lower() != "sslcertificatefile":
+            # httpd keeps the last value of a directive in one context; this one is still
+            # judged (the later one may be removed), and says what overrides it.
+            extra["overridden_by"] = f"{final.path}:{final.line}"
         if entry.scope is None and entry.name.lower() != "sslcertificatefile":
             inherit = [v for v in reader.vhosts if v not in set_in.get(_key(entry), set())]
             if inherit:
