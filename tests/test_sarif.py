@@ -94,3 +94,27 @@ def test_cli_writes_sarif(tmp_path: Path) -> None:
     log = json.loads(out.read_text("utf-8"))
     jsonschema.validate(log, _schema())
     assert log["runs"][0]["results"] == []
+
+
+def test_certificates_and_endpoints_validate_too(tmp_path: Path) -> None:
+    from cryptocheck.model import EndpointAsset, Location
+
+    out = io.StringIO()
+    reporter = make_reporter("sarif", out, options=ReportOptions())
+    endpoint = EndpointAsset(
+        id="tls:example.org:443", type="tls-endpoint", location=Location(host="example.org", port=443),
+        address="192.0.2.1", service="tls",
+        details={"protocols": {"TLSv1.0": {"accepted": True, "cipher_suites": []}}})
+    certs = str(FIXTURES / "nginx" / "certs" / "legacy.crt")
+    from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
+
+    items = [*iter_assets([certs], SourceOptions(), SourceStats()), endpoint]
+    scan([certs, "example.org:443"], "nhs-acagpg", date(2026, 11, 22), reporters=[reporter],
+         items=items)
+    log = json.loads(out.getvalue())
+    jsonschema.validate(log, _schema())
+    results = log["runs"][0]["results"]
+    hosts = [r for r in results if "logicalLocations" in r["locations"][0]]
+    assert hosts and hosts[0]["locations"][0]["logicalLocations"][0]["name"] == "example.org:443"
+    files = [r for r in results if "physicalLocation" in r["locations"][0]]
+    assert files and files[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("legacy.crt")
