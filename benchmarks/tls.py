@@ -264,6 +264,17 @@ def per_endpoint() -> None:
             proc.wait(5)
 
 
+def accepts(status_port: int) -> int:
+    """nginx's count of accepted connections (stub_status); the query itself is one."""
+    with socket.create_connection(("127.0.0.1", status_port), 5) as sock:
+        sock.sendall(b"GET /status HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    numbers = data.decode().split("server accepts handled requests")[1].split()
+    return int(numbers[0])
+
+
 def many(count: int, skip_sslyze: bool) -> None:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     ports = []
@@ -271,6 +282,7 @@ def many(count: int, skip_sslyze: bool) -> None:
         port = free_port()
         if port not in ports:
             ports.append(port)
+    status_port = free_port()
     with tempfile.TemporaryDirectory() as prefix:
         os.makedirs(f"{prefix}/logs")
         listens = "\n".join(f"    listen 127.0.0.1:{p} ssl;" for p in ports)
@@ -293,6 +305,10 @@ http {{
     ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305;
     location / {{ return 200 "ok"; }}
   }}
+  server {{
+    listen 127.0.0.1:{status_port};
+    location /status {{ stub_status; }}
+  }}
 }}
 """)
         proc = subprocess.Popen([binary, "-p", prefix, "-c", f"{prefix}/nginx.conf",
@@ -300,20 +316,32 @@ http {{
                                 stderr=subprocess.DEVNULL)
         try:
             wait_listening(ports[-1])
+            wait_listening(status_port)
             targets = [f"127.0.0.1:{p}" for p in ports]
+            before = accepts(status_port)
             cc_time, report, peak = run_cryptocheck(targets, per_host=1024)
+            served = accepts(status_port) - before - 1
             endpoints = [a for a in report["assets"] if a["type"] == "tls-endpoint"]
             conns = sum(a["connections"] for a in endpoints)
             print(f"\n{count} loopback endpoints (nginx, TLS 1.2 + 1.3):")
             print(f"  cryptocheck full scan: {cc_time:.1f} s, {len(endpoints)} endpoints, "
-                  f"{len(report['errors'])} errors, {conns} connections, "
-                  f"peak RSS {peak / 1024:.0f} MB")
+                  f"{len(report['errors'])} errors, {served} connections accepted by nginx "
+                  f"({conns} counted by cryptocheck), peak RSS {peak / 1024:.0f} MB")
+            before = accepts(status_port)
+            start = time.perf_counter()
+            run_cryptocheck(targets, per_host=1024, mode="compliance",
+                            policy="mozilla-intermediate")
+            compliance_time = time.perf_counter() - start
+            print(f"  cryptocheck --mode compliance (mozilla-intermediate): "
+                  f"{compliance_time:.1f} s, {accepts(status_port) - before - 1} connections")
             if not skip_sslyze:
+                before = accepts(status_port)
                 sz_time, sz_report = run_sslyze(targets)
+                served = accepts(status_port) - before - 1
                 ok = sum(1 for r in sz_report["server_scan_results"]
                          if r.get("scan_status") == "COMPLETED")
                 print(f"  sslyze (cipher suites, curves, certificate): {sz_time:.1f} s, "
-                      f"{ok} endpoints completed")
+                      f"{ok} endpoints completed, {served} connections accepted by nginx")
         finally:
             proc.terminate()
             proc.wait(10)
