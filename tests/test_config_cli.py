@@ -227,3 +227,17 @@ def test_bad_waiver_in_a_file_without_settings_is_still_reported(tmp_path: Path)
     code, out, _ = _run(str(repo), "--format", "json")
     assert code == 1
     assert [f["usage"]["algorithm"] for f in _findings(out)] == ["expired-waiver"]
+
+
+@pytest.mark.parametrize("kind", ["nginx", "apache", "haproxy", "terraform", "kubernetes", "java",
+                                  "postfix", "openssl"])
+def test_json_report_validates_against_the_report_schema(kind: str) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "cryptocheck" / "schema"
+                         / "report.schema.json").read_text("utf-8"))
+    code, out, _ = _run(str(FIXTURES / kind), "--format", "json")
+    assert code in (0, 1)
+    document = json.loads(out)
+    jsonschema.validate(document, schema)
+    assert document["assets"]
