@@ -61,7 +61,7 @@ def evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
     verdict = cache.get(key)
     if verdict is None:
         verdict = _evaluate(usage, policy, as_of)
-        if len(cache) < 65536:
+        if len(cache) < 16384:  # bounded: certificate usages are mostly unique
             cache[key] = verdict
     return verdict
 
