@@ -25,7 +25,7 @@ from cryptocheck.run import scan
 from cryptocheck.sources import SourceOptions, SourceStats
 
 from . import estate, jobs, schedules
-from .app import ApiError, authorize, read_json, services
+from .app import ApiError, authorize, method_route, read_json, services
 from .kinds import (
     RequestError,
     available_kinds,
@@ -112,7 +112,7 @@ def _check(files: list[tuple[str, bytes]], kind: str, policy: str | None, as_of:
     return out.getvalue()
 
 
-async def _check_route(request: Request, kind: str) -> Response:
+async def _checkmethod_route(request: Request, kind: str) -> Response:
     await authorize(request, "scan")
     fmt = _format(request)
     try:
@@ -127,7 +127,7 @@ async def _check_route(request: Request, kind: str) -> Response:
 
 async def check_certificates(request: Request) -> Response:
     """Judge uploaded certificates and keys at once (PEM, DER, PKCS#7, archives)."""
-    return await _check_route(request, "certs")
+    return await _checkmethod_route(request, "certs")
 
 
 async def check_config(request: Request) -> Response:
@@ -136,7 +136,7 @@ async def check_config(request: Request) -> Response:
         await authorize(request, "scan")
         raise ApiError(404, "kind-unavailable", "configuration checks are not installed on "
                                                 "this server")
-    return await _check_route(request, "config")
+    return await _checkmethod_route(request, "config")
 
 
 def job_out(row: Row, events: list[Row]) -> dict[str, Any]:
@@ -367,20 +367,16 @@ async def delete_schedule(request: Request) -> Response:
 def routes() -> list[Route]:
     """The /v1 routes."""
     return [
-        Route("/v1/check/certificates", check_certificates, methods=["POST"]),
-        Route("/v1/check/config", check_config, methods=["POST"]),
-        Route("/v1/scans", create_scan, methods=["POST"]),
-        Route("/v1/scans", list_scans, methods=["GET"]),
-        Route("/v1/scans/{id:int}", get_scan, methods=["GET"]),
-        Route("/v1/scans/{id:int}", cancel_scan, methods=["DELETE"]),
-        Route("/v1/scans/{id:int}/report", scan_report, methods=["GET"]),
-        Route("/v1/assets", list_assets, methods=["GET"]),
-        Route("/v1/assets/{asset_id}/history", asset_history, methods=["GET"]),
-        Route("/v1/findings", list_findings, methods=["GET"]),
-        Route("/v1/policies", list_policies, methods=["GET"]),
-        Route("/v1/policies/{policy_id}", get_policy, methods=["GET"]),
-        Route("/v1/schedules", create_schedule, methods=["POST"]),
-        Route("/v1/schedules", list_schedules, methods=["GET"]),
-        Route("/v1/schedules/{id:int}", get_schedule, methods=["GET"]),
-        Route("/v1/schedules/{id:int}", delete_schedule, methods=["DELETE"]),
+        method_route("/v1/check/certificates", post=check_certificates),
+        method_route("/v1/check/config", post=check_config),
+        method_route("/v1/scans", get=list_scans, post=create_scan),
+        method_route("/v1/scans/{id:int}", get=get_scan, delete=cancel_scan),
+        method_route("/v1/scans/{id:int}/report", get=scan_report),
+        method_route("/v1/assets", get=list_assets),
+        method_route("/v1/assets/{asset_id}/history", get=asset_history),
+        method_route("/v1/findings", get=list_findings),
+        method_route("/v1/policies", get=list_policies),
+        method_route("/v1/policies/{policy_id}", get=get_policy),
+        method_route("/v1/schedules", get=list_schedules, post=create_schedule),
+        method_route("/v1/schedules/{id:int}", get=get_schedule, delete=delete_schedule),
     ]

@@ -173,6 +173,16 @@ class BodyLimit:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def method_route(path: str, **handlers: Handler) -> Route:
+    """One route for a path and all its methods (``get=``, ``post=``...), so that a 405
+    names every method the path has."""
+    table = {method.upper(): handler for method, handler in handlers.items()}
+
+    async def endpoint(request: Request) -> Response:
+        return await table["GET" if request.method == "HEAD" else request.method](request)
+    return Route(path, endpoint, methods=list(table))
+
+
 def json_body_error(exc: Exception) -> ApiError:
     """A body that is not JSON."""
     return ApiError(400, "bad-json", f"the body is not JSON: {type(exc).__name__}")

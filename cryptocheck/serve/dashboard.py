@@ -23,7 +23,7 @@ from cryptocheck.model import Status
 from cryptocheck.report import FORMATS
 
 from . import estate
-from .app import SESSION_COOKIE, ApiError, authorize, services
+from .app import SESSION_COOKIE, ApiError, authorize, method_route, services
 from .security import Principal, hash_token, lookup_token
 from .storage import Database
 
@@ -136,10 +136,9 @@ async def stylesheet(request: Request) -> Response:
 def routes() -> list[Route]:
     """The dashboard routes."""
     return [
-        Route("/", home, methods=["GET"]),
-        Route("/login", login_form, methods=["GET"]),
-        Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
-        Route("/asset/{asset_id}", asset_page, methods=["GET"]),
-        Route("/static/serve.css", stylesheet, methods=["GET"]),
+        method_route("/", get=home),
+        method_route("/login", get=login_form, post=login),
+        method_route("/logout", post=logout),
+        method_route("/asset/{asset_id}", get=asset_page),
+        method_route("/static/serve.css", get=stylesheet),
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cryptocheck.model import Asset, CertificateAsset, Finding, Report, RunError, Status
@@ -94,31 +94,33 @@ class Filters:
     FIELDS = ("status", "rule", "kind", "host", "expiring_before", "job")
 
     def __init__(self, query: dict[str, str]) -> None:
-        self.status = query.get("status") or None
+        self.status = query.get("status")
         if self.status is not None:
-            Status.parse(self.status)  # ValueError names the statuses
-            self.status = self.status.strip().lower()
+            self.status = Status.parse(self.status).value  # ValueError names the statuses
         self.rule = query.get("rule") or None
         self.kind = query.get("kind") or None
         self.host = query.get("host") or None
         self.expiring_before: str | None = None
-        if query.get("expiring_before"):
+        if query.get("expiring_before") is not None:
             text = query["expiring_before"]
             try:
-                moment = datetime.fromisoformat(text)
+                day = date.fromisoformat(text) if len(text) == 10 else None
             except ValueError:
-                raise ValueError(f"expiring_before {text!r} is not a date (YYYY-MM-DD)") from None
-            self.expiring_before = utc_timestamp(moment)
+                day = None
+            if day is None:
+                raise ValueError(f"expiring_before {text!r} is not a date (YYYY-MM-DD)")
+            self.expiring_before = utc_timestamp(datetime(day.year, day.month, day.day))
         self.job = _int(query.get("job"), "job", 0)
-        self.limit = _int(query.get("limit"), "limit", 100, 1000) or 100
+        self.limit = _int(query.get("limit"), "limit", 100, 1000, smallest=1)
         self.offset = _int(query.get("offset"), "offset", 0, 10**9)
 
 
-def _int(text: str | None, name: str, default: int, largest: int = 2**62) -> int:
-    if text is None or text == "":
+def _int(text: str | None, name: str, default: int, largest: int = 2**62,
+         smallest: int = 0) -> int:
+    if text is None:
         return default
-    if not text.isdigit() or int(text) > largest:
-        raise ValueError(f"{name} must be a whole number up to {largest}")
+    if not text.isdigit() or not smallest <= int(text) <= largest:
+        raise ValueError(f"{name} must be a whole number from {smallest} to {largest}")
     return int(text)
 
 

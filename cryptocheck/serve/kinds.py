@@ -159,8 +159,10 @@ def decode_files(raw: Any) -> list[tuple[str, bytes]]:
         raise RequestError("bad-files", "files must be a list of {name, content (base64)}")
     files: list[tuple[str, bytes]] = []
     for index, item in enumerate(raw):
-        if not isinstance(item, dict) or not isinstance(item.get("content"), str):
-            raise RequestError("bad-files", f"files[{index}] needs content (base64)")
+        if (not isinstance(item, dict) or not isinstance(item.get("content"), str)
+                or set(item) - {"name", "content"}):
+            raise RequestError("bad-files", f"files[{index}] must be {{name, content "
+                                            "(base64)}")
         name = item.get("name", f"upload-{index}")
         if not isinstance(name, str) or not name.strip():
             raise RequestError("bad-files", f"files[{index}].name must be a string")
@@ -256,7 +258,7 @@ def shipped_policy(policy_id: str | None) -> Policy:
 
 def check_date(value: Any) -> str | None:
     """A YYYY-MM-DD date, or None."""
-    if value is None or value == "":
+    if value is None:
         return None
     if not isinstance(value, str):
         raise RequestError("bad-date", "as_of must be a date (YYYY-MM-DD)")

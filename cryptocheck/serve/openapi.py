@@ -8,6 +8,10 @@ from typing import Any
 
 from cryptocheck import __version__
 from cryptocheck.model import Status
+from cryptocheck.policy import shipped_policy_ids
+from cryptocheck.report import _REPORTERS as KNOWN_FORMATS
+
+from .kinds import TUNABLE
 
 JSON = "application/json"
 STATUSES = [s.value for s in Status]
@@ -68,10 +72,11 @@ def _ref(name: str) -> dict[str, Any]:
 
 
 ID = {"type": "integer", "minimum": 0, "maximum": 2**62}
-FORMAT = _query("format", "Report format (json, and whichever of sarif, html, cbom, csv, "
-                "text, jsonl, junit, markdown are installed).", {"type": "string",
-                                                                 "default": "json"})
-POLICY = _query("policy", "A shipped policy id (default: nhs-acagpg).", {"type": "string"})
+FORMAT = _query("format", "Report format: json, and whichever of the others are installed "
+                "(GET /v1/policies lists them; one not installed is a 404).",
+                {"type": "string", "default": "json", "enum": list(KNOWN_FORMATS)})
+POLICY = _query("policy", "A shipped policy id (default: nhs-acagpg).",
+                {"type": "string", "enum": shipped_policy_ids()})
 AS_OF = _query("as_of", "Judge as of this date (YYYY-MM-DD).",
                {"type": "string", "format": "date"})
 ESTATE_FILTERS = [
@@ -89,24 +94,45 @@ ESTATE_FILTERS = [
 ]
 UPLOAD = {"required": True, "description": "The file itself (PEM, DER, PKCS#7, PKCS#12, an "
           "archive), or a multipart form whose file fields are read.", "content": {
-              "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-              "multipart/form-data": {"schema": {"type": "object", "properties": {
-                  "file": {"type": "string", "format": "binary"}}}}}}
+              "application/octet-stream": {"schema": {"type": "string", "format": "binary",
+                                                      "minLength": 1}},
+              "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                                 "properties": {"file": {
+                                                     "type": "string", "format": "binary"}}}}}}
+
+
+def _option_schema(rule: Any) -> dict[str, Any]:
+    if rule is bool:
+        return {"type": "boolean"}
+    if isinstance(rule, tuple):
+        return {"type": "string", "enum": list(rule)}
+    return {"type": "number", "exclusiveMinimum": 0}
+
+
+OPTIONS = {"type": "object", "additionalProperties": False,
+           "description": "Options of the kind's scanner: numbers at most its defaults.",
+           "properties": {name: _option_schema(rule) for options in TUNABLE.values()
+                          for name, rule in options.items()}}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"}}},
     "ScanRequest": {"type": "object", "additionalProperties": False, "required": ["kind"],
+                    "anyOf": [{"required": ["targets"], "properties": {
+                                  "targets": {"minItems": 1}}},
+                              {"required": ["files"], "properties": {"files": {
+                                  "minItems": 1}}}],
                     "properties": {
         "kind": {"type": "string", "enum": ["certs", "tls", "ssh", "config"]},
         "targets": {"type": "array", "items": {"type": "string", "minLength": 1},
                     "description": "host[:port] for tls/ssh (inside the allowlist); paths "
                                    "under allow.paths for certs/config."},
         "files": {"type": "array", "items": {"type": "object", "required": ["content"],
-                  "properties": {"name": {"type": "string"},
+                  "additionalProperties": False,
+                  "properties": {"name": {"type": "string", "minLength": 1},
                                  "content": {"type": "string", "contentEncoding": "base64"}}}},
-        "policy": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
-        "options": {"type": "object", "description": "Options of the kind's scanner."}}},
+        "policy": {"type": "string", "enum": shipped_policy_ids()},
+        "as_of": {"type": "string", "format": "date"}, "options": OPTIONS}},
     "Scan": {"type": "object", "required": ["id", "kind", "state"], "properties": {
         "id": {"type": "integer"}, "kind": {"type": "string"},
         "state": {"type": "string", "enum": ["queued", "running", "finished", "failed",
@@ -206,7 +232,8 @@ def spec() -> dict[str, Any]:
                         "type": "string"}}}}}})},
         "/asset/{asset_id}": {
             "parameters": [_path("asset_id", {"type": "string"})],
-            "get": _op("An asset's page: its status over time (dashboard)", read, {
+            "get": _op("An asset's page: its status over time (dashboard; its session, "
+                       "else a redirect to /login)", None, {
                 **_ok("The page", {"type": "string"}, types=["text/html"]), **missing,
                 "303": {"description": "Log in first"}})},
         "/logout": {"post": _op("End the session", None, {
