@@ -76,7 +76,8 @@ def changed_files(root: str, revision: str) -> set[str]:
     top = git("rev-parse", "--show-toplevel").strip()
     names = git("diff", "--name-only", "-z", "--diff-filter=ACMRT", revision, "--").split("\0")
     names += git("ls-files", "--others", "--exclude-standard", "-z").split("\0")
-    return {os.path.normpath(os.path.join(top, n)) for n in names if n}
+    # git names the work tree by its real path; the walk may reach it through a link.
+    return {os.path.realpath(os.path.join(top, n)) for n in names if n}
 
 
 def iter_files(paths: Sequence[str], *, gitignore: bool = True, vendored: bool = False,
@@ -140,7 +141,7 @@ def _collect(absdir: str, shown: str, specs: list[tuple[str, pathspec.PathSpec[A
                 continue
             _collect(abspath, display, specs, gitignore, vendored, only, stats, out)
         elif entry.is_file(follow_symlinks=False):
-            if only is not None and abspath not in only:
+            if only is not None and abspath not in only and os.path.realpath(abspath) not in only:
                 continue
             if specs and _ignored(specs, abspath, False):
                 stats.skipped_ignored += 1
