@@ -1,5 +1,7 @@
 """A schema-driven fuzz run: schemathesis generates requests for every operation of the
-server's own /openapi.json and sends them to the real process; none may answer 5xx.
+server's own /openapi.json and sends them to the real process; none may answer 5xx, and
+every answer must be one the description documents (status code, content type, body
+schema, Allow header): the description is accurate.
 
 Bounded (a few examples per operation) so that it stays fast; the server's log is checked
 for tracebacks too, since a handler that fails after its answer would not show as a 5xx."""
@@ -14,6 +16,13 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
 from serverproc import Server, make_token, write_config  # noqa: E402
@@ -51,6 +60,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case: Any) -> None:
-    response = case.call(base_url=_STATE["base"],
-                         headers={"Authorization": f"Bearer {_STATE['token']}"}, timeout=30)
+    response = case.call_and_validate(
+        base_url=_STATE["base"], headers={"Authorization": f"Bearer {_STATE['token']}"},
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                response_schema_conformance, allow_header_conformance])
     assert response.status_code < 500, (case.method, case.formatted_path, response.text[:500])
