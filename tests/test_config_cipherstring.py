@@ -95,6 +95,23 @@ def test_generated_strings_expand_like_openssl() -> None:
     _check(_generated(400))
 
 
+EDGE = [":HIGH:", "HIGH+", "+HIGH+MEDIUM", "!", "HIGH:!", "HIGH:-", "HIGH:+", "@STRENGTH",
+        "HIGH:@STRENGTH+HIGH", "DEFAULTHIGH", "DEFAULT:DEFAULT", "DEFAULT,HIGH", "DEFAULT HIGH",
+        " DEFAULT", "HIGH::MEDIUM", "HIGH;;;LOW", "ALL:-ALL:HIGH", "ALL:!ALL:COMPLEMENTOFALL",
+        "kRSA+kDHE", "aRSA+kECDHE+AESGCM+SHA384", "HIGH:@SECLEVEL=", "HIGH:@SECLEVEL=12",
+        "HIGH:@SECLEVEL=a", "HIGH:@STRENGTHX", "AES128-SHA+AES256-SHA", "AES128-SHA+SHA1",
+        "AES128-SHA+kRSA+HIGH", "ECDHE-RSA-AES128-GCM-SHA256+TLSv1.2", "TLSv1.2+SHA256",
+        "SSLv3+HIGH", "COMPLEMENTOFDEFAULT+HIGH", "FIPS+kRSA", "HIGH:!FIPS", "-HIGH:HIGH",
+        "HIGH:-HIGH:+MEDIUM:MEDIUM", "ECDH:@STRENGTH:-AES256", "CHACHA20:AESGCM:@STRENGTH",
+        "AESCCM8:+AESCCM", "ARIA:!ARIA128", "CAMELLIA+SHA256", "PSK:-kPSK:+kRSAPSK",
+        "SRP:aSRP:kSRP", "ALL:!aNULL:!eNULL:@SECLEVEL=0", "HIGH:+aECDSA", "HIGH:+EDH:+kRSA",
+        "EDH-RSA-DES-CBC3-SHA:HIGH", "a b c HIGH", "HIGH\tMEDIUM"]
+
+
+def test_edge_cases_of_the_syntax() -> None:
+    _check(EDGE)
+
+
 def test_every_suite_name_and_alias_alone() -> None:
     names = sorted(aliases()) + [s.openssl for s in openssl_suites() if not s.tls13]
     _check(names)
