@@ -89,10 +89,10 @@ def main() -> None:
                                 "--scope", "scan", "--database-url", url],
                                capture_output=True, text=True, check=True).stdout.strip()
         port = free_port()
-        log = open(Path(folder) / "server.log", "wb")
-        server = subprocess.Popen([sys.executable, "-m", "cryptocheck", "serve", "--port",
-                                   str(port), "--database-url", url, "--config", str(config)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+        with open(Path(folder) / "server.log", "wb") as log:  # the child keeps its own
+            server = subprocess.Popen([sys.executable, "-m", "cryptocheck", "serve", "--port",
+                                       str(port), "--database-url", url, "--config",
+                                       str(config)], stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -126,7 +126,6 @@ def main() -> None:
         finally:
             os.kill(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
-            log.close()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from cryptocheck.report.wire import report_schema
 from cryptocheck.run import scan
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config  # noqa: E402
+from serverproc import Server, make_token, write_config
 
 CERTS = Path(__file__).parent / "corpus" / "certs"
 CHAIN = CERTS / "chain-leaf-rsa-2048.pem"

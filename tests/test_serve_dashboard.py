@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config  # noqa: E402
+from serverproc import Server, make_token, write_config
 
 CHROMIUM = "/usr/bin/chromium"
 CERTS = Path(__file__).parent / "corpus" / "certs"

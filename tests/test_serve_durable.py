@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import (  # noqa: E402
+from serverproc import (
     Server,
     create_pg_schema,
     drop_pg_schema,

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config  # noqa: E402
+from serverproc import Server, make_token, write_config
 
 _STATE: dict[str, Any] = {}
 

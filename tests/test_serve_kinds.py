@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptocheck.serve.kinds import available_kinds
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, free_port, make_token, write_config  # noqa: E402
+from serverproc import Server, free_port, make_token, write_config
 
 TLS_FIXTURES = Path(__file__).parent / "fixtures" / "tls"
 NGINX = b"""server {

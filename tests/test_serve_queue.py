@@ -20,7 +20,7 @@ from cryptocheck.serve.security import Allowlist
 from cryptocheck.serve.storage import MIGRATIONS, Database
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import create_pg_schema, drop_pg_schema  # noqa: E402
+from serverproc import create_pg_schema, drop_pg_schema
 
 CERT = Path(__file__).parent / "corpus" / "certs" / "leaf-ec-p256.pem"
 

@@ -17,7 +17,7 @@ import pytest
 from cryptocheck.serve.security import Allowlist, TargetRefused, forbidden, split_target
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config  # noqa: E402
+from serverproc import Server, make_token, write_config
 
 CORPUS = Path(__file__).parent / "corpus"
 PRIVATE_KEY = CORPUS / "keys" / "rsa-2048-pkcs8.pem"
