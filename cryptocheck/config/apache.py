@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptocheck.config import settings
-from cryptocheck.config.nginx import conf_command
 from cryptocheck.config.settings import FileContext
 from cryptocheck.model import Asset, RunError
 
@@ -216,7 +215,7 @@ def _setting(ctx: FileContext, entry: Line, extra: dict[str, Any]) -> Iterator[A
                                             entry.scope, entry.path,
                                             ctx.resolve_prefixed(entry.args[1], entry.path))
             return
-        details = conf_command(entry.args[0], " ".join(entry.args[1:]))
+        details = settings.conf_command(entry.args[0], " ".join(entry.args[1:]))
     elif key == "sslcertificatefile" and entry.args:
         yield from ctx.certificates(entry.line, entry.column, entry.name, entry.args[0],
                                     entry.path, ctx.resolve_prefixed(entry.args[0], entry.path))

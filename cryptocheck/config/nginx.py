@@ -253,7 +253,7 @@ def _setting(ctx: FileContext, d: Directive, scope: str,
     elif base == "ssl_ecdh_curve":
         details = settings.group_details(value)
     elif base == "ssl_conf_command" and len(d.args) >= 2:
-        details = conf_command(d.args[0], " ".join(d.args[1:]))
+        details = settings.conf_command(d.args[0], " ".join(d.args[1:]))
     elif base == "ssl_dhparam":
         yield from ctx.dh_param_setting(d.line, d.column, d.name, value, scope, d.path,
                                         ctx.resolve_prefixed(value, d.path))
@@ -266,44 +266,3 @@ def _setting(ctx: FileContext, d: Directive, scope: str,
         return
     details.update(extra)
     yield ctx.setting(d.line, d.column, d.name, value, scope, details, d.path)
-
-
-def conf_command(name: str, value: str) -> dict[str, Any]:
-    """What an OpenSSL SSL_CONF command (``ssl_conf_command``, ``SSLOpenSSLConfCmd``, an
-    openssl.cnf system_default section entry) sets."""
-    key = name.strip().lower()
-    if key == "ciphersuites":
-        return settings.ciphersuites_details(value)
-    if key == "cipherstring":
-        return settings.cipher_details(value)
-    if key in ("groups", "curves"):
-        return settings.group_details(value)
-    if key in ("signaturealgorithms", "sigalgs", "clientsignaturealgorithms"):
-        return settings.sigalg_details(value)
-    if key == "minprotocol":
-        version = settings.protocol_name(value)
-        return settings.protocol_details(settings.protocol_range(version, None)) if version else {}
-    if key == "maxprotocol":
-        version = settings.protocol_name(value)
-        return settings.protocol_details(settings.protocol_range(None, version)) if version else {}
-    if key == "protocol":
-        return settings.protocol_details(_openssl_protocol_list(value))
-    return {}
-
-
-def _openssl_protocol_list(value: str) -> list[str]:
-    """SSL_CONF ``Protocol``: ``ALL,-SSLv3,-TLSv1`` style (OpenSSL's default list is all)."""
-    enabled: set[str] = set()
-    for item in value.replace(",", " ").split():
-        sign = item[0] if item[0] in "+-" else "+"
-        word = item.lstrip("+-")
-        if word.upper() == "ALL":
-            names = list(settings.PROTOCOLS[1:])
-        else:
-            one = settings.protocol_name(word)
-            names = [one] if one else []
-        if sign == "-":
-            enabled -= set(names)
-        else:
-            enabled |= set(names)
-    return list(enabled)

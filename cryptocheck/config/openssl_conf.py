@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator
 
 from cryptocheck.config import settings
-from cryptocheck.config.nginx import conf_command
 from cryptocheck.config.settings import FileContext
 from cryptocheck.model import Asset, RunError
 
@@ -68,7 +67,7 @@ def _read(ctx: FileContext, path: str, text: str, depth: int) -> Iterator[Asset 
         if name.lower() not in _COMMANDS:
             continue
         value = value.strip().strip('"')
-        details = conf_command(name, value)
+        details = settings.conf_command(name, value)
         if name.lower() in ("minprotocol", "maxprotocol"):
             # MinProtocol and MaxProtocol of one section bound the same range.
             pair = bounds.get(section, {})

@@ -193,6 +193,47 @@ def _ffdhe_name(prime: int) -> str | None:
     return None
 
 
+def conf_command(name: str, value: str) -> dict[str, Any]:
+    """What an OpenSSL SSL_CONF command (``ssl_conf_command``, ``SSLOpenSSLConfCmd``, an
+    openssl.cnf system_default section entry) sets."""
+    key = name.strip().lower()
+    if key == "ciphersuites":
+        return ciphersuites_details(value)
+    if key == "cipherstring":
+        return cipher_details(value)
+    if key in ("groups", "curves"):
+        return group_details(value)
+    if key in ("signaturealgorithms", "sigalgs", "clientsignaturealgorithms"):
+        return sigalg_details(value)
+    if key == "minprotocol":
+        version = protocol_name(value)
+        return protocol_details(protocol_range(version, None)) if version else {}
+    if key == "maxprotocol":
+        version = protocol_name(value)
+        return protocol_details(protocol_range(None, version)) if version else {}
+    if key == "protocol":
+        return protocol_details(_openssl_protocol_list(value))
+    return {}
+
+
+def _openssl_protocol_list(value: str) -> list[str]:
+    """SSL_CONF ``Protocol``: ``ALL,-SSLv3,-TLSv1`` style (OpenSSL's default list is all)."""
+    enabled: set[str] = set()
+    for item in value.replace(",", " ").split():
+        sign = item[0] if item[0] in "+-" else "+"
+        word = item.lstrip("+-")
+        if word.upper() == "ALL":
+            names = list(PROTOCOLS[1:])
+        else:
+            one = protocol_name(word)
+            names = [one] if one else []
+        if sign == "-":
+            enabled -= set(names)
+        else:
+            enabled |= set(names)
+    return list(enabled)
+
+
 @dataclass
 class FileContext:
     """One configuration file being parsed: where findings point, and how to read files it
