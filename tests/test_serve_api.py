@@ -1,5 +1,5 @@
-"""The service's API on the real server process (SQLite): checks, scans, reports, the estate,
-policies, schedules, metrics."""
+"""The service's API on the real server process (SQLite and PostgreSQL): checks, scans,
+reports, the estate, policies, schedules, metrics."""
 
 from __future__ import annotations
 
@@ -22,24 +22,35 @@ from cryptocheck.report.wire import report_schema
 from cryptocheck.run import scan
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config
+from serverproc import Server, create_pg_schema, drop_pg_schema, make_token, write_config
 
 CERTS = Path(__file__).parent / "corpus" / "certs"
 CHAIN = CERTS / "chain-leaf-rsa-2048.pem"
 WEAK = CERTS / "leaf-ec-p192.pem"
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("serve-api")
-    url = f"sqlite:///{folder / 'serve.db'}"
-    config = write_config(folder / "serve.toml", poll_seconds=0.1, schedule_poll_seconds=0.3)
-    tokens = {scope: make_token(url, scope, f"api-{scope}") for scope in ("read", "scan", "admin")}
-    server = Server(url, folder / "server.log", config).start()
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'serve.db'}"
+    else:
+        url, schema = create_pg_schema()
     try:
-        yield server, tokens
+        config = write_config(folder / "serve.toml", poll_seconds=0.1,
+                              schedule_poll_seconds=0.3)
+        tokens = {scope: make_token(url, scope, f"api-{scope}")
+                  for scope in ("read", "scan", "admin")}
+        server = Server(url, folder / "server.log", config).start()
+        try:
+            yield server, tokens
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        if schema is not None:
+            drop_pg_schema(schema)
 
 
 def _pairs(findings: list[dict[str, object]]) -> Counter[tuple[object, object]]:

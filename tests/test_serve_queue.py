@@ -1,6 +1,7 @@
-"""The job queue itself, on SQLite and PostgreSQL: claims respect the global limit, a lapsed
-lease is taken over (and says so), a taken-over worker cannot write a result, migrations
-are idempotent, cancelling a queued job is immediate."""
+"""The job queue and the estate, on SQLite and PostgreSQL: claims respect the global limit, a
+lapsed lease is taken over (and says so), a taken-over worker cannot write a result,
+migrations are idempotent, cancelling a queued job is immediate; estate queries, history,
+the dashboard summary and metrics read the same on both databases."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from cryptocheck.serve import jobs
+from cryptocheck.serve import estate, jobs
 from cryptocheck.serve.config import ServeConfig
 from cryptocheck.serve.kinds import validate_scan
+from cryptocheck.serve.metrics import RequestCounter, render
 from cryptocheck.serve.security import Allowlist
 from cryptocheck.serve.storage import MIGRATIONS, Database
 
@@ -103,3 +105,33 @@ def test_cancel_queued_job(db: Database) -> None:
     assert jobs.claim(db, "worker", config) is None
     assert jobs.cancel(db, job_id) == "cancelled"
     assert jobs.cancel(db, 12345) is None
+
+
+def test_estate_queries_and_dashboard_summary(db: Database) -> None:
+    config = ServeConfig()
+    weak = Path(__file__).parent / "corpus" / "certs" / "leaf-ec-p192.pem"
+    content = base64.b64encode(weak.read_bytes()).decode()
+    request = validate_scan({"kind": "certs", "files": [{"name": "weak.pem", "content": content}]},
+                            config, Allowlist([], []))
+    runner = jobs.Runner(db, config)
+    for _ in range(2):
+        jobs.submit(db, request, None)
+        job = jobs.claim(db, runner.worker_id, config)
+        assert job is not None
+        runner.run(job)
+    latest = estate.query_assets(db, estate.Filters({}))
+    assert len(latest) == 1 and latest[0]["scan"] == 2
+    assert latest[0]["worst_status"] == "disallowed" and latest[0]["quantum_vulnerable"]
+    assert estate.query_assets(db, estate.Filters({"status": "approved"})) == []
+    findings = estate.query_findings(db, estate.Filters({"status": "disallowed"}))
+    assert findings and {f["scan"] for f in findings} == {2}
+    history = estate.asset_history(db, latest[0]["id"])
+    assert history is not None and [h["scan"] for h in history] == [1, 2]
+    summary = estate.summary(db, "2999-01-01T00:00:00Z")
+    assert summary["assets"] == 1 and summary["quantum_vulnerable"] == 1
+    assert summary["by_status"] == {"disallowed": 1}
+    assert summary["worst"] and summary["worst"][0]["status"] == "disallowed"
+    assert [c["asset_id"] for c in summary["expiring"]] == [latest[0]["id"]]
+    assert [s["id"] for s in summary["scans"]] == [2, 1]
+    metrics = render(db, RequestCounter())
+    assert 'cryptocheck_scans{state="finished"} 2' in metrics
