@@ -4,7 +4,8 @@ Read: AWS ``aws_lb_listener``/``aws_alb_listener`` ``ssl_policy`` (through the p
 ELB policy tables), ``aws_cloudfront_distribution`` ``viewer_certificate``
 ``minimum_protocol_version``, ``aws_opensearch_domain``/``aws_elasticsearch_domain``
 ``domain_endpoint_options`` ``tls_security_policy``, ``aws_api_gateway_domain_name``
-``security_policy`` (and ``aws_apigatewayv2_domain_name``), ``aws_acm_certificate``
+``security_policy`` (and ``aws_apigatewayv2_domain_name``), an HTTPS/TLS listener without
+``ssl_policy`` (the API's default, ELBSecurityPolicy-2016-08), ``aws_acm_certificate``
 ``key_algorithm``, ``aws_kms_key`` ``customer_master_key_spec``/``key_spec``; every Azure
 ``min_tls_version``/``minimum_tls_version``/``ssl_minimal_tls_version_enforced`` (storage,
 app service, SQL, Redis, PostgreSQL, MySQL...); Google ``google_compute_ssl_policy``
@@ -24,6 +25,7 @@ from cryptocheck.config.cloud import policy_details
 from cryptocheck.config.settings import FileContext
 from cryptocheck.model import Asset, RunError
 
+ELB_API_DEFAULT = "ELBSecurityPolicy-2016-08"
 _MIN_TLS_KEYS = ("min_tls_version", "minimum_tls_version", "ssl_minimal_tls_version_enforced",
                  "minimal_tls_version", "minimum_tls_version_enforced")
 _KEY_SPECS = {
@@ -43,7 +45,7 @@ _RELEVANT = re.compile(r"\b(?:(?:ssl_policy|minimum_protocol_version|tls_securit
                        r"security_policy|key_algorithm|customer_master_key_spec|key_spec|"
                        r"min_tls_version|minimum_tls_version|ssl_minimal_tls_version_enforced|"
                        r"minimal_tls_version|minimum_tls_version_enforced)\s*[={]|"
-                       r"google_compute_ssl_policy)")
+                       r'google_compute_ssl_policy|protocol\s*=\s*"(?:HTTPS|TLS)")')
 
 
 def _tls_version(text: str) -> str | None:
@@ -127,6 +129,15 @@ def _resource(ctx: FileContext, where: _Locator, rtype: str, name: str,
 
     if rtype in ("aws_lb_listener", "aws_alb_listener") and "ssl_policy" in body:
         yield from profile("ssl_policy", body["ssl_policy"], None)
+    elif rtype in ("aws_lb_listener", "aws_alb_listener") \
+            and _unquote(body.get("protocol", "")).upper() in ("HTTPS", "TLS"):
+        # No ssl_policy: the API (which Terraform calls) applies ELBSecurityPolicy-2016-08
+        # (AWS ELB guide, "Security policies", considerations).
+        line, column = where.find(rtype, name, "protocol")
+        defaulted = policy_details(ELB_API_DEFAULT) or {}
+        defaulted["default"] = True
+        yield ctx.setting(line, column, f"{scope}.ssl_policy (default)", ELB_API_DEFAULT, scope,
+                          defaulted)
     elif rtype == "aws_cloudfront_distribution":
         for block in _blocks(body.get("viewer_certificate")):
             if "minimum_protocol_version" in block:
