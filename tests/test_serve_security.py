@@ -188,11 +188,22 @@ def test_tokens_and_key_material_never_logged(service: tuple[Server, dict[str, s
     assert job["state"] == "finished" and job["counts"]["assets"] == 1
     report = server.request("GET", f"/v1/scans/{job['id']}/report", token=tokens["read"])
     assert not any(line in report.body.decode() for line in key_lines)
+    # An encrypted key opens with a password sent in a header, and the password is not kept.
+    password = "corpus-pkcs8-aes256-password"
+    encrypted = (CORPUS / "keys" / "rsa-2048-pkcs8-aes256.pem").read_bytes()
+    closed = server.request("POST", "/v1/check/certificates?name=enc.pem", token=tokens["scan"],
+                            body=encrypted).json()
+    opened = server.request("POST", "/v1/check/certificates?name=enc.pem", token=tokens["scan"],
+                            body=encrypted, headers={"X-Cryptocheck-Password": password})
+    assert opened.status == 200 and password.encode() not in opened.body
+    assert closed["assets"][0]["key_size"] is None
+    assert opened.json()["assets"][0]["key_size"] == 2048
     server.request("GET", "/v1/scans", token="cct_wrong-token-value-for-the-log-test")
     server.request("GET", "/v1/scans?x=1", token=tokens["admin"])
     log = server.log_path.read_text("utf-8")
     assert "/v1/scans" in log  # the log is being written
-    for secret in [*tokens.values(), "cct_wrong-token-value-for-the-log-test", *key_lines]:
+    for secret in [*tokens.values(), "cct_wrong-token-value-for-the-log-test", *key_lines,
+                   password]:
         assert secret not in log
     assert base64.b64encode(key_pem).decode()[:40] not in log
     # Uploaded files are kept only until their job ends.

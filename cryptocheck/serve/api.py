@@ -49,6 +49,7 @@ MEDIA_TYPES = {
     "markdown": "text/markdown; charset=utf-8",
 }
 MAX_ID = 2**62
+PASSWORD_HEADER = "x-cryptocheck-password"
 
 
 def _format(request: Request, default: str = "json") -> str:
@@ -94,13 +95,13 @@ async def _uploads(request: Request) -> list[tuple[str, bytes]]:
 
 
 def _check(files: list[tuple[str, bytes]], kind: str, policy: str | None, as_of: str | None,
-           fmt: str) -> str:
+           fmt: str, passwords: tuple[str, ...]) -> str:
     out = StringIO()
     stats = SourceStats()
     with tempfile.TemporaryDirectory(prefix="cryptocheck-check-") as workdir:
         if kind == "certs":
             targets = [name for name, _ in files]
-            items = upload_items(files, SourceOptions(), stats)
+            items = upload_items(files, SourceOptions(passwords=passwords), stats)
         else:
             request: dict[str, Any] = {
                 "kind": kind, "targets": [], "options": {}, "policy": policy, "as_of": as_of,
@@ -121,7 +122,10 @@ async def _checkmethod_route(request: Request, kind: str) -> Response:
     except RequestError as exc:
         raise _refused(exc) from None
     files = await _uploads(request)
-    body = await run_in_threadpool(_check, files, kind, policy, as_of, fmt)
+    # Passwords for PKCS#12, JKS and encrypted keys come in headers (never logged, never
+    # stored: checks are not kept), one per X-Cryptocheck-Password header.
+    passwords = tuple(v for v in request.headers.getlist(PASSWORD_HEADER) if v)
+    body = await run_in_threadpool(_check, files, kind, policy, as_of, fmt, passwords)
     return Response(body, media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"))
 
 

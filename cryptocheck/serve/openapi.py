@@ -79,6 +79,10 @@ POLICY = _query("policy", "A shipped policy id (default: nhs-acagpg).",
                 {"type": "string", "enum": shipped_policy_ids()})
 AS_OF = _query("as_of", "Judge as of this date (YYYY-MM-DD).",
                {"type": "string", "format": "date"})
+PASSWORD = {"name": "X-Cryptocheck-Password", "in": "header", "required": False,
+            "description": "A password to try on PKCS#12, JKS and encrypted keys (repeat the "
+                           "header for several; never logged or stored).",
+            "schema": {"type": "string"}}
 ESTATE_FILTERS = [
     _query("status", "Only this status.", {"type": "string", "enum": STATUSES}),
     _query("rule", "Only findings of this rule id.", {"type": "string"}),
@@ -168,7 +172,7 @@ def spec() -> dict[str, Any]:
         "/v1/check/certificates": {"post": _op(
             "Judge uploaded certificates and keys now", scan,
             {**_ok("The report", {}, types=REPORT_TYPES), **missing},
-            [FORMAT, POLICY, AS_OF], UPLOAD)},
+            [FORMAT, POLICY, AS_OF, PASSWORD], UPLOAD)},
         "/v1/check/config": {"post": _op(
             "Judge an uploaded configuration file or tar/zip of a repository now", scan,
             {**_ok("The report", {}, types=REPORT_TYPES), **missing},
