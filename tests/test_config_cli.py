@@ -241,3 +241,12 @@ def test_json_report_validates_against_the_report_schema(kind: str) -> None:
     document = json.loads(out)
     jsonschema.validate(document, schema)
     assert document["assets"]
+
+
+def test_baseline_leaves_out_what_a_waiver_already_covers(tmp_path: Path) -> None:
+    text = ("http {\n    # cryptocheck: allow TEST-TLS-PROTO-OLD until 2099-01-01 -- partner (CHG-7)\n"
+            "    ssl_protocols TLSv1 TLSv1.2;\n    ssl_protocols SSLv3;\n}\n")
+    repo = _repo(tmp_path / "r", {"nginx.conf": text})
+    baseline = tmp_path / "b.json"
+    assert _run(str(repo), "--baseline", str(baseline), "--write-baseline")[0] == 0
+    assert [e["algorithm"] for e in json.loads(baseline.read_text())["findings"]] == ["SSLv3"]

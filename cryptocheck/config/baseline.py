@@ -86,10 +86,11 @@ def baseline_waivers(accepted: dict[str, set[str]], asset: Asset, print_: str,
 
 
 def baseline_document(findings: Iterable[tuple[str, Finding]]) -> dict[str, Any]:
-    """The baseline file content for (fingerprint, finding) pairs (approved ones left out)."""
+    """The baseline file content for (fingerprint, finding) pairs (approved and already
+    waived ones left out)."""
     entries = {}
     for print_, finding in findings:
-        if finding.status is Status.APPROVED:
+        if finding.status is Status.APPROVED or finding.waived:
             continue
         key = (print_, finding.rule)
         entries[key] = {"fingerprint": print_, "rule": finding.rule,

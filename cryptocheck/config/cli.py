@@ -117,16 +117,18 @@ def _checked(items: Any) -> Any:
 
 def _write_baseline(common: CommonOptions, paths: Sequence[str], items: Any, run: ConfigRun,
                     target: str) -> None:
-    from cryptocheck.policy import PolicyError, load_policy
+    from cryptocheck.policy import PolicyError, load_policy, load_waivers
     from cryptocheck.run import scan
 
     try:
         policy = load_policy(common.policy_name)
+        run.waivers.extend(load_waivers(common.waiver_file) if common.waiver_file else ())
     except PolicyError as exc:
         fail(str(exc))
     writer = _BaselineWriter(run)
+    # Findings a waiver already covers stay out: when the waiver expires they must fail.
     scan(paths, policy, common.day(), reporters=[writer], command="config", collect=False,
-         items=items, stats=run.stats)
+         items=items, stats=run.stats, waivers=run.waivers)
     document = baseline_document(writer.pairs)
     try:
         with open(target, "w", encoding="utf-8", newline="\n") as f:
