@@ -1,1 +1,12 @@
-"""cryptocheck.bulk (in progress)."""
+"""The bulk path: millions of certificates a run, with the normal path's findings.
+
+``cryptocheck certs --bulk`` (and large inputs by themselves) come here. Modules:
+``run`` (the run: jobs, merge, summary), ``reader`` (inputs and the normal path for whatever
+the scanner hands back), ``compiled`` (the policy compiled into certificate classes and date
+breakpoints), ``pyscan`` (the pure-Python scanner and merger; ``_fastcert.c`` is the optional
+C one), ``schema`` (JSON Schema of the output lines) and ``cli``. See docs/bulk.md.
+"""
+
+from .run import BulkOptions, BulkResult, bulk_scan
+
+__all__ = ["BulkOptions", "BulkResult", "bulk_scan"]
