@@ -34,7 +34,7 @@ from cryptocheck.sources import SourceStats
 
 from .config import ServeConfig
 from .estate import IndexReporter, clear_job
-from .kinds import KINDS, scan_items, shipped_policy
+from .kinds import KINDS, scan_items, shipped_policy, target_count
 from .security import Allowlist
 from .storage import CLAIM_LOCK, Database, Row, Tx, now_text
 
@@ -71,7 +71,7 @@ def submit(db: Database, request: dict[str, Any], token_id: int | None,
             "INSERT INTO jobs (kind, state, request, policy, as_of, targets, created, token_id, "
             "schedule_id) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
             (request["kind"], json.dumps(stored), request["policy"], request["as_of"],
-             len(request["targets"]) + len(request["files"]), now_text(), token_id, schedule_id))
+             target_count(request), now_text(), token_id, schedule_id))
         tx.many("INSERT INTO job_inputs (job_id, position, name, content) VALUES (?, ?, ?, ?)",
                 [(job_id, i, f["name"], f["content"]) for i, f in enumerate(request["files"])])
         event(tx, job_id, "queued")

@@ -206,8 +206,7 @@ def validate_scan(body: Any, config: ServeConfig, allowlist: Allowlist) -> dict[
             raise TargetRefused(target, "not inside a directory the server may read "
                                         "(allow.paths in the serve configuration)")
     # A network block counts as the addresses it holds (a /8 is sixteen million targets).
-    _check_count(len(files) + sum(target_size(t) if KINDS[kind].network else 1
-                                  for t in targets), config)
+    _check_count(target_count({"kind": kind, "targets": targets, "files": files}), config)
     # Targets are judged before availability, so that a refusal does not depend on which
     # scanners happen to be installed.
     if kind not in available_kinds():
@@ -225,6 +224,14 @@ def _check_count(count: int, config: ServeConfig) -> None:
     if count > config.max_targets_per_job:
         raise RequestError("too-many-targets", f"{count} targets: this server takes at most "
                                                f"{config.max_targets_per_job} per job")
+
+
+def target_count(request: dict[str, Any]) -> int:
+    """How many targets a scan request names: files, paths, and the addresses of network
+    targets (a CIDR block counts as its size)."""
+    network = KINDS[request["kind"]].network
+    return len(request["files"]) + sum(target_size(t) if network else 1
+                                       for t in request["targets"])
 
 
 def target_size(target: str) -> int:

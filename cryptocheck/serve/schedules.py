@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from .jobs import event
+from .kinds import target_count
 from .storage import Database, Row, now_text
 
 
@@ -69,7 +70,7 @@ def due_schedules(db: Database) -> list[int]:
                 "token_id, schedule_id) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
                 (request["kind"], json.dumps({**request, "files": [
                     f["name"] for f in request["files"]]}), request["policy"], request["as_of"],
-                 len(request["targets"]) + len(request["files"]), now_text(), row["token_id"],
+                 target_count(request), now_text(), row["token_id"],
                  row["id"]))
             tx.many("INSERT INTO job_inputs (job_id, position, name, content) VALUES (?, ?, ?, ?)",
                     [(job_id, i, f["name"], f["content"]) for i, f in enumerate(request["files"])])
