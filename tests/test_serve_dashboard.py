@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
+from cryptocheck.report import FORMATS
+
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
 from serverproc import Server, make_token, write_config
 
@@ -81,6 +83,15 @@ def test_dashboard_renders_without_console_errors(service: tuple[Server, str]) -
             href = page.get_attribute("#scans a", "href")
             assert href is not None
             assert page.request.get(server.base + href.split("?")[0]).status == 200
+            # The HTML report the dashboard links to renders under its own policy (its
+            # inline style and script allowed by hash), with no console error either.
+            if "html" in FORMATS:
+                page.goto(server.base + href.split("?")[0] + "?format=html")
+                assert "leaf-ec-p192.pem" in page.content()
+                font = page.eval_on_selector(
+                    "body", "e => getComputedStyle(e).fontFamily")
+                assert font and "Times" not in font  # its inline style applied
+                page.go_back()
             page.click("header button")
             page.wait_for_url(server.base + "/login")
             assert page.request.get(server.base + "/v1/scans").status == 401

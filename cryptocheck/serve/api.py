@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import html
 import importlib
 import json
+import re
 import tempfile
 from datetime import date
 from io import StringIO
@@ -126,7 +128,8 @@ async def _checkmethod_route(request: Request, kind: str) -> Response:
     # stored: checks are not kept), one per X-Cryptocheck-Password header.
     passwords = tuple(v for v in request.headers.getlist(PASSWORD_HEADER) if v)
     body = await run_in_threadpool(_check, files, kind, policy, as_of, fmt, passwords)
-    return Response(body, media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"))
+    return Response(body, media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+                    headers=_document_policy(body, fmt))
 
 
 async def check_certificates(request: Request) -> Response:
@@ -252,7 +255,21 @@ async def scan_report(request: Request) -> Response:
         if importlib.util.find_spec("cryptocheck.report.load") is None:
             raise ApiError(404, "format-unavailable", "only json reports can be served here")
         body = await run_in_threadpool(_render, body, fmt)
-    return Response(body, media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"))
+    return Response(body, media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+                    headers=_document_policy(body, fmt))
+
+
+CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"<>]*)"')
+
+
+def _document_policy(body: str, fmt: str) -> dict[str, str]:
+    """An HTML report carries its own Content-Security-Policy (hashes of its inline style
+    and script): sent as the header too, so that the service's stricter default does not
+    block them."""
+    if fmt != "html":
+        return {}
+    found = CSP_META.search(body[:4096])
+    return {"Content-Security-Policy": html.unescape(found.group(1))} if found else {}
 
 
 def _filters(request: Request) -> estate.Filters:

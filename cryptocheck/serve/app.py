@@ -132,7 +132,11 @@ class BodyLimit:
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                # A route may set its own (a rendered HTML report: its own hashes).
+                message["headers"] = headers + [(name, value) for name, value in SECURITY_HEADERS
+                                                if name not in present]
             await send(message)
 
         declared = dict(scope["headers"]).get(b"content-length")
