@@ -337,3 +337,41 @@ def test_error_lines_are_the_reports_error_records() -> None:
                     error, location=dataclasses.replace(error.location, offset=offset))
             assert reader.error_line(error, offset) == \
                 (dumps_line(error_record(expected)) + "\n").encode()
+
+
+@pytest.mark.parametrize("junk", [False, True])
+def test_one_large_bundle_is_split_among_jobs(tmp_path: Path, ders: list[bytes],
+                                             monkeypatch: pytest.MonkeyPatch,
+                                             junk: bool) -> None:
+    """A bundle too large for the normal path is cut into ranges read by several jobs; the
+    output is the one-job output. With binary junk between two blocks (an item no BEGIN line
+    announces) the range's count differs and the rest of the file is read again in order."""
+    from cryptocheck.bulk import run as bulk_run
+
+    parts = []
+    for number in range(400):
+        parts.append(pem_text(ders[number % len(ders)]))
+        if number == 150:
+            parts.append(b"-----BEGIN CERTIFICATE-----\nbroken!\n-----END CERTIFICATE-----\n")
+        if number == 260 and junk:
+            parts.append(b"\x00\x01\x02 junk between blocks\n")
+    path = tmp_path / "big.pem"
+    path.write_bytes(b"".join(parts))
+    options = SourceOptions(max_file_size=10_000)
+    one, _ = run_bulk([str(path)], jobs=1, dedup=False, source_options=options)
+    monkeypatch.setattr(bulk_run, "SPLIT_BYTES", 40_000)
+    assert len(bulk_run._split_points(str(path), path.stat().st_size)) > 5
+    reread = []
+    read_rest = bulk_run._read_rest
+
+    def spy(*args: Any) -> None:
+        reread.append(args[1])
+        read_rest(*args)
+
+    monkeypatch.setattr(bulk_run, "_read_rest", spy)
+    two, result = run_bulk([str(path)], jobs=2, dedup=False, source_options=options)
+    assert len(reread) == junk
+    keep = ("certificate", "error", "class")
+    assert [r for r in two if r["record"] in keep] == [r for r in one if r["record"] in keep]
+    assert result.tally.files_read == 1
+    assert len(of_kind(two, "error")) == 1 + junk

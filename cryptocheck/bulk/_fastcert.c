@@ -1378,15 +1378,18 @@ static PyTypeObject MergerType = {
 
 static PyObject *count_items(PyObject *mod, PyObject *args)
 {
-    /* (newlines, BEGIN lines) in a buffer: for splitting big files among jobs */
+    /* (newlines, BEGIN lines) in a buffer, BEGIN lines counted when they start before
+     * upto: for splitting big files among jobs */
     Py_buffer v;
-    if (!PyArg_ParseTuple(args, "y*", &v)) return NULL;
+    Py_ssize_t upto = -1;
+    if (!PyArg_ParseTuple(args, "y*|n", &v, &upto)) return NULL;
+    if (upto < 0 || upto > v.len) upto = v.len;
     const uint8_t *d = v.buf;
     long long nl = count_nl(d, 0, v.len), begins = 0;
     Py_ssize_t pos = 0, le;
     while (1) {
         Py_ssize_t at = find_begin(d, v.len, pos, &le);
-        if (at < 0 || le < 0) break;
+        if (at < 0 || at >= upto || le < 0) break;
         begins++;
         pos = le;
     }

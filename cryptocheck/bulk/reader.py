@@ -118,6 +118,7 @@ class Reader:
         self.fast = not force_python and type(self.scanner).__module__.endswith("_fastcert")
         self.run = _Run(options, SourceStats())
         self.other_text = False  # text around PEM blocks names Secrets or SSH keys
+        self.range_state: tuple[int, int, bool, int] = (0, 1, False, -1)
         self._error_path: str | None = None
         self._error_path_json = ""
 
@@ -278,6 +279,33 @@ class Reader:
             self.emit(RunError(Location(path=path), "too-large",
                                f"input is over the {limit} limit and is neither PEM nor "
                                "base64 lines"), None)
+        yield self.take()
+
+    def pem_range(self, path: str, start: int, end: int, index: int, line: int,
+                  check_gap: bool, prev_end: int) -> Iterator[Piece]:
+        """Entries of the bytes [start, end) of a PEM bundle too large for the normal path,
+        read by one job of several: numbering starts at ``index`` and ``line``, and the state
+        the scanner would have after the bytes before ``start`` is given (``check_gap``,
+        ``prev_end``). The caller checks afterwards that the range held exactly the items
+        it expected (:attr:`range_state`)."""
+        scanner = self.scanner
+        scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
+        scanner.report_text = True
+        scanner.index, scanner.line, scanner.base = index, line, start
+        scanner.check_gap, scanner.prev_end = check_gap, prev_end
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            left = end - start
+
+            def read(size: int) -> bytes:
+                nonlocal left
+                chunk = handle.read(min(size, left))
+                left -= len(chunk)
+                return chunk
+
+            yield from self.pem_loop(path, read(CHUNK), read)
+        self.range_state = (scanner.index, scanner.line, bool(scanner.check_gap),
+                            int(scanner.prev_end))
         yield self.take()
 
     def pem_file(self, path: str, head: bytes, read: Callable[[int], bytes] | None,

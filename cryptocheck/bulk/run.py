@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -30,6 +31,7 @@ from cryptocheck.report.jsonl import summary_record
 from cryptocheck.report.wire import dumps_line
 from cryptocheck.run import policy_info
 from cryptocheck.sources import SourceOptions
+from cryptocheck.sources.context import has_crypto_extension
 
 from .compiled import ClassInfo, month_label
 from .pyscan import load_filter, load_merger
@@ -184,6 +186,103 @@ def _work(unit: tuple[int, str, bool]) -> tuple[int, bytes, str, list[tuple[int,
     return os.getpid(), b"".join(metas), spool, new, reader.tally
 
 
+# A PEM bundle too large for the normal path is split among jobs in ranges of this size,
+# cut where one block ends and the next begins on the following line.
+SPLIT_BYTES = 32 * 1024 * 1024
+_BOUNDARY = b"-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----"
+
+
+@dataclass(frozen=True)
+class _Range:
+    """One range of a split bundle: bytes [start, end), and what is expected in it."""
+
+    group: int  # which split file
+    number: int  # position of the range in its file
+    path: str
+    start: int
+    end: int
+    begins: int  # BEGIN lines in the range (each must give exactly one item)
+    index: int  # index of its first item
+    line: int  # line it starts on
+
+
+def _count_range(job: tuple[str, int, int]) -> tuple[int, int]:
+    """(newlines, BEGIN lines) in bytes [start, end) of a file, read in pieces."""
+    from cryptocheck.bulk import _fastcert  # type: ignore[attr-defined]
+
+    path, start, end = job
+    newlines = begins = 0
+    carry = b""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        while True:
+            chunk = handle.read(min(4 * 1024 * 1024, left))
+            left -= len(chunk)
+            newlines += chunk.count(b"\n")
+            data = carry + chunk
+            final = not chunk or left <= 0
+            upto = len(data) if final else max(0, len(data) - 80)
+            begins += int(_fastcert.count_items(data, upto)[1])
+            carry = data[upto:]
+            if final:
+                return newlines, begins
+
+
+def _split_points(path: str, size: int) -> list[int]:
+    """Offsets where a split bundle's ranges start (the first is 0)."""
+    points = [0]
+    with open(path, "rb") as handle:
+        for offset in range(SPLIT_BYTES, size, SPLIT_BYTES):
+            handle.seek(offset)
+            window = handle.read(1024 * 1024)
+            found = window.find(_BOUNDARY)
+            if found >= 0:
+                point = offset + found + len(b"-----END CERTIFICATE-----\n")
+                if point > points[-1]:
+                    points.append(point)
+    return points
+
+
+def _splittable(path: str, options: SourceOptions) -> int:
+    """The size of ``path`` when it is a PEM bundle worth splitting, else 0."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size <= max(options.max_file_size,
+                                                                 2 * SPLIT_BYTES):
+            return 0
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return 0
+    return info.st_size if b"-----BEGIN " in head and not head.startswith(
+        (b"PK", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")) else 0
+
+
+def _work_range(unit: tuple[int, _Range, bool, int]) -> tuple[
+        int, bytes, str, list[tuple[int, ClassInfo]], Tally, tuple[int, int, bool, int]]:
+    """Read one range of a split bundle in a worker (see :func:`_work`)."""
+    reader = _READER
+    assert reader is not None
+    number, part, check_gap, prev_end = unit
+    reader.tally = Tally()
+    metas: list[bytes] = []
+    spool = os.path.join(_SPOOL, f"{number}.jsonl")
+    with open(spool, "wb") as handle:
+        for meta, lines in reader.pem_range(part.path, part.start, part.end, part.index,
+                                            part.line, check_gap, prev_end):
+            metas.append(meta)
+            handle.write(lines)
+    new, reader.new_classes = reader.new_classes, []
+    return os.getpid(), b"".join(metas), spool, new, reader.tally, reader.range_state
+
+
+def _dispatch(unit: tuple[Any, ...]) -> tuple[Any, ...]:
+    if isinstance(unit[1], _Range):
+        return _work_range(unit)
+    return _work(unit)
+
+
 def _units(targets: Sequence[str], options: SourceOptions, tally: Tally) -> Iterator[tuple[str, bool]]:
     for target in targets:
         if os.path.isdir(target):
@@ -331,7 +430,20 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
             merge.add(0, meta, lines, new)
             progress.update(0, merge)
 
-    if jobs > 1 and len(remote) > 1 and not local:
+    if jobs > 1 and not local and remote and (len(remote) > 1 or _splittable(
+            remote[0][0], opts.source_options)) and not opts.force_python and reader.fast \
+            and opts.field is None:
+        context = multiprocessing.get_context("fork")
+        spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=_spool_dir())
+        try:
+            with context.Pool(jobs, _init_worker, (policy, as_of, opts.source_options,
+                                                   waivers_t, opts.force_python, opts.field,
+                                                   spool)) as pool:
+                _pooled(pool, remote, opts, merge, reader, progress)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+        units = local
+    elif jobs > 1 and len(remote) > 1 and not local:
         context = multiprocessing.get_context("fork")
         spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=_spool_dir())
         try:
@@ -367,6 +479,80 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
     out.write((dumps_line(summary_record(result.report(waivers_t))) + "\n").encode())
     out.flush()
     return result
+
+
+def _pooled(pool: Any, remote: list[tuple[str, bool]], opts: BulkOptions, merge: _Merge,
+            reader: Reader, progress: _Progress) -> None:
+    """Files and ranges of split bundles through the pool, merged in input order.
+
+    A range's numbering comes from counting the BEGIN lines and newlines of the ranges
+    before it (in parallel, first). That is exact when every BEGIN line gave exactly one
+    item, which each range reports; when one did not (a PKCS#7 bundle, binary junk between
+    blocks), that range and the rest of its file are read again, in order, by this process.
+    """
+    work: list[tuple[Any, ...]] = []
+    splits: dict[int, list[_Range]] = {}
+    for path, explicit in remote:
+        size = _splittable(path, opts.source_options)
+        if not size:
+            work.append((len(work), path, explicit))
+            continue
+        points = _split_points(path, size)
+        bounds = list(zip(points, points[1:] + [size]))
+        counts = pool.map(_count_range, [(path, a, b) for a, b in bounds], chunksize=1)
+        group = len(splits)
+        index, line = 0, 1
+        ranges = []
+        for number, ((a, b), (newlines, begins)) in enumerate(zip(bounds, counts)):
+            ranges.append(_Range(group, number, path, a, b, begins, index, line))
+            index += begins
+            line += newlines
+        splits[group] = ranges
+        edges = has_crypto_extension(path)
+        for part in ranges:
+            # Ranges after the first start right after a complete block.
+            work.append((len(work), part, edges if part.number == 0 else True,
+                         -1 if part.number == 0 else part.start))
+    redone: set[int] = set()
+    for unit, result in zip(work, pool.imap(_dispatch, work, chunksize=1)):
+        pid, meta, lines, new, tally = result[:5]
+        part = unit[1]
+        if isinstance(part, _Range):
+            if part.group in redone:
+                os.unlink(lines)
+                continue
+            if result[5][0] - part.index != part.begins:
+                os.unlink(lines)
+                redone.add(part.group)
+                _read_rest(reader, merge, part, splits[part.group], progress)
+                continue
+            if part.number == 0:
+                merge.tally.files_read += 1
+        merge.add(pid, meta, lines, new)
+        merge.add_tally(tally)
+        progress.update(0 if isinstance(part, _Range) else _size(part), merge)
+        if isinstance(part, _Range):
+            progress.update(part.end - part.start, merge)
+
+
+def _read_rest(reader: Reader, merge: _Merge, part: _Range, ranges: list[_Range],
+               progress: _Progress) -> None:
+    """Read a split bundle from ``part`` to its end in this process, in order."""
+    if part.number == 0:
+        check_gap, prev_end = has_crypto_extension(part.path), -1
+        merge.tally.files_read += 1
+    else:
+        # Ranges before this one held one item per BEGIN line, so this one starts right
+        # after a complete block.
+        check_gap, prev_end = True, part.start
+    end = ranges[-1].end
+    for meta, lines in reader.pem_range(part.path, part.start, end, part.index, part.line,
+                                        check_gap, prev_end):
+        new, reader.new_classes = reader.new_classes, []
+        merge.add(0, meta, lines, new)
+        progress.update(0, merge)
+    merge.add_tally(reader.tally)
+    reader.tally = Tally()
 
 
 def _spool_dir() -> str | None:
