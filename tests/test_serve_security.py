@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cryptocheck.serve.config import ConfigError, load_config
 from cryptocheck.serve.security import Allowlist, TargetRefused, forbidden, split_target
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
@@ -246,3 +247,27 @@ def test_per_job_target_limit(service: tuple[Server, dict[str, str]]) -> None:
     block = server.request("POST", "/v1/scans", token=tokens["scan"],
                            json_body={"kind": "tls", "targets": ["127.0.0.0/29"]})
     assert block.status == 400 and "8 targets" in block.json()["message"]
+
+
+def test_configuration_is_safe_by_default_and_strict(tmp_path: Path) -> None:
+    defaults = load_config(None)
+    assert defaults.host == "127.0.0.1"
+    assert defaults.allow_networks == defaults.allow_hosts == defaults.allow_paths == ()
+    misspelt = tmp_path / "misspelt.toml"
+    misspelt.write_text('[allow]\nnetwerks = ["10.0.0.0/8"]\n', "utf-8")
+    with pytest.raises(ConfigError, match="netwerks"):
+        load_config(str(misspelt))
+    answer = subprocess.run([sys.executable, "-m", "cryptocheck", "serve", "--config",
+                             str(misspelt)], check=False, capture_output=True, text=True,
+                            timeout=60)
+    assert answer.returncode == 2 and "netwerks" in answer.stderr
+    zero = tmp_path / "zero.toml"
+    zero.write_text("workers = 0\n", "utf-8")
+    with pytest.raises(ConfigError, match="positive"):
+        load_config(str(zero))
+    good = tmp_path / "good.toml"
+    good.write_text('port = 9000\n[allow]\nnetworks = ["10.0.0.0/8"]\n[limits]\n'
+                    'max_targets_per_job = 7\n', "utf-8")
+    loaded = load_config(str(good), port=9100, host=None)
+    assert (loaded.port, loaded.host, loaded.allow_networks, loaded.max_targets_per_job) == (
+        9100, "127.0.0.1", ("10.0.0.0/8",), 7)
