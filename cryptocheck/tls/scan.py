@@ -254,6 +254,55 @@ async def enumerate_schemes(ep: Endpoint, facts: EndpointFacts, suites: list[int
         facts.schemes.pop("TLSv1.2", None)
 
 
+async def enumerate_groups_and_schemes(ep: Endpoint, facts: EndpointFacts, ecdhe: list[int]
+                                       ) -> None:
+    """TLS 1.2 ECDHE groups and signature schemes together: each ServerKeyExchange names the
+    curve and the scheme of its signature, so each connection removes one of each (the TLS 1.3
+    trick again); when one list runs out the other goes on alone."""
+    groups = facts.groups.setdefault("TLSv1.2", [])
+    schemes = facts.schemes.setdefault("TLSv1.2", [])
+    remaining_g = [g for g in LEGACY_GROUPS if g not in groups]
+    remaining_s = [s for s in SCHEMES if s not in schemes]
+    groups_done, schemes_done = not remaining_g, not remaining_s
+    while not (groups_done and schemes_done):
+        offer_g = remaining_g if not groups_done else list(LEGACY_GROUPS)
+        offer_s = remaining_s if not schemes_done else list(SCHEMES)
+        flight = await _probe(ep, facts, _spec(ep, 0x0303, ecdhe, offer_g, offer_s))
+        kex = flight.key_exchange
+        if _chosen(flight, 0x0303, ecdhe) is not None and kex is not None:
+            facts.observe("TLSv1.2", flight)
+            if kex.group in remaining_g and not groups_done:
+                remaining_g.remove(kex.group)
+                groups_done = not remaining_g
+            elif not groups_done:
+                groups_done = True  # a group we did not offer: stop asking
+            if kex.signature_scheme in remaining_s and not schemes_done:
+                remaining_s.remove(kex.signature_scheme)
+                schemes_done = not remaining_s
+            elif not schemes_done:
+                schemes_done = True  # a scheme we did not offer (or none): stop asking
+            continue
+        if groups_done:
+            schemes_done = True
+        elif schemes_done:
+            groups_done = True
+        else:
+            # Both lists reduced and refused: did the groups run out? Ask with every group.
+            flight = await _probe(ep, facts, _spec(ep, 0x0303, ecdhe, LEGACY_GROUPS,
+                                                   remaining_s))
+            kex = flight.key_exchange
+            if _chosen(flight, 0x0303, ecdhe) is not None and kex is not None \
+                    and kex.signature_scheme in remaining_s:
+                facts.observe("TLSv1.2", flight)
+                remaining_s.remove(kex.signature_scheme)
+                groups_done, schemes_done = True, not remaining_s
+            else:
+                schemes_done = True
+    if not groups:
+        facts.groups.pop("TLSv1.2", None)
+    if not schemes:
+        facts.schemes.pop("TLSv1.2", None)
+
 async def probe_sslv2(ep: Endpoint, facts: EndpointFacts) -> VersionResult:
     """SSLv2 in one connection: the SERVER-HELLO lists every cipher kind supported."""
     hello = await sslv2_exchange(ep)
@@ -312,17 +361,20 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
             result.server_order = await server_order(ep, facts, protocol, result.suites)
 
     extra = [_guarded_none(order(p)) for p in VERSIONS]
-    best_legacy = next((p for p in ("TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3")
-                        if facts.versions[p].accepted), None)
-    if best_legacy:
-        ecdhe = _kx_suites(facts.versions[best_legacy].suites, ("ECDHE",))
-        if ecdhe:
+    tls12 = facts.versions["TLSv1.2"].suites if facts.versions["TLSv1.2"].accepted else []
+    if _kx_suites(tls12, ("ECDHE",)):
+        extra.append(_guarded_none(enumerate_groups_and_schemes(
+            ep, facts, _kx_suites(tls12, ("ECDHE",)))))
+    else:
+        if _kx_suites(tls12, ("DHE",)):
+            extra.append(_guarded_none(enumerate_schemes(ep, facts, _kx_suites(tls12, ("DHE",)),
+                                                         SCHEMES)))
+        best_legacy = next((p for p in ("TLSv1.1", "TLSv1.0", "SSLv3")
+                            if facts.versions[p].accepted), None)
+        ecdhe = _kx_suites(facts.versions[best_legacy].suites, ("ECDHE",)) if best_legacy else []
+        if best_legacy and ecdhe:
             extra.append(_guarded_none(enumerate_legacy_groups(ep, facts, best_legacy, ecdhe,
                                                                LEGACY_GROUPS)))
-    if facts.versions["TLSv1.2"].accepted:
-        signed = _kx_suites(facts.versions["TLSv1.2"].suites, ("ECDHE", "DHE"))
-        if signed:
-            extra.append(_guarded_none(enumerate_schemes(ep, facts, signed, SCHEMES)))
     await asyncio.gather(*extra)
     return facts
 
