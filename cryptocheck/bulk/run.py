@@ -30,11 +30,11 @@ from cryptocheck.policy import Policy
 from cryptocheck.report.jsonl import summary_record
 from cryptocheck.report.wire import dumps_line
 from cryptocheck.run import policy_info
-from cryptocheck.sources import SourceOptions
+from cryptocheck.sources import SourceOptions, pem
 from cryptocheck.sources.context import has_crypto_extension
 
 from .compiled import ClassInfo, month_label
-from .pyscan import load_filter, load_merger
+from .pyscan import _extension, load_filter, load_merger
 from .reader import Reader, Tally, walk
 
 
@@ -208,8 +208,6 @@ class _Range:
 
 def _count_range(job: tuple[str, int, int]) -> tuple[int, int]:
     """(newlines, BEGIN lines) in bytes [start, end) of a file, read in pieces."""
-    from cryptocheck.bulk import _fastcert  # type: ignore[attr-defined]
-
     path, start, end = job
     newlines = begins = 0
     carry = b""
@@ -223,10 +221,18 @@ def _count_range(job: tuple[str, int, int]) -> tuple[int, int]:
             data = carry + chunk
             final = not chunk or left <= 0
             upto = len(data) if final else max(0, len(data) - 80)
-            begins += int(_fastcert.count_items(data, upto)[1])
+            begins += _count_begins(data, upto)
             carry = data[upto:]
             if final:
                 return newlines, begins
+
+
+def _count_begins(data: bytes, upto: int) -> int:
+    """BEGIN lines (as the scanner finds them) starting before ``upto``."""
+    module = _extension()
+    if module is not None:
+        return int(module.count_items(data, upto)[1])
+    return sum(1 for match in pem._BEGIN.finditer(data) if match.start() < upto)
 
 
 def _split_points(path: str, size: int) -> list[int]:
@@ -424,15 +430,8 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
     reader = Reader(policy, as_of, opts.source_options, waivers_t, opts.force_python, opts.field)
     engine = "c" if reader.fast else "python"
 
-    def from_reader(pieces: Iterator[tuple[bytes, bytes]]) -> None:
-        for meta, lines in pieces:
-            new, reader.new_classes = reader.new_classes, []
-            merge.add(0, meta, lines, new)
-            progress.update(0, merge)
-
-    if jobs > 1 and not local and remote and (len(remote) > 1 or _splittable(
-            remote[0][0], opts.source_options)) and not opts.force_python and reader.fast \
-            and opts.field is None:
+    if jobs > 1 and not local and remote and (
+            len(remote) > 1 or _splittable(remote[0][0], opts.source_options)):
         context = multiprocessing.get_context("fork")
         spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=_spool_dir())
         try:
@@ -443,27 +442,18 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
         finally:
             shutil.rmtree(spool, ignore_errors=True)
         units = local
-    elif jobs > 1 and len(remote) > 1 and not local:
-        context = multiprocessing.get_context("fork")
-        spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=_spool_dir())
-        try:
-            with context.Pool(jobs, _init_worker, (policy, as_of, opts.source_options,
-                                                   waivers_t, opts.force_python, opts.field,
-                                                   spool)) as pool:
-                work = [(n, path, explicit) for n, (path, explicit) in enumerate(remote)]
-                results = pool.imap(_work, work, chunksize=1)
-                for (path, _), (pid, meta, lines, new, tally) in zip(remote, results):
-                    merge.add(pid, meta, lines, new)
-                    merge.add_tally(tally)
-                    progress.update(_size(path), merge)
-        finally:
-            shutil.rmtree(spool, ignore_errors=True)
-        units = local
     for path, explicit in units:
-        if path == "-":
-            from_reader(reader.target("-"))
+        size = _splittable(path, opts.source_options) if path != "-" else 0
+        if size:
+            ranges = [_Range(0, n, path, a, b, 0, 0, 1) for n, (a, b) in enumerate(
+                _bounds(path, size))]
+            merge.tally.files_read += 1
+            _read_ranges(reader, merge, ranges, progress,
+                         (0, 1, has_crypto_extension(path), -1))
+        elif path == "-":
+            _add_unit(reader, merge, reader.target("-"))
         else:
-            from_reader(reader.path(path, explicit))
+            _add_unit(reader, merge, reader.path(path, explicit))
         progress.update(_size(path), merge)
     merge.add_tally(reader.tally)
     progress.close()
@@ -497,8 +487,7 @@ def _pooled(pool: Any, remote: list[tuple[str, bool]], opts: BulkOptions, merge:
         if not size:
             work.append((len(work), path, explicit))
             continue
-        points = _split_points(path, size)
-        bounds = list(zip(points, points[1:] + [size]))
+        bounds = _bounds(path, size)
         counts = pool.map(_count_range, [(path, a, b) for a, b in bounds], chunksize=1)
         group = len(splits)
         index, line = 0, 1
@@ -539,20 +528,68 @@ def _read_rest(reader: Reader, merge: _Merge, part: _Range, ranges: list[_Range]
                progress: _Progress) -> None:
     """Read a split bundle from ``part`` to its end in this process, in order."""
     if part.number == 0:
-        check_gap, prev_end = has_crypto_extension(part.path), -1
+        state = (0, 1, has_crypto_extension(part.path), -1)
         merge.tally.files_read += 1
     else:
         # Ranges before this one held one item per BEGIN line, so this one starts right
         # after a complete block.
-        check_gap, prev_end = True, part.start
-    end = ranges[-1].end
-    for meta, lines in reader.pem_range(part.path, part.start, end, part.index, part.line,
-                                        check_gap, prev_end):
+        state = (part.index, part.line, True, part.start)
+    _read_ranges(reader, merge, ranges[part.number:], progress, state)
+
+
+def _read_ranges(reader: Reader, merge: _Merge, ranges: list[_Range], progress: _Progress,
+                 state: tuple[int, int, bool, int]) -> None:
+    """Read ranges of one bundle in order in this process, each range one unit (so the
+    output is the same as when jobs read them), the scanner's state carried across."""
+    for part in ranges:
+        index, line, check_gap, prev_end = state
+        _add_unit(reader, merge, reader.pem_range(part.path, part.start, part.end, index, line,
+                                                  check_gap, prev_end))
+        state = reader.range_state
+        progress.update(part.end - part.start, merge)
+
+
+HOLD_BYTES = 32 * 1024 * 1024  # lines of one unit held in memory before they are spooled
+
+
+def _add_unit(reader: Reader, merge: _Merge, pieces: Iterator[tuple[bytes, bytes]]) -> None:
+    """Merge one unit (a file, or a range of a split bundle) read in this process, as a
+    worker's unit is merged: the classes it met first, then its lines. Class lines thus sit
+    at unit boundaries, which do not depend on the number of jobs."""
+    metas: list[bytes] = []
+    held: list[bytes] = []
+    size = 0
+    spool: IO[bytes] | None = None
+    try:
+        for meta, lines in pieces:
+            metas.append(meta)
+            size += len(lines)
+            if spool is None and size > HOLD_BYTES:
+                spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
+                    prefix="cryptocheck-bulk-", dir=_spool_dir(), delete=False)
+                spool.write(b"".join(held))
+                held.clear()
+            if spool is not None:
+                spool.write(lines)
+            else:
+                held.append(lines)
         new, reader.new_classes = reader.new_classes, []
-        merge.add(0, meta, lines, new)
-        progress.update(0, merge)
-    merge.add_tally(reader.tally)
-    reader.tally = Tally()
+        if spool is not None:
+            spool.close()
+            merge.add(0, b"".join(metas), spool.name, new)
+            spool = None
+        else:
+            merge.add(0, b"".join(metas), b"".join(held), new)
+    finally:
+        if spool is not None:
+            spool.close()
+            os.unlink(spool.name)
+
+
+def _bounds(path: str, size: int) -> list[tuple[int, int]]:
+    """The byte ranges a split bundle is read in."""
+    points = _split_points(path, size)
+    return list(zip(points, points[1:] + [size]))
 
 
 def _spool_dir() -> str | None:
