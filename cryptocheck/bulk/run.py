@@ -312,10 +312,10 @@ class _Merge:
         self.maps: dict[int, list[int]] = {}
         self.tally = Tally()
 
-    def add(self, source: int, meta: bytes, lines: bytes | str,
+    def add(self, source: int, meta: bytes, lines: bytes | str | list[bytes],
             new: list[tuple[int, ClassInfo]]) -> None:
-        """Merge one piece: ``lines`` is the bytes, or the path of a spool file holding them
-        (removed once copied)."""
+        """Merge one unit: ``lines`` is the bytes (or a list of byte strings), or the path of
+        a spool file holding them (removed once copied)."""
         mapping = self.maps.setdefault(source, [])
         for local, info in new:
             number = self.by_name.get(info.name)
@@ -337,6 +337,12 @@ class _Merge:
                         self.out.write(self.filter(meta, handle.read(), mask))
             finally:
                 os.unlink(lines)
+        elif isinstance(lines, list):
+            if mask is None:
+                for part in lines:
+                    self.out.write(part)
+            else:
+                self.out.write(self.filter(meta, b"".join(lines), mask))
         elif mask is None:
             self.out.write(lines)
         else:
@@ -579,7 +585,7 @@ def _add_unit(reader: Reader, merge: _Merge, pieces: Iterator[tuple[bytes, bytes
             merge.add(0, b"".join(metas), spool.name, new)
             spool = None
         else:
-            merge.add(0, b"".join(metas), b"".join(held), new)
+            merge.add(0, b"".join(metas), held, new)
     finally:
         if spool is not None:
             spool.close()
