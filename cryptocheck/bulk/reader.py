@@ -45,6 +45,7 @@ from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT, load_scanner
 
 Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
 CHUNK = 4 * 1024 * 1024
+_HEADROOM = 1024 * 1024  # for the unfinished block carried from one piece to the next
 FLUSH_AT = 4 * 1024 * 1024  # entries held before they are handed on
 _MAX_HELD = 64 * 1024 * 1024  # a block that never ends is truncated after this much
 # Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
@@ -52,7 +53,7 @@ _MAX_HELD = 64 * 1024 * 1024  # a block that never ends is truncated after this 
 _OTHER_TEXT = (b"tls.crt", b"tls.key", b"ca.crt", b"ssh-", b"ecdsa-sha2-", b"-cert-v01@")
 
 
-def _names_other_items(text_bytes: bytes) -> bool:
+def _names_other_items(text_bytes: bytes | bytearray) -> bool:
     return any(marker in text_bytes for marker in _OTHER_TEXT)
 
 
@@ -262,7 +263,8 @@ class Reader:
                 return _reread(path, limit)
 
             yield from self.pem_file(path, head, handle.read, explicit, 0,
-                                     archive.ArchiveBudget(), whole)
+                                     archive.ArchiveBudget(), whole,
+                                     getattr(handle, "readinto", None))
             return
         data = head if len(head) > limit else head + handle.read(limit + 1 - len(head))
         if len(data) <= limit:
@@ -303,14 +305,21 @@ class Reader:
                 left -= len(chunk)
                 return chunk
 
-            yield from self.pem_loop(path, read(CHUNK), read)
+            def readinto(view: memoryview) -> int:
+                nonlocal left
+                got = handle.readinto(view[:left]) if left > 0 else 0
+                left -= got
+                return got
+
+            yield from self.pem_loop(path, read(CHUNK), read, readinto)
         self.range_state = (scanner.index, scanner.line, bool(scanner.check_gap),
                             int(scanner.prev_end))
         yield self.take()
 
     def pem_file(self, path: str, head: bytes, read: Callable[[int], bytes] | None,
                  explicit: bool, depth: int, budget: archive.ArchiveBudget,
-                 whole: Callable[[], bytes | None]) -> Iterator[Piece]:
+                 whole: Callable[[], bytes | None],
+                 readinto: Callable[[memoryview], int] | None = None) -> Iterator[Piece]:
         """A text file with PEM blocks: the blocks by the scanner, then what the normal path
         finds besides them (Kubernetes Secrets, SSH keys quoted in the text; only looked for
         when the text around the blocks names them). ``whole`` gives the whole file again
@@ -318,7 +327,7 @@ class Reader:
         self.scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
         self.scanner.report_text = True
         self.other_text = False
-        yield from self.pem_loop(path, head, read)
+        yield from self.pem_loop(path, head, read, readinto)
         if self.scanner.index == 0:
             # Nothing but blocks that are not items (no entry was made): the normal path
             # says what that means.
@@ -415,10 +424,14 @@ class Reader:
     # -- PEM ------------------------------------------------------------------------
 
     def pem_loop(self, path: str, data: bytes,
-                 read: Callable[[int], bytes] | None) -> Iterator[Piece]:
-        """Scan PEM text; ``read`` pulls more (None: ``data`` is all there is)."""
+                 read: Callable[[int], bytes] | None,
+                 readinto: Callable[[memoryview], int] | None = None) -> Iterator[Piece]:
+        """Scan PEM text; ``read`` pulls more (None: ``data`` is all there is); ``readinto``,
+        when given, fills a buffer instead (two buffers take turns, so a long stream is read
+        without a new allocation or copy per piece)."""
         scanner = self.scanner
-        buf = data
+        buf: bytes | bytearray = data
+        spare: bytearray | None = None
         pos = 0
         final = read is None
         while True:
@@ -426,11 +439,29 @@ class Reader:
             if code == DONE:
                 return
             if code == NEED_MORE:
-                more = read(CHUNK) if read is not None else b""
-                if not more:
-                    final = True
                 scanner.base += pos
-                buf = buf[pos:] + more
+                if readinto is not None:
+                    tail = len(buf) - pos
+                    # Made once with room to spare, then only resized within its allocation
+                    # (CPython keeps a bytearray's memory when it shrinks by less than half).
+                    fresh = spare if spare is not None else bytearray(CHUNK + _HEADROOM)
+                    need = tail + CHUNK
+                    if len(fresh) > need:
+                        del fresh[need:]
+                    elif len(fresh) < need:
+                        fresh.extend(bytes(need - len(fresh)))
+                    fresh[:tail] = buf[pos:]
+                    got = readinto(memoryview(fresh)[tail:])
+                    if got < CHUNK:
+                        del fresh[tail + got:]
+                    final = got == 0
+                    spare = buf if isinstance(buf, bytearray) else None
+                    buf = fresh
+                else:
+                    more = read(CHUNK) if read is not None else b""
+                    if not more:
+                        final = True
+                    buf = buf[pos:] + more
                 pos = 0
                 if scanner.buffered() >= FLUSH_AT:
                     yield self.take()
@@ -461,7 +492,7 @@ class Reader:
                 start = scanner.pending()[0]
                 if scanner.report_text and _names_other_items(buf[start:pos]):
                     self.other_text = True
-                if pem.is_binary(buf[start:pos]):
+                if pem.is_binary(bytes(buf[start:pos])):
                     ctx = FileContext(path, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data between PEM blocks",
                                         scanner.line), scanner.base + start)
@@ -471,7 +502,7 @@ class Reader:
             if code == TAIL:
                 if scanner.report_text and _names_other_items(buf[pos:]):
                     self.other_text = True
-                if pem.is_binary(buf[pos:]):
+                if pem.is_binary(bytes(buf[pos:])):
                     ctx = FileContext(path, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data after the last PEM block",
                                         scanner.line), scanner.base + pos)
@@ -489,7 +520,7 @@ class Reader:
                 continue
             pos = step
 
-    def block(self, path: str, buf: bytes, pos: int, final: bool) -> int | None:
+    def block(self, path: str, buf: bytes | bytearray, pos: int, final: bool) -> int | None:
         """Handle the BEGIN line at ``pos`` exactly as :func:`cryptocheck.sources.pem.scan`
         does; return where scanning goes on, or None when more text is needed."""
         scanner = self.scanner
@@ -517,7 +548,7 @@ class Reader:
             scanner.prev_end = -1
             after = limit
         else:
-            event = pem._decode(label.decode(), buf[match.end():end], line)
+            event = pem._decode(label.decode(), bytes(buf[match.end():end]), line)
             if isinstance(event, pem.PemProblem):
                 self.emit(ctx.error(event.reason, event.message, line), offset)
             else:
