@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import mmap
 import multiprocessing
 import os
+import queue
 import shutil
 import stat
 import sys
@@ -157,6 +159,52 @@ class BulkResult:
 
 _READER: Reader | None = None
 _SPOOL = ""
+# Shared memory the workers hand lines over in (made by the parent before the workers
+# fork): a slab is taken from _FREE by a worker, filled with one unit's lines, and given back
+# by the parent once it has written them. When no slab is free, or the lines do not fit,
+# they go to a spool file instead, so a worker never waits for the parent.
+SLAB_BYTES = 12 * 1024 * 1024
+_SLABS: list[mmap.mmap] = []
+_FREE: Any = None
+
+
+class _Sink:
+    """Where a worker puts the lines of one unit."""
+
+    def __init__(self, number: int) -> None:
+        self.path = os.path.join(_SPOOL, f"{number}.jsonl")
+        self.slab: int | None = None
+        self.used = 0
+        self.file: IO[bytes] | None = None
+        if _FREE is not None:
+            try:
+                self.slab = _FREE.get_nowait()
+            except queue.Empty:
+                self.slab = None
+
+    def write(self, data: bytes) -> None:
+        if self.file is None and self.slab is not None and \
+                self.used + len(data) <= SLAB_BYTES:
+            _SLABS[self.slab][self.used:self.used + len(data)] = data
+            self.used += len(data)
+            return
+        if self.file is None:
+            self.file = open(self.path, "wb")  # noqa: SIM115 - closed in result()
+            if self.slab is not None:
+                self.file.write(_SLABS[self.slab][:self.used])
+                _FREE.put(self.slab)
+                self.slab = None
+        self.file.write(data)
+
+    def result(self) -> str | tuple[int, int]:
+        """The spool file's path, or (slab, length)."""
+        if self.file is not None:
+            self.file.close()
+            return self.path
+        if self.slab is not None:
+            return self.slab, self.used
+        with open(self.path, "wb"):
+            return self.path
 
 
 def _init_worker(policy: Policy, as_of: date, options: SourceOptions,
@@ -167,8 +215,8 @@ def _init_worker(policy: Policy, as_of: date, options: SourceOptions,
     _SPOOL = spool
 
 
-def _work(unit: tuple[int, str, bool]) -> tuple[int, bytes, str, list[tuple[int, ClassInfo]],
-                                                 Tally]:
+def _work(unit: tuple[int, str, bool]) -> tuple[
+        int, bytes, str | tuple[int, int], list[tuple[int, ClassInfo]], Tally]:
     """Read one file in a worker: the meta records come back through the pipe, the lines
     through a spool file (the parent copies it to the output without reading it when
     nothing is dropped)."""
@@ -177,13 +225,12 @@ def _work(unit: tuple[int, str, bool]) -> tuple[int, bytes, str, list[tuple[int,
     number, path, explicit = unit
     reader.tally = Tally()
     metas: list[bytes] = []
-    spool = os.path.join(_SPOOL, f"{number}.jsonl")
-    with open(spool, "wb") as handle:
-        for meta, lines in reader.path(path, explicit):
-            metas.append(meta)
-            handle.write(lines)
+    sink = _Sink(number)
+    for meta, lines in reader.path(path, explicit):
+        metas.append(meta)
+        sink.write(lines)
     new, reader.new_classes = reader.new_classes, []
-    return os.getpid(), b"".join(metas), spool, new, reader.tally
+    return os.getpid(), b"".join(metas), sink.result(), new, reader.tally
 
 
 # A PEM bundle too large for the normal path is split among jobs in ranges of this size,
@@ -266,21 +313,22 @@ def _splittable(path: str, options: SourceOptions) -> int:
 
 
 def _work_range(unit: tuple[int, _Range, bool, int]) -> tuple[
-        int, bytes, str, list[tuple[int, ClassInfo]], Tally, tuple[int, int, bool, int]]:
+        int, bytes, str | tuple[int, int], list[tuple[int, ClassInfo]], Tally,
+        tuple[int, int, bool, int]]:
     """Read one range of a split bundle in a worker (see :func:`_work`)."""
     reader = _READER
     assert reader is not None
     number, part, check_gap, prev_end = unit
     reader.tally = Tally()
     metas: list[bytes] = []
-    spool = os.path.join(_SPOOL, f"{number}.jsonl")
-    with open(spool, "wb") as handle:
-        for meta, lines in reader.pem_range(part.path, part.start, part.end, part.index,
-                                            part.line, check_gap, prev_end):
-            metas.append(meta)
-            handle.write(lines)
+    sink = _Sink(number)
+    for meta, lines in reader.pem_range(part.path, part.start, part.end, part.index,
+                                        part.line, check_gap, prev_end):
+        metas.append(meta)
+        sink.write(lines)
     new, reader.new_classes = reader.new_classes, []
-    return os.getpid(), b"".join(metas), spool, new, reader.tally, reader.range_state
+    return (os.getpid(), b"".join(metas), sink.result(), new, reader.tally,
+            reader.range_state)
 
 
 def _dispatch(unit: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -312,7 +360,8 @@ class _Merge:
         self.maps: dict[int, list[int]] = {}
         self.tally = Tally()
 
-    def add(self, source: int, meta: bytes, lines: bytes | str | list[bytes],
+    def add(self, source: int, meta: bytes,
+            lines: bytes | str | list[bytes] | tuple[int, int],
             new: list[tuple[int, ClassInfo]]) -> None:
         """Merge one unit: ``lines`` is the bytes (or a list of byte strings), or the path of
         a spool file holding them (removed once copied)."""
@@ -328,7 +377,18 @@ class _Merge:
                 mapping.extend([-1] * (local + 1 - len(mapping)))
             mapping[local] = number
         mask = self.merger.merge(meta, mapping) if meta else None
-        if isinstance(lines, str):
+        if isinstance(lines, tuple):
+            slab, length = lines
+            try:
+                view = memoryview(_SLABS[slab])[:length]
+                if mask is None:
+                    self.out.write(view)
+                else:
+                    self.out.write(self.filter(meta, bytes(view), mask))
+                view.release()
+            finally:
+                _FREE.put(slab)
+        elif isinstance(lines, str):
             try:
                 if mask is None:
                     _copy_file(lines, self.out)
@@ -438,8 +498,13 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
 
     if jobs > 1 and not local and remote and (
             len(remote) > 1 or _splittable(remote[0][0], opts.source_options)):
+        global _FREE
         context = multiprocessing.get_context("fork")
         spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=_spool_dir())
+        _SLABS[:] = [mmap.mmap(-1, SLAB_BYTES) for _ in range(jobs + 2)]
+        _FREE = context.Queue()
+        for number in range(len(_SLABS)):
+            _FREE.put(number)
         try:
             with context.Pool(jobs, _init_worker, (policy, as_of, opts.source_options,
                                                    waivers_t, opts.force_python, opts.field,
@@ -447,6 +512,11 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
                 _pooled(pool, remote, opts, merge, reader, progress)
         finally:
             shutil.rmtree(spool, ignore_errors=True)
+            for slab in _SLABS:
+                slab.close()
+            _SLABS.clear()
+            _FREE.close()
+            _FREE = None
         units = local
     for path, explicit in units:
         size = _splittable(path, opts.source_options) if path != "-" else 0
@@ -514,10 +584,10 @@ def _pooled(pool: Any, remote: list[tuple[str, bool]], opts: BulkOptions, merge:
         part = unit[1]
         if isinstance(part, _Range):
             if part.group in redone:
-                os.unlink(lines)
+                _discard(lines)
                 continue
             if result[5][0] - part.index != part.begins:
-                os.unlink(lines)
+                _discard(lines)
                 redone.add(part.group)
                 _read_rest(reader, merge, part, splits[part.group], progress)
                 continue
@@ -528,6 +598,14 @@ def _pooled(pool: Any, remote: list[tuple[str, bool]], opts: BulkOptions, merge:
         progress.update(0 if isinstance(part, _Range) else _size(part), merge)
         if isinstance(part, _Range):
             progress.update(part.end - part.start, merge)
+
+
+def _discard(lines: str | tuple[int, int]) -> None:
+    """Drop a worker's lines unread (spool file removed, slab given back)."""
+    if isinstance(lines, tuple):
+        _FREE.put(lines[0])
+    else:
+        os.unlink(lines)
 
 
 def _read_rest(reader: Reader, merge: _Merge, part: _Range, ranges: list[_Range],
