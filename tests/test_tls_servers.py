@@ -12,6 +12,7 @@ from cryptocheck.model import CertificateAsset, EndpointAsset, RunError
 from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
 from tls_servers import (
     FIXTURES,
+    concurrency_relay,
     hostile,
     nginx,
     postgres_available,
@@ -282,3 +283,18 @@ def test_cli_json_report_and_exit_codes(tmp_path: Any) -> None:
             capture_output=True, text=True, check=False)
     assert codes == {"full": 1, "compliance": 1}
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("per_host", [1, 2])
+def test_per_host_limit_is_kept(per_host: int) -> None:
+    # Never more than --per-host connections open at once (counted where they are opened and
+    # closed; a relay in front of the server sees a close only some time after it was made,
+    # so it checks the total), and every connection the scanner counted reached the server.
+    with s_server("-cipher", "DEFAULT:@SECLEVEL=0") as backend, \
+            concurrency_relay(backend) as relay:
+        stats = TlsStats()
+        items = list(iter_tls_items([f"127.0.0.1:{relay.port}"],
+                                    TlsOptions(per_host=per_host), stats))
+    assert isinstance(items[0], EndpointAsset)
+    assert stats.peak_per_host == per_host  # the limit is used, and kept
+    assert relay.total == stats.connections

@@ -324,3 +324,53 @@ def postgres_ssl() -> Iterator[int]:
             _stop(proc)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+class ConcurrencyRelay(threading.Thread):
+    """Relays connections to ``backend`` and records how many were open at once (politeness:
+    the scanner's per-host limit is seen from the server's side)."""
+
+    def __init__(self, backend_port: int) -> None:
+        super().__init__(daemon=True)
+        self.backend_port = backend_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(128)
+        self.port = int(self.listener.getsockname()[1])
+        self.lock = threading.Lock()
+        self.active = self.peak = self.total = 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.active += 1
+                self.total += 1
+                self.peak = max(self.peak, self.active)
+            threading.Thread(target=self.session, args=(client,), daemon=True).start()
+
+    def session(self, client: socket.socket) -> None:
+        try:
+            with client, socket.create_connection(("127.0.0.1", self.backend_port), 5) as up:
+                _pump(client, up)
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def stop(self) -> None:
+        self.listener.close()
+
+
+@contextlib.contextmanager
+def concurrency_relay(backend_port: int) -> Iterator[ConcurrencyRelay]:
+    relay = ConcurrencyRelay(backend_port)
+    relay.start()
+    try:
+        yield relay
+    finally:
+        relay.stop()

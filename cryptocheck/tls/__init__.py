@@ -60,6 +60,7 @@ class TlsStats:
     errors: int = 0
     connections: int = 0
     per_endpoint: dict[str, int] = field(default_factory=dict)
+    peak_per_host: int = 0  # most connections open to one address at once
 
 
 def _approver(options: TlsOptions) -> Callable[[CryptoUsage], bool]:

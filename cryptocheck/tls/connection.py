@@ -40,6 +40,8 @@ class HostLimiter:
     rate: float | None
     semaphore: asyncio.Semaphore = field(init=False)
     next_slot: float = 0.0
+    open_now: int = 0
+    peak: int = 0  # most connections open to the host at once (never above ``limit``)
 
     def __post_init__(self) -> None:
         self.semaphore = asyncio.Semaphore(self.limit)
@@ -105,14 +107,20 @@ async def _open(endpoint: Endpoint) -> tuple[asyncio.StreamReader, asyncio.Strea
 async def connection(endpoint: Endpoint
                      ) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
     """An open connection within the per-host and global limits, closed on exit."""
-    async with endpoint.global_limit, endpoint.limiter.semaphore:
-        reader, writer = await _open(endpoint)
+    limiter = endpoint.limiter
+    async with endpoint.global_limit, limiter.semaphore:
+        limiter.open_now += 1
+        limiter.peak = max(limiter.peak, limiter.open_now)
         try:
-            yield reader, writer
+            reader, writer = await _open(endpoint)
+            try:
+                yield reader, writer
+            finally:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
         finally:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+            limiter.open_now -= 1
 
 
 async def read_some(endpoint: Endpoint, reader: asyncio.StreamReader, n: int = 16384) -> bytes:

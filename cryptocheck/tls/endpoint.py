@@ -90,6 +90,7 @@ async def scan_target(target: Target, options: TlsOptions, global_limit: asyncio
         facts = None
     stats.connections += endpoint.connections
     stats.per_endpoint[target.id] = endpoint.connections
+    stats.peak_per_host = max(stats.peak_per_host, limiter.peak)
     if facts is None:
         stats.errors += 1
         return [error]
