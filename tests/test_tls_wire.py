@@ -165,6 +165,9 @@ def test_cidr_with_ports_and_bad_targets() -> None:
     got = [(t.host, t.port) for t in parse_target("192.0.2.8/31", ports=(443, 8443))]
     assert got == [("192.0.2.8", 443), ("192.0.2.8", 8443), ("192.0.2.9", 443),
                    ("192.0.2.9", 8443)]
+    assert [t.port for t in parse_target("example.org", ports=(443, 8443))] == [443, 8443]
+    assert [t.port for t in parse_target("smtp://example.org", ports=(443, 8443))] == [25]
+    assert [t.port for t in parse_target("example.org:99", ports=(443, 8443))] == [99]
     for bad in ("host:99999", "gopher://x", "[::1", "10.0.0.0/8"):
         with pytest.raises(TargetError):
             list(parse_target(bad))

@@ -70,7 +70,7 @@ def parse_target(text: str, sni: str | None = None, ports: Sequence[int] = (443,
     >>> [t.id for t in parse_target("smtp://mail.example.org")]
     ['tls:mail.example.org:25']
     """
-    text = text.strip()
+    text = original = text.strip()
     service = "tls"
     default_port = ports[0] if ports else 443
     if "://" in text:
@@ -93,8 +93,15 @@ def parse_target(text: str, sni: str | None = None, ports: Sequence[int] = (443,
                 yield Target(text=f"{address}:{port}", host=str(address), port=port,
                              service=service, sni=sni)
         return
-    host, port = _host_port(text, default_port)
-    yield Target(text=text, host=host, port=port, service=service, sni=sni or _sni_for(host))
+    host, port = _host_port(text, 0)
+    if port:
+        yield Target(text=text, host=host, port=port, service=service,
+                     sni=sni or _sni_for(host))
+        return
+    # No port written: the scheme's port for a URL, else every --ports port.
+    for port in ((default_port,) if service != "tls" or "://" in original else ports or (443,)):
+        yield Target(text=f"{text}:{port}" if len(ports) > 1 else text, host=host, port=port,
+                     service=service, sni=sni or _sni_for(host))
 
 
 def _sni_for(host: str) -> str | None:
