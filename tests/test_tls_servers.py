@@ -298,3 +298,36 @@ def test_per_host_limit_is_kept(per_host: int) -> None:
     assert isinstance(items[0], EndpointAsset)
     assert stats.peak_per_host == per_host  # the limit is used, and kept
     assert relay.total == stats.connections
+
+
+def _ocsp_response(tmp_path: Any) -> str:
+    """A real OCSP response for the fixture RSA leaf, signed by the test CA (openssl ocsp)."""
+    import subprocess
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+
+    leaf = x509.load_pem_x509_certificate((FIXTURES / "rsa.pem").read_bytes())
+    expiry = (datetime.now(UTC) + timedelta(days=3650)).strftime("%y%m%d%H%M%SZ")
+    (tmp_path / "index.txt").write_text(
+        f"V\t{expiry}\t\t{leaf.serial_number:X}\tunknown\t/CN=localhost\n")
+    subprocess.run(["openssl", "ocsp", "-issuer", str(FIXTURES / "ca.pem"), "-cert",
+                    str(FIXTURES / "rsa.pem"), "-reqout", str(tmp_path / "req.der"),
+                    "-no_nonce"], check=True, capture_output=True)
+    subprocess.run(["openssl", "ocsp", "-index", str(tmp_path / "index.txt"), "-rsigner",
+                    str(FIXTURES / "ca.pem"), "-rkey", str(FIXTURES / "ca.key"), "-CA",
+                    str(FIXTURES / "ca.pem"), "-reqin", str(tmp_path / "req.der"), "-respout",
+                    str(tmp_path / "resp.der"), "-ndays", "3650"], check=True,
+                   capture_output=True)
+    return str(tmp_path / "resp.der")
+
+
+@pytest.mark.parametrize("version", ["-no_tls1_3", "-tls1_3"])
+def test_ocsp_stapling_seen(tmp_path: Any, version: str) -> None:
+    response = _ocsp_response(tmp_path)
+    with s_server(version, "-status_file", response) as port:
+        stapled, _, _ = scan(f"127.0.0.1:{port}")
+    with s_server(version) as port:
+        plain, _, _ = scan(f"127.0.0.1:{port}")
+    assert stapled.details["ocsp_stapled"] is True
+    assert plain.details["ocsp_stapled"] is False
