@@ -59,6 +59,28 @@ def machine() -> str:
             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start")
 
 
+def _spin(count: int) -> float:
+    started = time.perf_counter()
+    total = 0
+    for number in range(count):
+        total += number
+    return time.perf_counter() - started
+
+
+def parallel_headroom(jobs: int) -> float:
+    """How much faster ``jobs`` processes get through a CPU-only loop than one: what the
+    machine allows a parallel run at the moment (2.0 on two free cores)."""
+    import multiprocessing
+
+    count = 10_000_000
+    alone = _spin(count)
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        started = time.perf_counter()
+        pool.map(_spin, [count] * jobs)
+        together = time.perf_counter() - started
+    return jobs * alone / together
+
+
 def _tree_rss(pid: int) -> int:
     """Proportional resident bytes (PSS: pages shared after fork counted once) of ``pid``
     and all its descendants (Linux /proc)."""
@@ -249,6 +271,10 @@ def main() -> None:
 
     one, many = runs["1 job"], runs[f"{args.jobs} jobs"]
     speedup = many["rate"] / one["rate"]
+    headroom = parallel_headroom(args.jobs)
+    print(f"machine check: {args.jobs} processes of a CPU-only loop get through "
+          f"{headroom:.2f}x the work of one in the same time (the most any {args.jobs}-job "
+          "run can gain on this machine now)")
     print(f"ratios: bulk 1 job / naive = {one['rate'] / naive_rate:.1f}x; "
           f"bulk {args.jobs} jobs / 1 job = {speedup:.2f}x")
     peak = max(r["tree_rss"] for r in runs.values())
