@@ -57,11 +57,14 @@ LAZY_COMMANDS = {
 
 
 def _installed(target: str) -> bool:
-    """Whether the module of a ``module:attr`` target can be imported."""
-    try:
-        return importlib.util.find_spec(target.partition(":")[0]) is not None
-    except ModuleNotFoundError:
-        return False
+    """Whether the module of a ``module:attr`` target (inside this package) is installed.
+
+    Looked up as a file, not with ``find_spec``, which would import the parent package (and
+    with it, say, the whole SSH scanner just to print ``--help``).
+    """
+    parts = target.partition(":")[0].split(".")[1:]
+    base = Path(__file__).resolve().parent.joinpath(*parts)
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
 class _LazyGroup(click.Group):
