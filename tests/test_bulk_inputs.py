@@ -346,7 +346,7 @@ def test_one_large_bundle_is_split_among_jobs(tmp_path: Path, ders: list[bytes],
     """A bundle too large for the normal path is cut into ranges read by several jobs; the
     output is the one-job output. With binary junk between two blocks (an item no BEGIN line
     announces) the range's count differs and the rest of the file is read again in order."""
-    from cryptocheck.bulk import run as bulk_run
+    from cryptocheck.bulk import jobs as bulk_jobs
 
     parts = []
     for number in range(400):
@@ -359,16 +359,16 @@ def test_one_large_bundle_is_split_among_jobs(tmp_path: Path, ders: list[bytes],
     path.write_bytes(b"".join(parts))
     options = SourceOptions(max_file_size=10_000)
     one, _ = run_bulk([str(path)], jobs=1, dedup=False, source_options=options)
-    monkeypatch.setattr(bulk_run, "SPLIT_BYTES", 40_000)
-    assert len(bulk_run._split_points(str(path), path.stat().st_size)) > 5
+    monkeypatch.setattr(bulk_jobs, "SPLIT_BYTES", 40_000)
+    assert len(bulk_jobs.split_points(str(path), path.stat().st_size)) > 5
     reread = []
-    read_rest = bulk_run._read_rest
+    read_rest = bulk_jobs.read_rest
 
     def spy(*args: Any) -> None:
         reread.append(args[1])
         read_rest(*args)
 
-    monkeypatch.setattr(bulk_run, "_read_rest", spy)
+    monkeypatch.setattr(bulk_jobs, "read_rest", spy)
     two, result = run_bulk([str(path)], jobs=2, dedup=False, source_options=options)
     assert len(reread) == junk
     keep = ("certificate", "error", "class")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import io
 import json
 import os
 import stat
@@ -35,12 +34,24 @@ from cryptocheck.policy import Policy
 from cryptocheck.report.jsonl import asset_record, error_record
 from cryptocheck.report.wire import clean_text, dumps_line
 from cryptocheck.run import findings_for
-from cryptocheck.sources import SourceOptions, SourceStats, archive, der, jks, pem, ssh, text
+from cryptocheck.sources import SourceOptions, SourceStats, archive, der, jks, pem, text
 from cryptocheck.sources.context import FileContext, has_crypto_extension
-from cryptocheck.sources.walk import VCS_DIRECTORIES, _Run, content_items
+from cryptocheck.sources.walk import _Run, content_items
 from cryptocheck.sources.x509 import certificate_asset
 
 from .compiled import ClassInfo, breakpoints, certificate_line, class_of, month_index
+from .inputs import (
+    Rejoined,
+    certificate_bytes,
+    json_path,
+    key_numbers,
+    looks_like_base64_lines,
+    names_other_items,
+    raw_path,
+    reread,
+    text_after_blocks,
+    walk,
+)
 from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT, load_scanner
 
 Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
@@ -48,39 +59,6 @@ CHUNK = 4 * 1024 * 1024
 _HEADROOM = 1024 * 1024  # for the unfinished block carried from one piece to the next
 FLUSH_AT = 4 * 1024 * 1024  # entries held before they are handed on
 _MAX_HELD = 64 * 1024 * 1024  # a block that never ends is truncated after this much
-# Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
-# keys quoted in text: every key type name holds one of the last three).
-_OTHER_TEXT = (b"tls.crt", b"tls.key", b"ca.crt", b"ssh-", b"ecdsa-sha2-", b"-cert-v01@")
-
-
-def _names_other_items(text_bytes: bytes | bytearray) -> bool:
-    return any(marker in text_bytes for marker in _OTHER_TEXT)
-
-
-def _text_after_blocks(data: bytes, ctx: FileContext) -> Iterator[Asset | RunError]:
-    """What :func:`cryptocheck.sources.text.text_items` finds in a PEM text after its blocks,
-    in the same order (Kubernetes Secrets, then SSH public keys quoted in the text)."""
-    if b"tls.crt" in data or b"tls.key" in data or b"ca.crt" in data:
-        yield from text.kubernetes_items(data, ctx)
-    try:
-        decoded = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return
-    yield from ssh.embedded_public_keys(decoded, ctx)
-
-
-def _reread(path: str, limit: int) -> bytes | None:
-    """The whole file again, when it is a file the normal path would read whole."""
-    try:
-        if path == "-" or "!" in path and not os.path.exists(path) or \
-                os.stat(path).st_size > limit:
-            return None
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1)
-    except OSError:
-        return None
-
-
 @dataclasses.dataclass
 class Tally:
     """What one reader counted that the entries do not carry."""
@@ -164,7 +142,7 @@ class Reader:
                                                                                 offset=offset))
             return (dumps_line(error_record(error)) + "\n").encode()
         if loc.path != self._error_path:
-            self._error_path, self._error_path_json = loc.path, _json_path(loc.path).decode()
+            self._error_path, self._error_path_json = loc.path, json_path(loc.path).decode()
         where = self._error_path_json
         index = "null" if loc.index is None else loc.index
         line = "null" if loc.line is None else loc.line
@@ -183,7 +161,7 @@ class Reader:
         asset = certificate_asset(der_bytes, FileContext("-"), None, "PEM")
         if not isinstance(asset, CertificateAsset):
             return False
-        bits, is_ca, self_signed, b_after, b_before, b_life = _key_numbers(key)
+        bits, is_ca, self_signed, b_after, b_before, b_life = key_numbers(key)
         epoch_after = int(asset.not_after.timestamp())
         epoch_before = int(asset.not_before.timestamp())
         lifetime = max(0, -(-(epoch_after - epoch_before + 1) // 86400))
@@ -260,7 +238,7 @@ class Reader:
         if pem.has_pem(head) and not archive.is_archive(head) and not jks.is_keystore(head):
             # A PEM bundle: streamed, never held whole.
             def whole() -> bytes | None:
-                return _reread(path, limit)
+                return reread(path, limit)
 
             yield from self.pem_file(path, head, handle.read, explicit, 0,
                                      archive.ArchiveBudget(), whole,
@@ -271,11 +249,11 @@ class Reader:
             yield from self.data(path, data, explicit, 0, archive.ArchiveBudget())
             return
         if archive.is_archive(head):
-            yield from self.big_archive(path, _Rejoined(data, handle))
+            yield from self.big_archive(path, Rejoined(data, handle))
             return
         self.tally.files_read += 1
         if looks_like_base64_lines(head):
-            self.scanner.set_file(_json_path(path), _raw_path(path), False)
+            self.scanner.set_file(json_path(path), raw_path(path), False)
             yield from self.lines_loop(path, data, handle.read)
         else:
             self.emit(RunError(Location(path=path), "too-large",
@@ -291,7 +269,7 @@ class Reader:
         ``prev_end``). The caller checks afterwards that the range held exactly the items
         it expected (:attr:`range_state`)."""
         scanner = self.scanner
-        scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
+        scanner.set_file(json_path(path), raw_path(path), has_crypto_extension(path))
         scanner.report_text = True
         scanner.index, scanner.line, scanner.base = index, line, start
         scanner.check_gap, scanner.prev_end = check_gap, prev_end
@@ -324,7 +302,7 @@ class Reader:
         finds besides them (Kubernetes Secrets, SSH keys quoted in the text; only looked for
         when the text around the blocks names them). ``whole`` gives the whole file again
         when needed (None: not possible, or larger than the normal path reads)."""
-        self.scanner.set_file(_json_path(path), _raw_path(path), has_crypto_extension(path))
+        self.scanner.set_file(json_path(path), raw_path(path), has_crypto_extension(path))
         self.scanner.report_text = True
         self.other_text = False
         yield from self.pem_loop(path, head, read, readinto)
@@ -340,7 +318,7 @@ class Reader:
             if data is not None:
                 ctx = FileContext(path, tuple(self.options.passwords),
                                   next_index=self.scanner.index)
-                for item in _text_after_blocks(data, ctx):
+                for item in text_after_blocks(data, ctx):
                     self.emit(item, None)
         self.tally.files_read += 1
         yield self.take()
@@ -380,13 +358,13 @@ class Reader:
             return
         if is_text and not pem.has_pem(data) and looks_like_base64_lines(data):
             self.tally.files_read += 1
-            self.scanner.set_file(_json_path(path), _raw_path(path), False)
+            self.scanner.set_file(json_path(path), raw_path(path), False)
             yield from self.lines_loop(path, data, None)
             yield self.take()
             return
         if not is_text and der.classify(data) == "certificate" and self.fast:
             self.tally.files_read += 1
-            self.scanner.set_file(_json_path(path), _raw_path(path), False)
+            self.scanner.set_file(json_path(path), raw_path(path), False)
             self.one_der(path, data, None, 0, "DER")
             yield self.take()
             return
@@ -485,12 +463,12 @@ class Reader:
                 continue
             if code == TEXT:
                 start, stop = scanner.pending()[:2]
-                self.other_text = self.other_text or _names_other_items(buf[start:stop])
+                self.other_text = self.other_text or names_other_items(buf[start:stop])
                 scanner.gap_done = True
                 continue
             if code == GAP:
                 start = scanner.pending()[0]
-                if scanner.report_text and _names_other_items(buf[start:pos]):
+                if scanner.report_text and names_other_items(buf[start:pos]):
                     self.other_text = True
                 if pem.is_binary(bytes(buf[start:pos])):
                     ctx = FileContext(path, next_index=scanner.index)
@@ -500,7 +478,7 @@ class Reader:
                 scanner.gap_done = True
                 continue
             if code == TAIL:
-                if scanner.report_text and _names_other_items(buf[pos:]):
+                if scanner.report_text and names_other_items(buf[pos:]):
                     self.other_text = True
                 if pem.is_binary(bytes(buf[pos:])):
                     ctx = FileContext(path, next_index=scanner.index)
@@ -539,7 +517,7 @@ class Reader:
         line = scanner.line
         ctx = FileContext(path, next_index=scanner.index)
         offset = scanner.base + pos
-        if scanner.report_text and _names_other_items(buf[pos:limit]):
+        if scanner.report_text and names_other_items(buf[pos:limit]):
             self.other_text = True
         if end < 0:
             self.emit(ctx.error("truncated-pem", f"PEM block {label.decode()!r} has no END line",
@@ -621,7 +599,7 @@ class Reader:
         path; PEM text or base64 DER)."""
         assert self.field is not None
         self.tally.files_read += 1
-        self.scanner.set_file(_json_path(path), _raw_path(path), False)
+        self.scanner.set_file(json_path(path), raw_path(path), False)
         names = self.field.split(".")
         offset = 0
         for number, raw in enumerate(iter(handle.readline, b""), start=1):
@@ -640,7 +618,7 @@ class Reader:
                                     number), here)
                 self.scanner.index = ctx.next_index
                 continue
-            der_bytes = _certificate_bytes(value)
+            der_bytes = certificate_bytes(value)
             if der_bytes is None:
                 self.emit(ctx.error("malformed-pem", f"field {self.field!r} holds no "
                                     "certificate (PEM or base64 DER)", number), here)
@@ -653,7 +631,7 @@ class Reader:
 
     # -- large archives -------------------------------------------------------------
 
-    def big_archive(self, path: str, raw: _Rejoined) -> Iterator[Piece]:
+    def big_archive(self, path: str, raw: Rejoined) -> Iterator[Piece]:
         """A tar (plain or compressed) or zip too large to hold: members streamed."""
         self.tally.files_read += 1
         limit = self.options.max_file_size
@@ -687,7 +665,7 @@ class Reader:
             archive_file.close()
         yield self.take()
 
-    def _big_zip(self, path: str, raw: _Rejoined) -> Iterator[Piece]:
+    def _big_zip(self, path: str, raw: Rejoined) -> Iterator[Piece]:
         handle = raw.handle
         handle.seek(0)
         try:
@@ -708,85 +686,3 @@ class Reader:
                     else:
                         yield from self.stream(member_path, stream, False)
         yield self.take()
-
-
-def _key_numbers(key: bytes) -> tuple[int, ...]:
-    """The six integers the C scanner puts at the end of a class key."""
-    tail = key[-48:]
-    return tuple(int.from_bytes(tail[i:i + 8], "little", signed=True) for i in range(0, 48, 8))
-
-
-def _json_path(path: str) -> bytes:
-    return json.dumps(path, ensure_ascii=False).encode("utf-8", "backslashreplace")
-
-
-def _raw_path(path: str) -> bytes:
-    return path.encode("utf-8", "surrogateescape")
-
-
-def _certificate_bytes(value: Any) -> bytes | None:
-    if not isinstance(value, str):
-        return None
-    if "-----BEGIN" in value:
-        for event in pem.scan(value.encode()):
-            if isinstance(event, pem.PemBlock):
-                return event.der
-        return None
-    try:
-        return base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def looks_like_base64_lines(data: bytes) -> bool:
-    """Whether ``data`` starts with a line of base64 that decodes to a DER SEQUENCE."""
-    first = data[:8192].split(b"\n", 1)[0].strip()
-    if len(first) < 16:
-        return False
-    try:
-        return base64.b64decode(first[:16], validate=True)[:1] == b"\x30"
-    except (binascii.Error, ValueError):
-        return False
-
-
-def walk(top: str, options: SourceOptions, tally: Tally) -> Iterator[str]:
-    """Files under ``top`` in the normal path's order (sorted, version control skipped)."""
-    follow = bool(options.follow_symlinks)
-    visited: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=follow):
-        if follow:
-            real = os.path.realpath(dirpath)
-            if real in visited:
-                dirnames[:] = []
-                continue
-            visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in VCS_DIRECTORIES)
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if not follow and os.path.islink(path):
-                tally.files_skipped += 1
-                continue
-            yield path
-
-
-class _Rejoined(io.RawIOBase):
-    """A stream whose first bytes were already read: gives them back, then the rest."""
-
-    def __init__(self, head: bytes, handle: IO[bytes]) -> None:
-        self.head = head
-        self.handle = handle
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self._pos < len(self.head):
-            if size < 0:
-                part = self.head[self._pos:] + self.handle.read()
-                self._pos = len(self.head)
-                return part
-            part = self.head[self._pos:self._pos + size]
-            self._pos += len(part)
-            return part
-        return self.handle.read(size)

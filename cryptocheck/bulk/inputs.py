@@ -1,0 +1,134 @@
+"""Helpers of the bulk reader: what a file's text names, paths as the output writes them,
+the directory walk, and small stream adapters."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import os
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from cryptocheck.model import Asset, RunError
+from cryptocheck.sources import SourceOptions, pem, ssh, text
+from cryptocheck.sources.context import FileContext
+from cryptocheck.sources.walk import VCS_DIRECTORIES
+
+if TYPE_CHECKING:  # the reader imports this module
+    from .reader import Tally
+
+# Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
+# keys quoted in text: every key type name holds one of the last three).
+OTHER_TEXT = (b"tls.crt", b"tls.key", b"ca.crt", b"ssh-", b"ecdsa-sha2-", b"-cert-v01@")
+
+
+def names_other_items(text_bytes: bytes | bytearray) -> bool:
+    return any(marker in text_bytes for marker in OTHER_TEXT)
+
+
+def text_after_blocks(data: bytes, ctx: FileContext) -> Iterator[Asset | RunError]:
+    """What :func:`cryptocheck.sources.text.text_items` finds in a PEM text after its blocks,
+    in the same order (Kubernetes Secrets, then SSH public keys quoted in the text)."""
+    if b"tls.crt" in data or b"tls.key" in data or b"ca.crt" in data:
+        yield from text.kubernetes_items(data, ctx)
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    yield from ssh.embedded_public_keys(decoded, ctx)
+
+
+def reread(path: str, limit: int) -> bytes | None:
+    """The whole file again, when it is a file the normal path would read whole."""
+    try:
+        if path == "-" or "!" in path and not os.path.exists(path) or \
+                os.stat(path).st_size > limit:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except OSError:
+        return None
+
+
+def key_numbers(key: bytes) -> tuple[int, ...]:
+    """The six integers the C scanner puts at the end of a class key."""
+    tail = key[-48:]
+    return tuple(int.from_bytes(tail[i:i + 8], "little", signed=True) for i in range(0, 48, 8))
+
+
+def json_path(path: str) -> bytes:
+    return json.dumps(path, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
+def raw_path(path: str) -> bytes:
+    return path.encode("utf-8", "surrogateescape")
+
+
+def certificate_bytes(value: Any) -> bytes | None:
+    if not isinstance(value, str):
+        return None
+    if "-----BEGIN" in value:
+        for event in pem.scan(value.encode()):
+            if isinstance(event, pem.PemBlock):
+                return event.der
+        return None
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def looks_like_base64_lines(data: bytes) -> bool:
+    """Whether ``data`` starts with a line of base64 that decodes to a DER SEQUENCE."""
+    first = data[:8192].split(b"\n", 1)[0].strip()
+    if len(first) < 16:
+        return False
+    try:
+        return base64.b64decode(first[:16], validate=True)[:1] == b"\x30"
+    except (binascii.Error, ValueError):
+        return False
+
+
+def walk(top: str, options: SourceOptions, tally: Tally) -> Iterator[str]:
+    """Files under ``top`` in the normal path's order (sorted, version control skipped)."""
+    follow = bool(options.follow_symlinks)
+    visited: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=follow):
+        if follow:
+            real = os.path.realpath(dirpath)
+            if real in visited:
+                dirnames[:] = []
+                continue
+            visited.add(real)
+        dirnames[:] = sorted(d for d in dirnames if d not in VCS_DIRECTORIES)
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if not follow and os.path.islink(path):
+                tally.files_skipped += 1
+                continue
+            yield path
+
+
+class Rejoined(io.RawIOBase):
+    """A stream whose first bytes were already read: gives them back, then the rest."""
+
+    def __init__(self, head: bytes, handle: IO[bytes]) -> None:
+        self.head = head
+        self.handle = handle
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pos < len(self.head):
+            if size < 0:
+                part = self.head[self._pos:] + self.handle.read()
+                self._pos = len(self.head)
+                return part
+            part = self.head[self._pos:self._pos + size]
+            self._pos += len(part)
+            return part
+        return self.handle.read(size)
