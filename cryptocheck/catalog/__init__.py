@@ -310,6 +310,12 @@ def protection_name(oid: str) -> str | None:
 
 def known_names() -> dict[str, frozenset[str]]:
     """Every canonical name by kind: for validating policies against the catalogue."""
+    return dict(_known_names())
+
+
+@cache
+def _known_names() -> dict[str, frozenset[str]]:
+    # Built once: the loader asks for every rule, and the protocol catalogues are large.
     cat = _catalogue()
     names = {
         "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values())
