@@ -213,6 +213,7 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
     reader = Reader(policy, as_of, opts.source_options, waivers_t, opts.force_python, opts.field)
     engine = "c" if reader.fast else "python"
 
+    used = 1  # processes that read inputs (what the summary reports)
     if jobs > 1 and not local and remote and (
             len(remote) > 1 or splittable(remote[0][0], opts.source_options)):
         context = multiprocessing.get_context("fork")
@@ -227,6 +228,7 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
             shutil.rmtree(spool, ignore_errors=True)
             close_slabs()
         units = local
+        used = jobs
     for path, explicit in units:
         size = splittable(path, opts.source_options) if path != "-" else 0
         if size:
@@ -249,7 +251,7 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
     class_counts, month_counts, unique, duplicates = merge.merger.counts()
     result = BulkResult(policy_info(policy), as_of, tuple(targets), started, datetime.now(UTC),
                         merge.classes, class_counts, month_counts, unique, duplicates,
-                        merge.tally, jobs, engine, repeated)
+                        merge.tally, used, engine, repeated)
     out.write((dumps_line(result.bulk_record()) + "\n").encode())
     out.write((dumps_line(summary_record(result.report(waivers_t))) + "\n").encode())
     out.flush()
