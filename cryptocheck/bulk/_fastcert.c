@@ -1181,11 +1181,14 @@ typedef struct {
 
 static int Merger_init(Merger *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"dedup", NULL};
+    static char *names[] = {"dedup", "expected", NULL};
     int dedup = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|p", names, &dedup)) return -1;
+    Py_ssize_t expected = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|pn", names, &dedup, &expected)) return -1;
     self->dedup = dedup;
+    /* sized for the certificates expected (no rehash on the way), within reason */
     self->cap = 1 << 16;
+    while (self->cap < ((size_t)1 << 21) && (size_t)expected * 10 > self->cap * 7) self->cap *= 2;
     self->keys = PyMem_Calloc(self->cap, 32);
     self->counts = PyMem_Calloc(self->cap, 4);
     if (!self->keys || !self->counts) { PyErr_NoMemory(); return -1; }
@@ -1251,7 +1254,19 @@ static PyObject *Merger_merge(Merger *self, PyObject *args)
     Buf mask = {0};
     size_t entries = 0;
     const uint8_t *p = v.buf, *e = p + v.len;
+    /* The table is far larger than the caches: fetch the slots of the certificates a few
+     * entries ahead so that their misses overlap. */
+    const uint8_t *ahead = p;
+    for (int k = 0; k < 8 && ahead < e; k++) ahead += *ahead == 2 ? 5 : 43;
     while (p < e) {
+        if (self->dedup && ahead < e) {
+            if (*ahead == 1) {
+                size_t slot = slot_of(ahead + 1, self->cap);
+                __builtin_prefetch(self->keys + 32 * slot);
+                __builtin_prefetch(self->counts + slot);
+            }
+            ahead += *ahead == 2 ? 5 : 43;
+        }
         uint8_t kind = *p++;
         int keep = 1;
         if (kind == 2) {

@@ -20,9 +20,10 @@ from .reader import Tally
 class Merge:
     """Parent-side merging: class ids made global, duplicates dropped, lines written."""
 
-    def __init__(self, out: IO[bytes], dedup: bool, force_python: bool) -> None:
+    def __init__(self, out: IO[bytes], dedup: bool, force_python: bool,
+                 expected: int = 0) -> None:
         self.out = out
-        self.merger = load_merger(force_python)(dedup)
+        self.merger = load_merger(force_python)(dedup, expected)
         self.filter = load_filter(force_python)
         self.classes: list[ClassInfo] = []
         self.by_name: dict[str, int] = {}

@@ -144,7 +144,7 @@ class PyScanner:
 class PyMerger:
     """Deduplicates certificate entries by SHA-256 and counts classes and expiry months."""
 
-    def __init__(self, dedup: bool = True) -> None:
+    def __init__(self, dedup: bool = True, expected: int = 0) -> None:
         self.dedup = dedup
         self.seen: dict[bytes, int] = {}
         self.unique = 0

@@ -201,13 +201,14 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
     started = datetime.now(UTC)
     jobs = opts.jobs or os.cpu_count() or 1
     waivers_t: tuple[Waiver, ...] = ()
-    merge = Merge(out, opts.dedup, opts.force_python)
     walked = Tally()
     units = list(target_units(targets, opts.source_options, walked))
-    merge.add_tally(walked)
     local = [u for u in units if u[0] == "-"]
     remote = [u for u in units if u[0] != "-"]
     total = sum(size_of(path) for path, _ in units)
+    # A PEM certificate takes 900 bytes or so: size the deduplication table once.
+    merge = Merge(out, opts.dedup, opts.force_python, expected=total // 900)
+    merge.add_tally(walked)
     show = opts.progress if opts.progress is not None else sys.stderr.isatty()
     progress = Progress(bool(show), total)
     reader = Reader(policy, as_of, opts.source_options, waivers_t, opts.force_python, opts.field)
