@@ -14,6 +14,11 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The bulk path's optional C extension (tests compare it with the pure-Python scanner).
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -f /usr/include/openssl/sha.h ] || need+=(libssl-dev)
+python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || need+=(python3-dev)
 if [ "${#need[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
