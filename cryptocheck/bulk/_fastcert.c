@@ -439,16 +439,16 @@ static int parse_cert(const uint8_t *d, size_t n, Facts *f)
         if (children(exts, seq, 2) != 1 || seq[0].tag != 0x30) return -1;
         int ne = children(&seq[0], list, 64);
         if (ne < 1) return -1;
+        Tlv seen[64];                              /* extension OIDs met so far */
         for (int e = 0; e < ne; e++) {
             Tlv part[4];
             int np = children(&list[e], part, 4);
             if (list[e].tag != 0x30 || np < 2 || np > 3 || part[0].tag != 0x06) return -1;
             for (int o = 0; o < e; o++) {
-                Tlv other[4];
-                children(&list[o], other, 4);
-                if (other[0].vlen == part[0].vlen && !memcmp(other[0].v, part[0].v, part[0].vlen))
+                if (seen[o].vlen == part[0].vlen && !memcmp(seen[o].v, part[0].v, part[0].vlen))
                     return -1;                     /* duplicate extension */
             }
+            seen[e] = part[0];
             const Tlv *value = &part[np - 1];
             if (value->tag != 0x04) return -1;
             if (np == 3 && (part[1].tag != 0x01 || part[1].v[0] != 0xFF)) return -1;
