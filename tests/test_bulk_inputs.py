@@ -375,3 +375,24 @@ def test_one_large_bundle_is_split_among_jobs(tmp_path: Path, ders: list[bytes],
     assert [r for r in two if r["record"] in keep] == [r for r in one if r["record"] in keep]
     assert result.tally.files_read == 1
     assert len(of_kind(two, "error")) == 1 + junk
+
+
+def test_passwords_open_encrypted_keys_in_bundles(tmp_path: Path, ders: list[bytes]) -> None:
+    """An encrypted key between certificates is opened with the given passwords, as the
+    normal path opens it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret"))
+    path = tmp_path / "mixed.pem"
+    path.write_bytes(pem_text(ders[0]) + key + pem_text(ders[1]))
+    options = SourceOptions(passwords=("s3cret",))
+    report = scan([str(path)], load_policy(None), DAY, source_options=options)
+    records, _ = run_bulk([str(path)], source_options=options)
+    assets = {r["id"]: r for r in records if r["record"] == "asset"}
+    expected = [a for a in report.assets if a.type == "private-key"]
+    assert len(expected) == 1 and expected[0].id in assets
+    assert assets[expected[0].id]["key_size"] == expected[0].key_size == 256
+    assert "s3cret" not in "".join(json.dumps(r) for r in records)

@@ -96,6 +96,7 @@ class Reader:
             bool(waivers))
         self.fast = not force_python and type(self.scanner).__module__.endswith("_fastcert")
         self.run = _Run(options, SourceStats())
+        self.passwords = tuple(options.passwords)  # tried on keys in bundles, as the normal path does
         self.other_text = False  # text around PEM blocks names Secrets or SSH keys
         self.range_state: tuple[int, int, bool, int] = (0, 1, False, -1)
         self._error_path: str | None = None
@@ -395,7 +396,7 @@ class Reader:
                 code = scanner.scan_der(der_bytes, -1 if line is None else line, offset)
         if code in (MISS, DOUBT):
             self.tally.fallbacks += self.fast
-            ctx = FileContext(path, next_index=scanner.index)
+            ctx = FileContext(path, self.passwords, next_index=scanner.index)
             self.emit(certificate_asset(der_bytes, ctx, line, source_format), offset)
             scanner.index = ctx.next_index
 
@@ -452,7 +453,7 @@ class Reader:
             if code == DOUBT:
                 start, end, der_bytes, _ = scanner.pending()
                 self.tally.fallbacks += self.fast
-                ctx = FileContext(path, next_index=scanner.index)
+                ctx = FileContext(path, self.passwords, next_index=scanner.index)
                 self.emit(certificate_asset(der_bytes, ctx, scanner.line, "PEM"),
                           scanner.base + start)
                 scanner.index = ctx.next_index
@@ -471,7 +472,7 @@ class Reader:
                 if scanner.report_text and names_other_items(buf[start:pos]):
                     self.other_text = True
                 if pem.is_binary(bytes(buf[start:pos])):
-                    ctx = FileContext(path, next_index=scanner.index)
+                    ctx = FileContext(path, self.passwords, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data between PEM blocks",
                                         scanner.line), scanner.base + start)
                     scanner.index = ctx.next_index
@@ -481,7 +482,7 @@ class Reader:
                 if scanner.report_text and names_other_items(buf[pos:]):
                     self.other_text = True
                 if pem.is_binary(bytes(buf[pos:])):
-                    ctx = FileContext(path, next_index=scanner.index)
+                    ctx = FileContext(path, self.passwords, next_index=scanner.index)
                     self.emit(ctx.error("garbage", "binary data after the last PEM block",
                                         scanner.line), scanner.base + pos)
                     scanner.index = ctx.next_index
@@ -515,7 +516,7 @@ class Reader:
         end_marker = b"-----END " + label + b"-----"
         end = buf.find(end_marker, match.end(), limit)
         line = scanner.line
-        ctx = FileContext(path, next_index=scanner.index)
+        ctx = FileContext(path, self.passwords, next_index=scanner.index)
         offset = scanner.base + pos
         if scanner.report_text and names_other_items(buf[pos:limit]):
             self.other_text = True
@@ -570,14 +571,14 @@ class Reader:
             if code == DOUBT:
                 start, end, der_bytes, _ = scanner.pending()
                 self.tally.fallbacks += self.fast
-                ctx = FileContext(path, next_index=scanner.index)
+                ctx = FileContext(path, self.passwords, next_index=scanner.index)
                 self.emit(certificate_asset(der_bytes, ctx, scanner.line, "base64"),
                           scanner.base + start)
             else:  # BLOCK: a line that is not plain base64
                 start = pos
                 newline = buf.find(b"\n", pos)
                 end = len(buf) if newline < 0 else newline + 1
-                ctx = FileContext(path, next_index=scanner.index)
+                ctx = FileContext(path, self.passwords, next_index=scanner.index)
                 self.emit(self.base64_item(buf[start:end].strip(), ctx, scanner.line),
                           scanner.base + start)
             scanner.index = ctx.next_index
@@ -607,7 +608,7 @@ class Reader:
             offset += len(raw)
             if not raw.strip():
                 continue
-            ctx = FileContext(path, next_index=self.scanner.index)
+            ctx = FileContext(path, self.passwords, next_index=self.scanner.index)
             value: Any
             try:
                 value = json.loads(raw)
