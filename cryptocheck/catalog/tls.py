@@ -156,39 +156,49 @@ def _index(items: Any, key: str) -> dict[str | int, Any]:
     return index
 
 
-@cache
-def _tables() -> _Tables:
+Row = tuple[Any, ...]
+
+
+def _rows() -> tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]]:
+    """The three tables as plain rows (the dataclasses' fields in order), from tls.toml."""
     text = resources.files("cryptocheck.catalog.data").joinpath("tls.toml").read_text("utf-8")
     data = tomllib.loads(text)
     suites = tuple(
-        CipherSuite(
-            code=s["code"], name=s["name"], openssl_name=s.get("openssl_name"),
-            tls13=s["tls13"], kx=s["kx"], au=s["au"], cipher=s["cipher"],
-            key_size=s["key_size"], mode=s["mode"], mac=s["mac"], aead=s["aead"],
-            export=s["export"], sslv2=s.get("sslv2", False),
-            openssl_historic=s.get("openssl_historic", False),
-        )
+        (s["code"], s["name"], s.get("openssl_name"), s["tls13"], s["kx"], s["au"], s["cipher"],
+         s["key_size"], s["mode"], s["mac"], s["aead"], s["export"], s.get("sslv2", False),
+         s.get("openssl_historic", False))
         for s in data["suite"]
     )
+    groups = tuple(
+        (g["code"], g["name"], g["kind"], g["key_size"], g.get("curve"),
+         g.get("quantum_safe", False), g.get("pq_algorithm"), _group_strength(g),
+         g.get("obsolete", False))
+        for g in data["group"]
+    )
+    schemes = tuple(
+        (s["code"], s["name"], s["algorithm"], s.get("hash"), s.get("curve"),
+         s.get("registered", True))
+        for s in data["scheme"]
+    )
+    return suites, groups, schemes
+
+
+@cache
+def _tables() -> _Tables:
+    # The rows are compiled once per catalogue version (catalog/compiled.py): parsing the
+    # TOML at every start of a short command costs more than a whole scan of one server.
+    from .compiled import cached
+
+    suite_rows, group_rows, scheme_rows = cached("tls", _rows)
+    suites = tuple(CipherSuite(*row) for row in suite_rows)
     by_openssl: dict[str, CipherSuite] = {}
     for s in suites:
         if s.openssl_name:
             if s.openssl_name in by_openssl:
                 raise ValueError(f"TLS catalogue: OpenSSL name {s.openssl_name} names two suites")
             by_openssl[s.openssl_name] = s
-    groups = tuple(
-        Group(code=g["code"], name=g["name"], kind=g["kind"], key_size=g["key_size"],
-              curve=g.get("curve"), quantum_safe=g.get("quantum_safe", False),
-              pq_algorithm=g.get("pq_algorithm"), strength=_group_strength(g),
-              obsolete=g.get("obsolete", False))
-        for g in data["group"]
-    )
-    schemes = tuple(
-        SignatureScheme(code=s["code"], name=s["name"], algorithm=s["algorithm"],
-                        hash=s.get("hash"), curve=s.get("curve"),
-                        registered=s.get("registered", True))
-        for s in data["scheme"]
-    )
+    groups = tuple(Group(*row) for row in group_rows)
+    schemes = tuple(SignatureScheme(*row) for row in scheme_rows)
     return _Tables(
         suites=suites, suites_by_key=MappingProxyType(_index(suites, "suite")),
         suites_by_openssl=MappingProxyType(by_openssl),

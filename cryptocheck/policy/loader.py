@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,10 +49,15 @@ class _Source:
     name: str
     text: str
     rule_lines: list[int]
+    lines: list[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Split once: line_of is asked for every rule and condition of the file.
+        self.lines = self.text.splitlines()
 
     def line_of(self, rule_index: int | None, key: str | None = None) -> int | None:
         """Best line for an error: the key inside the n-th ``[[rule]]``, or the header."""
-        lines = self.text.splitlines()
+        lines = self.lines
         if rule_index is None:
             if key:
                 for number, line in enumerate(lines, 1):
@@ -295,10 +301,21 @@ def _rule(raw: Any, index: int, src: _Source, policy_id: str) -> Rule:
 NAMED_FIELDS = ("algorithm", "curve", "hash")
 
 
+@cache
+def _known_names() -> dict[str, frozenset[str]]:
+    """catalog.known_names(), compiled once per catalogue version (catalog/compiled.py): a
+    short command then need not parse the X.509, TLS and SSH catalogues to load a policy."""
+    from ..catalog.compiled import cached
+
+    if any(not m.startswith("cryptocheck.catalog.") for m in catalog.PROTOCOL_CATALOGUES):
+        return catalog.known_names()  # a catalogue outside the compiled key: not cached
+    return cached("known-names", catalog.known_names)
+
+
 def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condition, ...]:
     if not isinstance(match, dict):
         raise PolicyError(src.name, src.line_of(index, "match"), where + "'match' must be a table")
-    known = catalog.known_names()
+    known = _known_names()
     out: list[Condition] = []
     for name in sorted(match):
         value = match[name]

@@ -1,0 +1,89 @@
+"""Compiled catalogue tables: what a catalogue builds from its TOML, kept between runs.
+
+Parsing ``tls.toml`` (three thousand key/value pairs) with :mod:`tomllib` costs tens of
+milliseconds at every start of a short command such as ``cryptocheck tls host``. The plain
+values a catalogue builds (tuples, ints, strings, frozensets) are instead written once to a
+:mod:`marshal` file in the user's cache directory and read back in about a millisecond, the
+way Python keeps ``.pyc`` files beside their sources.
+
+A compiled table is used only while its key matches: the interpreter version and the size and
+modification time of every file of the catalogue package and its ``data`` folder (any edit of
+a TOML table or of the code building from it makes a new key). The cache is an optimisation
+only: an unwritable or unreadable cache directory, or ``CRYPTOCHECK_CACHE_DIR`` set to an
+empty string, means the table is built from the TOML every time, with the same result.
+
+>>> cached("example", lambda: (1, "two"))
+(1, 'two')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path | None:
+    """Where compiled tables live: ``$CRYPTOCHECK_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/cryptocheck``, else ``~/.cache/cryptocheck`` (None: do not cache)."""
+    configured = os.environ.get("CRYPTOCHECK_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "cryptocheck"
+
+
+@cache
+def source_key() -> str:
+    """A digest of what the compiled tables are built from (see the module docstring)."""
+    digest = hashlib.sha256(sys.version.encode())
+    for folder in (_PACKAGE, _PACKAGE / "data"):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith((".py", ".toml")) and entry.is_file():
+                info = entry.stat()
+                digest.update(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns};"
+                              .encode())
+    return digest.hexdigest()[:20]
+
+
+def cached(name: str, build: Callable[[], T]) -> T:
+    """``build()``, read from the compiled file of ``name`` when one matches the sources,
+    else built and written there. ``build`` must return plain marshal-able values."""
+    folder = cache_dir()
+    path = folder / f"{name}-{source_key()}.marshal" if folder else None
+    if path is not None:
+        try:
+            value: T = marshal.loads(path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        else:
+            return value
+    value = build()
+    if path is not None:
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(marshal.dumps(value))  # type: ignore[arg-type]
+            os.replace(temporary, path)
+            for stale in folder.glob(f"{name}-*.marshal") if folder else ():
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+    return value
