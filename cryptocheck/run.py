@@ -17,6 +17,7 @@ from .chains import build_chains
 from .model import (
     Asset,
     CertificateAsset,
+    ConfigAsset,
     Finding,
     PolicyInfo,
     Report,
@@ -26,6 +27,7 @@ from .model import (
     Waiver,
 )
 from .policy import Policy, judge, load_policy
+from .policy.engine import judge_templates
 from .report import Reporter, RunHeader
 from .sources import SourceOptions, SourceStats, iter_assets
 from .usages import usages_of
@@ -42,6 +44,14 @@ def findings_for(asset: Asset, policy: Policy, as_of: date,
     facts: dict[str, str | None] = {}
     if isinstance(asset, CertificateAsset):
         facts = {"sha256": asset.sha256, "subject": asset.subject}
+    elif isinstance(asset, ConfigAsset):
+        # Configuration repeats identical settings: usages made and judged once, then stamped.
+        from .config.usages import usage_templates
+
+        templates = usage_templates(asset)
+        if templates is not None:
+            return judge_templates(templates, asset.id, asset.location, policy, as_of, waivers,
+                                   facts)
     return [judge(usage, policy, as_of, waivers, facts) for usage in usages_of(asset)]
 
 
@@ -132,6 +142,9 @@ def scan(
     return report
 
 
+_STATUS_RANK = {status: status.rank for status in Status}
+
+
 class _Tally:
     """Running counts of a scan, so that the summary and chains need no list of findings.
 
@@ -149,16 +162,18 @@ class _Tally:
 
     def add(self, asset: Asset, findings: Sequence[Finding]) -> None:
         self.assets += 1
+        self.by_status.update([finding.status for finding in findings])
         worst: Finding | None = None
-        for finding in findings:
-            self.by_status[finding.status] += 1
-            if finding.waived:
+        worst_rank = -1
+        for finding in findings:  # the first not waived of the worst status
+            if finding.waiver is not None:
                 self.waived += 1
                 continue
-            if self.worst is None or finding.status.rank > self.worst.rank:
-                self.worst = finding.status
-            if worst is None or finding.status.rank > worst.status.rank:
-                worst = finding
+            rank = _STATUS_RANK[finding.status]
+            if rank > worst_rank:
+                worst, worst_rank = finding, rank
+        if worst is not None and (self.worst is None or worst_rank > self.worst.rank):
+            self.worst = worst.status
         if isinstance(asset, CertificateAsset):
             self.certificates.append(asset)
             self.worst_by_certificate[asset.id] = [worst] if worst else []

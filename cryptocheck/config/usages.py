@@ -38,26 +38,99 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
 
         yield from config_usages(asset)
         return
-    where: dict[str, Any] = {"asset_id": asset.id, "location": asset.location}
-    details = asset.details
+    templates = usage_templates(asset)
+    if templates is None:
+        yield from _usages(asset.id, asset.location, asset.kind, asset.directive, asset.details)
+        return
+    for u in templates:
+        yield CryptoUsage(asset.id, u.context, u.algorithm, asset.location, u.key_size, u.curve,
+                          u.hash, u.strength, u.quantum_vulnerable, u.oid, u.attributes)
+
+
+def usage_templates(asset: ConfigAsset) -> tuple[CryptoUsage, ...] | None:
+    """The usages of ``asset`` without its id and location (empty id, empty location), in
+    :func:`usages_of`'s order, or None for a setting read by another package (SSH).
+
+    Why: a repository repeats the same few settings (one cipher string, one protocol list)
+    in thousands of files; their usages are made once, and the engine judges each template
+    once (:func:`cryptocheck.policy.engine.judge_templates`) and only stamps the asset's id
+    and location on the findings. The same tuple object is returned for equal settings.
+    """
+    if asset.kind in ("sshd", "ssh"):
+        return None
+    try:
+        key = _template_key(asset)
+        return _templates_for(key, _Setting(asset))
+    except TypeError:  # a value that cannot be a key (not written by our parsers): no memo
+        return tuple(_usages("", _NOWHERE, asset.kind, asset.directive, asset.details))
+
+
+def _template_key(asset: ConfigAsset) -> tuple[Any, ...]:
+    """What :func:`_usages` reads of an asset (never its id or location), hashable."""
+    d = asset.details
     if asset.kind == "waiver":
-        yield CryptoUsage(asset_id=asset.id, context=WAIVER_CONTEXT,
+        return ("waiver", d.get("problem"), d.get("rule"))
+    dh = d.get("dh")
+    keys = d.get("keys")
+    key = (
+        asset.kind,
+        d.get("unknown_profile") and d.get("profile"), bool(d.get("unknown_profile")),
+        tuple(d.get("protocols", ())), d.get("suite_protocol"),
+        tuple(d.get("cipher_suites", ())), tuple(d.get("tls13_suites", ())),
+        tuple(d.get("groups", ())), (dh.get("bits"), dh.get("group")) if dh else None,
+        tuple(d.get("signature_schemes", ())),
+        (asset.directive, tuple(tuple(sorted(k.items())) for k in keys)) if keys else None,
+    )
+    hash(key)
+    return key
+
+
+class _Setting:
+    """Carries the asset into the memoised function without being part of its key (equal
+    keys mean equal usages, whichever asset they are made from)."""
+
+    __slots__ = ("asset",)
+
+    def __init__(self, asset: ConfigAsset) -> None:
+        self.asset = asset
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Setting)
+
+
+_TEMPLATE_MEMO = 4096
+
+
+@functools.lru_cache(maxsize=_TEMPLATE_MEMO)
+def _templates_for(key: tuple[Any, ...], setting: _Setting) -> tuple[CryptoUsage, ...]:
+    asset = setting.asset
+    return tuple(_usages("", _NOWHERE, asset.kind, asset.directive, asset.details))
+
+
+def _usages(asset_id: str, location: Location, kind: str, directive: str,
+            details: dict[str, Any]) -> Iterator[CryptoUsage]:
+    where: dict[str, Any] = {"asset_id": asset_id, "location": location}
+    if kind == "waiver":
+        yield CryptoUsage(asset_id=asset_id, context=WAIVER_CONTEXT,
                           algorithm=str(details.get("problem", "invalid-waiver")),
-                          location=asset.location,
+                          location=location,
                           attributes=(("rule", str(details.get("rule", ""))),))
         return
     if details.get("unknown_profile"):
         # A named policy the table does not know: judged unknown, never silently approved.
-        yield CryptoUsage(asset_id=asset.id, context=PROFILE_CONTEXT,
-                          algorithm=str(details.get("profile")), location=asset.location)
+        yield CryptoUsage(asset_id=asset_id, context=PROFILE_CONTEXT,
+                          algorithm=str(details.get("profile")), location=location)
     for version in details.get("protocols", ()):
         yield tls_usages.protocol_usage(version, **where)
     protocol = str(details.get("suite_protocol", "TLSv1.2"))
     seen_kx: set[str] = set()
     for name in details.get("cipher_suites", ()):
-        yield from _suite_usages(asset, name, protocol, seen_kx)
+        yield from _suite_usages(asset_id, location, name, protocol, seen_kx)
     for name in details.get("tls13_suites", ()):
-        yield from _suite_usages(asset, name, "TLSv1.3", seen_kx)
+        yield from _suite_usages(asset_id, location, name, "TLSv1.3", seen_kx)
     for name in details.get("groups", ()):
         yield tls_usages.group_usage(name, **where)
     dh = details.get("dh")
@@ -70,11 +143,11 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
         size = key.get("key_size")
         curve = key.get("curve")
         yield CryptoUsage(
-            asset_id=asset.id, context=str(key.get("context", "private-key")),
-            algorithm=algorithm, location=asset.location, key_size=size, curve=curve,
+            asset_id=asset_id, context=str(key.get("context", "private-key")),
+            algorithm=algorithm, location=location, key_size=size, curve=curve,
             strength=catalog.key_strength(algorithm, size, curve),
             quantum_vulnerable=catalog.quantum_vulnerable(algorithm),
-            attributes=(("format", str(key.get("format", asset.directive))),))
+            attributes=(("format", str(key.get("format", directive))),))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -88,12 +161,15 @@ def _suite_templates(name: str, protocol: str) -> tuple[CryptoUsage, ...]:
     return tuple(tls_usages.cipher_suite_usages(suite, protocol))
 
 
-def _suite_usages(asset: ConfigAsset, name: str, protocol: str,
+def _suite_usages(asset_id: str, location: Location, name: str, protocol: str,
                   seen_kx: set[str]) -> Iterator[CryptoUsage]:
     for u in _suite_templates(name, protocol):
         if u.context == "tls.key-exchange":
             if u.algorithm in seen_kx:
                 continue
             seen_kx.add(u.algorithm)
-        yield CryptoUsage(asset.id, u.context, u.algorithm, asset.location, u.key_size, u.curve,
-                          u.hash, u.strength, u.quantum_vulnerable, u.oid, u.attributes)
+        if not asset_id and location is _NOWHERE:
+            yield u
+        else:
+            yield CryptoUsage(asset_id, u.context, u.algorithm, location, u.key_size, u.curve,
+                              u.hash, u.strength, u.quantum_vulnerable, u.oid, u.attributes)

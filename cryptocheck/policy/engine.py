@@ -10,11 +10,11 @@ applies the status is ``unknown`` - never a silent approval.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ..model import Citation, CryptoUsage, Finding, Status, Waiver
+from ..model import Citation, CryptoUsage, Finding, Location, Status, Waiver
 from .rules import DEFAULT_SEVERITY, Policy, Rule
 
 UNMATCHED_RULE = "unmatched"
@@ -100,14 +100,7 @@ def judge(usage: CryptoUsage, policy: Policy, as_of: date,
     applied: Waiver | None = None
     note: str | None = None
     if verdict.status is not Status.APPROVED:
-        for waiver in waivers:
-            if not waiver_matches(waiver, verdict.rule_id, usage, facts or {}):
-                continue
-            if waiver.expires < as_of:
-                note = f"waiver {waiver.id} (owner {waiver.owner}) expired on {waiver.expires.isoformat()}"
-                continue
-            applied, note = waiver, None
-            break
+        applied, note = _apply_waivers(waivers, verdict.rule_id, usage, as_of, facts or {})
     return Finding(
         asset_id=usage.asset_id,
         rule=verdict.rule_id,
@@ -120,6 +113,68 @@ def judge(usage: CryptoUsage, policy: Policy, as_of: date,
         waiver=applied,
         waiver_note=note,
     )
+
+
+def _apply_waivers(waivers: Iterable[Waiver], rule_id: str, usage: CryptoUsage, as_of: date,
+                   facts: dict[str, str | None]) -> tuple[Waiver | None, str | None]:
+    """The first matching waiver in force, else None and a note on a matching expired one."""
+    note: str | None = None
+    for waiver in waivers:
+        if not waiver_matches(waiver, rule_id, usage, facts):
+            continue
+        if waiver.expires < as_of:
+            note = f"waiver {waiver.id} (owner {waiver.owner}) expired on {waiver.expires.isoformat()}"
+            continue
+        return waiver, None
+    return None, note
+
+
+_TEMPLATE_MEMO = 65536
+
+
+def judge_templates(templates: Sequence[CryptoUsage], asset_id: str, location: Location,
+                    policy: Policy, as_of: date, waivers: Sequence[Waiver] = (),
+                    facts: dict[str, str | None] | None = None) -> list[Finding]:
+    """The findings of one asset whose usages are given without its id and location
+    (``templates``: usages with an empty id and location, long-lived objects such as
+    :func:`cryptocheck.config.usages.usage_templates` returns): exactly the findings
+    :func:`judge` gives each template stamped with ``asset_id`` and ``location``, in order.
+
+    Why: configuration repeats the same settings in thousands of files. Each template's
+    verdict, rule id, citations and message are worked out once per policy and date
+    (memoised on the template object), so a finding costs only its own two records and the
+    waivers that can cover this asset.
+    """
+    memo: dict[int, tuple[CryptoUsage, date, Verdict, str, tuple[Citation, ...], str]] | None
+    memo = policy.__dict__.get("_templates")
+    if memo is None:
+        memo = {}
+        object.__setattr__(policy, "_templates", memo)
+    # A waiver naming another asset never matches: the rest are tried per finding.
+    candidates = [w for w in waivers if w.asset is None or w.asset == asset_id]
+    facts = facts or {}
+    findings: list[Finding] = []
+    append = findings.append
+    approved = Status.APPROVED
+    for t in templates:
+        entry = memo.get(id(t))
+        if entry is None or entry[0] is not t or entry[1] != as_of:
+            verdict = evaluate(t, policy, as_of)
+            # The entry holds the template, so its id cannot be reused while it is memoised.
+            entry = (t, as_of, verdict, verdict.rule_id, verdict.citations,
+                     message_for(t, verdict))
+            if len(memo) < _TEMPLATE_MEMO:
+                memo[id(t)] = entry
+        verdict = entry[2]
+        usage = CryptoUsage(asset_id, t.context, t.algorithm, location, t.key_size, t.curve,
+                            t.hash, t.strength, t.quantum_vulnerable, t.oid, t.attributes)
+        applied: Waiver | None = None
+        note: str | None = None
+        if candidates and verdict.status is not approved:
+            applied, note = _apply_waivers(candidates, entry[3], usage, as_of, facts)
+        append(Finding(asset_id, entry[3], verdict.status, verdict.severity, entry[5], entry[4],
+                       location, usage, applied, note))
+    return findings
 
 
 def waiver_matches(waiver: Waiver, rule_id: str, usage: CryptoUsage,
