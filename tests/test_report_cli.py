@@ -100,4 +100,5 @@ def test_report_renders_text_by_default(tmp_path: Path) -> None:
     report = mixed_report()
     assert "nhs-acagpg" in result.stdout
     assert str(tls_endpoint(report).location) in result.stdout
-    assert str(config_setting(report).location.path) in result.stdout
+    # the location column is cut to the terminal's width, so look for the setting itself
+    assert config_setting(report).directive in result.stdout
