@@ -24,7 +24,7 @@ from typing import Any
 from ..model import Asset, CryptoUsage, Location, RunError, Status
 from .targets import Target, TargetError, parse_target
 
-__all__ = ["TlsOptions", "TlsStats", "iter_tls_items"]
+__all__ = ["TlsOptions", "TlsStats", "iter_tls_items", "start_tls_scan"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,16 @@ def iter_tls_items(targets: Sequence[str], options: TlsOptions,
                    stats: TlsStats | None = None) -> Iterator[Asset | RunError]:
     """Scan ``targets`` and yield, as each endpoint finishes, its EndpointAsset and then the
     CertificateAssets it served (or one RunError). A background thread runs the asyncio
-    scanner; this generator streams its results, so memory does not grow with the targets."""
+    scanner; this generator streams its results, so memory does not grow with the targets.
+    The scan starts at the first ``next()`` (see :func:`start_tls_scan` to start it now)."""
+    yield from start_tls_scan(targets, options, stats)
+
+
+def start_tls_scan(targets: Sequence[str], options: TlsOptions,
+                   stats: TlsStats | None = None) -> Iterator[Asset | RunError]:
+    """:func:`iter_tls_items`, but the scanner thread starts at once: the command line starts
+    the network work first and loads the policy and the reporters while the servers answer.
+    The returned iterator must be consumed (the scanner waits when 1,024 items are unread)."""
     results: queue.Queue[Asset | RunError | None] = queue.Queue(maxsize=1024)
     stats = stats if stats is not None else TlsStats()
     failure: list[BaseException] = []
@@ -106,6 +115,11 @@ def iter_tls_items(targets: Sequence[str], options: TlsOptions,
 
     thread = threading.Thread(target=run, name="cryptocheck-tls", daemon=True)
     thread.start()
+    return _drain(results, thread, failure)
+
+
+def _drain(results: queue.Queue[Asset | RunError | None], thread: threading.Thread,
+           failure: list[BaseException]) -> Iterator[Asset | RunError]:
     while True:
         item = results.get()
         if item is None:
@@ -114,6 +128,14 @@ def iter_tls_items(targets: Sequence[str], options: TlsOptions,
     thread.join()
     if failure:
         raise failure[0]
+
+
+def _warm_up() -> None:
+    """Import what turns facts into assets (cryptography's X.509 and verifier) and read the
+    trust stores, in a worker thread while the first probes wait for the server."""
+    from .certs import warm_up
+
+    warm_up()
 
 
 async def _scan_all(targets: Sequence[str], options: TlsOptions,
@@ -127,6 +149,7 @@ async def _scan_all(targets: Sequence[str], options: TlsOptions,
     total = done = 0
     started = time.monotonic()
     loop = asyncio.get_running_loop()
+    warming = loop.run_in_executor(None, _warm_up)
 
     async def put(items: list[Asset | RunError]) -> None:
         for item in items:
@@ -161,6 +184,7 @@ async def _scan_all(targets: Sequence[str], options: TlsOptions,
         progress()
     if options.progress:
         sys.stderr.write("\n")
+    await warming
 
 
 def resolve(host: str) -> str:

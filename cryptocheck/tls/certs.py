@@ -142,6 +142,13 @@ def _verify(chain: list[x509.Certificate], name: str, store: verification.Store 
     return None
 
 
+def warm_up() -> None:
+    """Read the certifi and system trust stores now (they are cached for the process), so
+    that the first chain checked does not wait for them."""
+    for which in ("certifi", "system"):
+        _store(_store_paths(which))
+
+
 def chain_checks(chain: Sequence[bytes], name: str, ca_files: tuple[str, ...] = (),
                  now: datetime | None = None) -> dict[str, Any]:
     """Hostname match, chain order, expiry and trust (certifi, system store) of a chain."""

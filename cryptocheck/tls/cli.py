@@ -9,7 +9,7 @@ import click
 
 from ..cli_common import CommonOptions, fail, run_and_exit, scan_options
 from ..policy import PolicyError, load_policy
-from . import TlsOptions, TlsStats, iter_tls_items
+from . import TlsOptions, TlsStats, start_tls_scan
 from .targets import read_targets_file
 
 
@@ -91,5 +91,7 @@ def tls(targets: tuple[str, ...], targets_file: str | None, sni: str | None, por
         ca_files=ca_files,
         progress=progress if progress is not None else sys.stderr.isatty())
     stats = TlsStats()
-    run_and_exit(common, "tls", all_targets, items=iter_tls_items(all_targets, options, stats),
+    # The scan starts now, in its thread: the servers answer while this thread loads the
+    # policy and the reporters (run_and_exit), instead of after.
+    run_and_exit(common, "tls", all_targets, items=start_tls_scan(all_targets, options, stats),
                  nothing_found="no TLS endpoints found")

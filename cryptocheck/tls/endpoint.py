@@ -34,9 +34,8 @@ from typing import Any
 from ..catalog import tls as tls_catalog
 from ..model import Asset, CertificateAsset, CryptoUsage, EndpointAsset, Location, RunError
 from . import TlsOptions, TlsStats, resolve
-from .certs import chain_assets, chain_checks, fetch_chain
 from .connection import Endpoint, HostLimiter, ProbeError
-from .scan import EndpointFacts, compliance_scan, full_scan
+from .scan import EndpointFacts, compliance_scan, fetch_full_chain, full_scan
 from .targets import Target
 
 # RFC 7919 (ffdhe) and RFC 3526/2409 (MODP) primes begin with these 64 bits after the
@@ -105,16 +104,9 @@ async def _facts(endpoint: Endpoint, options: TlsOptions,
         facts = await compliance_scan(endpoint, approves)
     else:
         facts = await full_scan(endpoint)
-    if not facts.chains and facts.versions.get("TLSv1.3") and \
+    if not facts.chains and not facts.chain_fetched and facts.versions.get("TLSv1.3") and \
             facts.versions["TLSv1.3"].accepted is not False:
-        try:
-            chain, stapled = await fetch_chain(endpoint)
-        except ProbeError as exc:
-            facts.notes.append(f"certificate chain not read: {exc.message}")
-        else:
-            if chain:
-                facts.chains.append(chain)
-            facts.ocsp_stapled |= stapled
+        await fetch_full_chain(endpoint, facts)
     return facts
 
 
@@ -128,6 +120,10 @@ def _names(codes: list[int], lookup: Callable[[int], Any]) -> list[str]:
 
 def _assets(target: Target, endpoint: Endpoint, facts: EndpointFacts, options: TlsOptions,
             elapsed: float) -> list[Asset | RunError]:
+    # cryptography is imported here, not at start-up: the probes need none of it, and the
+    # scanner imports it in a worker thread while they wait (tls.__init__._warm_up).
+    from .certs import chain_assets, chain_checks
+
     protocols: dict[str, Any] = {}
     for protocol in tls_catalog.PROTOCOLS:
         result = facts.versions.get(protocol)

@@ -20,7 +20,7 @@ handful of connections.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..catalog import tls as tls_catalog
@@ -63,6 +63,7 @@ class EndpointFacts:
     answered_tls: bool = False
     sslv2_certificate: bytes | None = None
     notes: list[str] = field(default_factory=list)
+    chain_fetched: bool = False  # a full handshake for the chain was made (or tried)
 
     def observe(self, protocol: str, flight: wire.ServerFlight) -> None:
         """Record what a flight reveals beyond the chosen suite."""
@@ -161,8 +162,10 @@ async def server_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
 
 async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int, ...],
                           groups: tuple[int, ...], want_suites: bool = True,
-                          max_groups: int | None = None) -> VersionResult:
-    """Suites and groups of TLS 1.3 together: each HelloRetryRequest names both."""
+                          max_groups: int | None = None,
+                          accepted: asyncio.Event | None = None) -> VersionResult:
+    """Suites and groups of TLS 1.3 together: each HelloRetryRequest names both.
+    ``accepted`` is set as soon as the server is seen to speak TLS 1.3."""
     result = VersionResult()
     found_groups = facts.groups.setdefault("TLSv1.3", [])
     remaining_s, remaining_g = list(suites), [g for g in groups if g not in found_groups]
@@ -175,6 +178,8 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
         group = flight.hello.selected_group if flight.hello else None
         if choice is not None and group in offer_g:
             result.accepted = True
+            if accepted is not None:
+                accepted.set()
             if not suites_done:
                 result.suites.append(choice)
                 remaining_s.remove(choice)
@@ -335,6 +340,22 @@ async def _guarded(coro: object) -> VersionResult:
         return VersionResult(anomaly=f"{exc.reason}: {exc.message}")
 
 
+async def fetch_full_chain(ep: Endpoint, facts: EndpointFacts) -> None:
+    """The chain from a full handshake (pyOpenSSL), where TLS 1.3 encrypts the Certificate
+    message and no TLS <= 1.2 hello has shown it; a failure is a note, not an error."""
+    from .certs import fetch_chain
+
+    facts.chain_fetched = True
+    try:
+        chain, stapled = await fetch_chain(ep)
+    except ProbeError as exc:
+        facts.notes.append(f"certificate chain not read: {exc.message}")
+        return
+    if chain and all(chain[0] != c[0] for c in facts.chains):
+        facts.chains.append(chain)
+    facts.ocsp_stapled |= stapled
+
+
 async def full_scan(ep: Endpoint) -> EndpointFacts:
     """The complete inventory of one endpoint (raises ProbeError when it cannot be scanned)."""
     facts = EndpointFacts()
@@ -346,13 +367,32 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
         return await enumerate_legacy(ep, facts, protocol, list(LEGACY_SUITES),
                                       first=first if protocol == "TLSv1.2" else None)
 
+    # No chain from TLS 1.2: as soon as the first HelloRetryRequest shows TLS 1.3, the full
+    # handshake for the chain runs beside the enumeration instead of after it.
+    tls13 = asyncio.Event()
+    chain_task: asyncio.Task[None] | None = None
+    if _chosen(first, 0x0303, LEGACY_SUITES) is None:
+        async def chain_when_tls13() -> None:
+            await tls13.wait()
+            await fetch_full_chain(ep, facts)
+
+        chain_task = asyncio.create_task(chain_when_tls13())
     protocols = ["TLSv1.2", "TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
-    results = await asyncio.gather(
-        legacy("TLSv1.2"), _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS)),
-        _guarded(legacy("TLSv1.1")), _guarded(legacy("TLSv1.0")), _guarded(legacy("SSLv3")),
-        _guarded(probe_sslv2(ep, facts)))
+    try:
+        results = await asyncio.gather(
+            legacy("TLSv1.2"),
+            _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS, accepted=tls13)),
+            _guarded(legacy("TLSv1.1")), _guarded(legacy("TLSv1.0")), _guarded(legacy("SSLv3")),
+            _guarded(probe_sslv2(ep, facts)))
+    except BaseException:
+        if chain_task is not None:
+            chain_task.cancel()
+        raise
     for protocol, result in zip(protocols, results, strict=True):
         facts.versions[protocol] = result
+    if chain_task is not None and not tls13.is_set():
+        chain_task.cancel()
+        chain_task = None
     _check_answered(facts)
 
     async def order(protocol: str) -> None:
@@ -360,7 +400,7 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
         if protocol != "SSLv2" and result.accepted:
             result.server_order = await server_order(ep, facts, protocol, result.suites)
 
-    extra = [_guarded_none(order(p)) for p in VERSIONS]
+    extra: list[Awaitable[None]] = [_guarded_none(order(p)) for p in VERSIONS]
     tls12 = facts.versions["TLSv1.2"].suites if facts.versions["TLSv1.2"].accepted else []
     if _kx_suites(tls12, ("ECDHE",)):
         extra.append(_guarded_none(enumerate_groups_and_schemes(
@@ -375,6 +415,8 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
         if best_legacy and ecdhe:
             extra.append(_guarded_none(enumerate_legacy_groups(ep, facts, best_legacy, ecdhe,
                                                                LEGACY_GROUPS)))
+    if chain_task is not None:
+        extra.append(chain_task)
     await asyncio.gather(*extra)
     return facts
 
