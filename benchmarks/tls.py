@@ -8,6 +8,13 @@ SSLYZE_PYTHON) against each, checks that both report the same accepted suites pe
 and prints per endpoint the wall time and the connections of each tool. Both tools run as
 command-line programs (interpreter start-up included).
 
+Python byte-code: pip compiles an installed package's modules once, and sslyze's venv has
+them; a development checkout run with PYTHONDONTWRITEBYTECODE=1 (as here) would instead compile
+every cryptocheck module at every start. So cryptocheck runs with its byte-code kept in a
+temporary PYTHONPYCACHEPREFIX (written by one untimed warm-up run, as ``pip install`` would);
+``--no-bytecode-cache`` measures it compiling its sources at every start instead. Each tool
+gets one untimed warm-up scan per endpoint (the same for both).
+
 Then nginx listens on --many loopback ports (default 1,000) and both tools scan all of them;
 the figure printed is wall time, connections and cryptocheck's peak memory (RSS). The 1,000
 ports stand for 1,000 hosts, so cryptocheck runs with --per-host 1024 there (its default
@@ -38,6 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "tls"
 SSLYZE = os.environ.get("SSLYZE_PYTHON", "/tmp/sslyze-venv/bin/python")
 REPEAT = 3
+# Environment of the cryptocheck runs (see the module docstring): set by main().
+CC_ENV: dict[str, str] = dict(os.environ)
 VERSIONS = {"ssl_2_0": "SSLv2", "ssl_3_0": "SSLv3", "tls_1_0": "TLSv1.0", "tls_1_1": "TLSv1.1",
             "tls_1_2": "TLSv1.2", "tls_1_3": "TLSv1.3"}
 SERVERS: dict[str, tuple[list[str], str]] = {
@@ -142,7 +151,7 @@ def run_cryptocheck(targets: list[str], mode: str = "full", per_host: int = 2,
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          check=False)
+                          check=False, env=CC_ENV)
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if done.returncode not in (0, 1):
@@ -199,8 +208,9 @@ print(time.perf_counter() - start)
 
 def in_process(python: str, script: str, port: int) -> float:
     """Scan time measured inside the tool's process, after its imports."""
+    env = CC_ENV if python == sys.executable else None
     out = subprocess.run([python, "-c", script, str(port)], capture_output=True, text=True,
-                         check=True).stdout
+                         check=True, env=env).stdout
     return float(out.strip().splitlines()[-1])
 
 
@@ -234,6 +244,9 @@ def per_endpoint() -> None:
         relay = CountingRelay(port)
         target = [f"127.0.0.1:{relay.port}"]
         try:
+            run_cryptocheck(target)  # warm-up runs, not timed or counted
+            run_sslyze(target)
+            relay.reset()
             cc_time, cc_report, _ = run_cryptocheck(target)
             cc_conns = relay.count
             relay.reset()
@@ -354,15 +367,27 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-endpoints", action="store_true",
                         help="Only the many-endpoint figure.")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="Run cryptocheck compiling its modules at every start.")
     args = parser.parse_args()
     global REPEAT
     REPEAT = max(1, args.repeat)
     if not Path(SSLYZE).exists():
         sys.exit(f"sslyze interpreter {SSLYZE} not found (see the module docstring)")
-    if not args.skip_endpoints:
-        per_endpoint()
-    if args.many:
-        many(args.many, args.skip_many_sslyze)
+    with tempfile.TemporaryDirectory(prefix="cryptocheck-pyc-") as pycache:
+        if args.no_bytecode_cache:
+            CC_ENV["PYTHONDONTWRITEBYTECODE"] = "1"
+            CC_ENV.pop("PYTHONPYCACHEPREFIX", None)
+        else:
+            CC_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+            CC_ENV["PYTHONPYCACHEPREFIX"] = pycache
+        print(f"cryptocheck byte-code: {'compiled at every start' if args.no_bytecode_cache else 'cached'}; "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
+        if not args.skip_endpoints:
+            per_endpoint()
+        if args.many:
+            many(args.many, args.skip_many_sslyze)
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
 
 
 if __name__ == "__main__":
