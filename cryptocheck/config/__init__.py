@@ -80,11 +80,21 @@ class ConfigRun:
 
 
 def _read_bytes(limit: int) -> Any:
+    # The last few files read are kept: a file's waiver comments are read right after its
+    # settings (and the files it includes), from the same bytes, without a second read.
+    recent: dict[str, bytes] = {}
+
     def read(path: str) -> bytes:
+        data = recent.get(path)
+        if data is not None:
+            return data
         with open(path, "rb") as f:
             data = f.read(limit + 1)
         if len(data) > limit:
             raise OSError(f"larger than {limit} bytes")
+        if len(recent) >= 4:
+            del recent[next(iter(recent))]
+        recent[path] = data
         return data
     return read
 
