@@ -92,6 +92,9 @@ def tls(targets: tuple[str, ...], targets_file: str | None, sni: str | None, por
         progress=progress if progress is not None else sys.stderr.isatty())
     stats = TlsStats()
     # The scan starts now, in its thread: the servers answer while this thread loads the
-    # policy and the reporters (run_and_exit), instead of after.
+    # policy and the reporters (run_and_exit), instead of after. Those imports hold the GIL
+    # for long stretches; a short switch interval lets the scanner's event loop take it
+    # back as soon as a server has answered (the default, 5 ms, is longer than a probe).
+    sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
     run_and_exit(common, "tls", all_targets, items=start_tls_scan(all_targets, options, stats),
                  nothing_found="no TLS endpoints found")
