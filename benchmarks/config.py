@@ -12,9 +12,12 @@ measures, in the same run and on one core:
   full scan  the whole run as ``cryptocheck config`` does it: items judged by the default
              policy (usages, policy evaluation), reported to nowhere
 
-and prints files/s for each (target: >= 2,000 files/s for the full scan).
+and prints files/s for each (target: >= 2,000 files/s for the full scan). With ``--report
+FMT`` (repeatable) the full scan is run again for each format, writing that report to
+``os.devnull``, to show what formatting the findings adds (``text`` is what ``cryptocheck
+config`` prints by default).
 
-    python benchmarks/config.py [--files 10000] [--keep DIR]
+    python benchmarks/config.py [--files 10000] [--heavy] [--report text] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 
 from cryptocheck.config import ConfigRun, iter_config_items
 from cryptocheck.model import Asset, Report, RunError
-from cryptocheck.report import RunHeader
+from cryptocheck.report import Reporter, ReportOptions, RunHeader, make_reporter
 from cryptocheck.run import scan
 
 PROTOCOLS = ["TLSv1.2 TLSv1.3", "TLSv1 TLSv1.1 TLSv1.2", "TLSv1.2", "TLSv1.3", "SSLv3 TLSv1"]
@@ -174,6 +177,8 @@ def main() -> None:
     parser.add_argument("--keep", metavar="DIR", help="generate here and keep it")
     parser.add_argument("--heavy", action="store_true",
                         help="half the files choose TLS settings (default: 2 in 10)")
+    parser.add_argument("--report", metavar="FMT", action="append", default=[],
+                        help="also time the full scan writing this format to os.devnull")
     args = parser.parse_args()
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cc-config-bench-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -205,6 +210,17 @@ def main() -> None:
         print(f"full scan   items judged by policy : {total / full:10,.0f} files/s  ({full:.2f} s, "
               f"{report.summary.assets} assets, findings {counts})")
         print(f"target >= 2,000 files/s on one core: {'met' if total / full >= 2000 else 'NOT met'}")
+        for fmt in args.report:
+            run = ConfigRun()
+            with open(os.devnull, "w", encoding="utf-8") as sink:
+                reporter: Reporter = make_reporter(fmt, sink, options=ReportOptions())
+                start = time.perf_counter()
+                scan([str(root)], None, None, reporters=[reporter], command="config",
+                     collect=fmt == "json", items=iter_config_items([str(root)], run=run),
+                     stats=run.stats, waivers=run.waivers)
+                took = time.perf_counter() - start
+            print(f"full scan + {fmt:5} report to devnull: {total / took:10,.0f} files/s  "
+                  f"({took:.2f} s)")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
