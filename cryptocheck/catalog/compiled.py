@@ -18,14 +18,16 @@ empty string, means the table is built from the TOML every time, with the same r
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import marshal
 import os
 import sys
+import tomllib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -86,4 +88,41 @@ def cached(name: str, build: Callable[[], T]) -> T:
                 temporary.unlink()
             except OSError:
                 pass
+    return value
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)``, compiled once per distinct text (policy files are parsed at
+    every run; their parsed form is kept like a catalogue's). Errors are tomllib's."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+    encoded = cached(f"toml-{digest}", lambda: _encode(tomllib.loads(text)))
+    decoded: dict[str, Any] = _decode(encoded)
+    return decoded
+
+
+# TOML dates and times are not marshal-able: they are kept as tagged tuples (a TOML document
+# has no tuples of its own, so a tuple is always a tag).
+_TIME_TYPES: tuple[tuple[str, type], ...] = (
+    ("datetime", datetime.datetime), ("date", datetime.date), ("time", datetime.time))
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        tag = next(tag for tag, kind in _TIME_TYPES if isinstance(value, kind))
+        return (tag, value.isoformat())
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, tuple):
+        kind = dict(_TIME_TYPES)[value[0]]
+        return kind.fromisoformat(value[1])  # type: ignore[attr-defined]
     return value

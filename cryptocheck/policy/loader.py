@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import catalog
+from ..catalog.compiled import parse_toml
 from ..model import SEVERITIES, Citation, Status
 from .rules import DEFAULT_SEVERITY, MATCH_FIELDS, OPERATORS, Condition, Policy, Rule
 
@@ -134,7 +135,7 @@ def _load(name: str, base: Path | None, seen: tuple[str, ...]) -> Policy:
     if file in seen:
         raise PolicyError(file, None, f"extends cycle: {' -> '.join(seen + (file,))}")
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)  # compiled once per text (catalog/compiled.py)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise PolicyError(file, int(match.group(1)) if match else None, f"TOML syntax: {exc}")
