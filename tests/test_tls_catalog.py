@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +138,55 @@ def test_usages_of_an_endpoint() -> None:
     assert suite_usage.attribute("kx") == "ECDHE" and suite_usage.attribute("protocol") == "TLSv1.2"
     assert usages.dh_usage(1024, None).strength == 80
     assert usages.group_usage("nonsense").strength is None
+
+
+def test_compiled_tables_equal_the_toml(tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The marshal form the catalogue keeps between runs gives exactly what parsing the TOML
+    gives; a damaged file is rebuilt; with the cache off, nothing is written."""
+    from cryptocheck.catalog import compiled
+
+    fresh = tls._rows()
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(folder))
+    assert compiled.cached("tls", tls._rows) == fresh  # built and written
+    files = list(folder.glob("tls-*.marshal"))
+    assert len(files) == 1
+    assert compiled.cached("tls", lambda: pytest.fail("not read from the cache")) == fresh
+    tls._tables.cache_clear()
+    try:
+        assert tls.cipher_suites() == tuple(tls.CipherSuite(*row) for row in fresh[0])
+        assert tls.groups() == tuple(tls.Group(*row) for row in fresh[1])
+    finally:
+        tls._tables.cache_clear()
+    files[0].write_bytes(b"\x00not marshal")
+    assert compiled.cached("tls", tls._rows) == fresh
+    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", "")  # off: built every time
+    assert compiled.cache_dir() is None
+    builds: list[int] = []
+
+    def build() -> object:
+        builds.append(1)
+        return fresh
+
+    assert compiled.cached("tls", build) == compiled.cached("tls", build) == fresh
+    assert len(builds) == 2
+
+
+def test_compiled_toml_keeps_dates_and_errors(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+    import tomllib
+
+    from cryptocheck.catalog import compiled
+
+    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(tmp_path))
+    text = ('a = 2030-01-01\nb = 1979-05-27T07:32:00-08:00\nc = 07:32:00\n'
+            '[[rule]]\nlist = [1, "x", 2024-02-29]\n')
+    first = compiled.parse_toml(text)
+    again = compiled.parse_toml(text)  # from the compiled file
+    assert first == again == tomllib.loads(text)
+    assert again["a"] == datetime.date(2030, 1, 1)
+    assert again["b"].utcoffset() == datetime.timedelta(hours=-8)
+    with pytest.raises(tomllib.TOMLDecodeError):
+        compiled.parse_toml("a = = 1")
