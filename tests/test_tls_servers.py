@@ -331,3 +331,20 @@ def test_ocsp_stapling_seen(tmp_path: Any, version: str) -> None:
         plain, _, _ = scan(f"127.0.0.1:{port}")
     assert stapled.details["ocsp_stapled"] is True
     assert plain.details["ocsp_stapled"] is False
+
+
+@pytest.mark.parametrize("serverpref", [True, False])
+def test_group_preference_order(serverpref: bool) -> None:
+    """Groups are listed in the server's preference order where it enforces one: OpenSSL
+    picks TLS 1.3 groups by its own list always, TLS 1.2 curves only with -serverpref."""
+    flags = ["-serverpref"] if serverpref else []
+    with s_server("-groups", "P-384:X25519", "-cipher", ":".join(MODERN), *flags) as port:
+        endpoint, _, _ = scan(f"127.0.0.1:{port}")
+    by_protocol = endpoint.details["groups_by_protocol"]
+    order = endpoint.details["groups_server_order"]
+    assert order["TLSv1.3"] is True
+    assert by_protocol["TLSv1.3"] == ["secp384r1", "x25519"]
+    assert order["TLSv1.2"] is serverpref
+    assert set(by_protocol["TLSv1.2"]) == {"secp384r1", "x25519"}
+    if serverpref:
+        assert by_protocol["TLSv1.2"] == ["secp384r1", "x25519"]

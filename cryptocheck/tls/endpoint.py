@@ -10,7 +10,9 @@ Endpoint ``details`` (the wire format of a ``tls-endpoint`` asset):
     what was asked about.
 ``groups``
     IANA names of the key-exchange groups accepted (TLS 1.3 and ECDHE), ``groups_by_protocol``
-    the same per version.
+    the same per version; ``groups_server_order`` ``{"TLSv1.3": true}`` where the server
+    picks groups by its own preference (then ``groups_by_protocol`` lists them in that
+    order), false where it follows the client's, absent where fewer than two were found.
 ``dh_parameters``
     ``[{"key_size": 2048, "group": "ffdhe2048"}]`` for the DHE primes served (``group``
     names RFC 7919 / RFC 3526 primes, null for a custom prime).
@@ -166,6 +168,7 @@ def _assets(target: Target, endpoint: Endpoint, facts: EndpointFacts, options: T
         "protocols": protocols,
         "groups": groups,
         "groups_by_protocol": groups_by_protocol,
+        "groups_server_order": dict(facts.group_order),
         "dh_parameters": [{"key_size": bits, "group": prime_group(prime)}
                           for bits, prime in sorted(facts.dh_primes.items())],
         "signature_schemes": {p: _names(codes, tls_catalog.signature_scheme)

@@ -64,6 +64,7 @@ class EndpointFacts:
     sslv2_certificate: bytes | None = None
     notes: list[str] = field(default_factory=list)
     chain_fetched: bool = False  # a full handshake for the chain was made (or tried)
+    group_order: dict[str, bool] = field(default_factory=dict)  # server enforces its order
 
     def observe(self, protocol: str, flight: wire.ServerFlight) -> None:
         """Record what a flight reveals beyond the chosen suite."""
@@ -158,6 +159,26 @@ async def server_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
     if choice is None:
         return None
     return choice != offered[0]
+
+
+async def group_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
+                      suites: list[int] | tuple[int, ...]) -> None:
+    """Whether the server picks groups by its own preference (then ``facts.groups`` lists
+    them in that order): one hello offering the groups found, reversed."""
+    found = facts.groups.get(protocol, [])
+    if len(found) < 2:
+        return
+    version = VERSIONS[protocol]
+    offered = list(reversed(found))
+    flight = await _probe(ep, facts, _spec(ep, version, suites, offered))
+    if _chosen(flight, version, suites) is None or flight.hello is None:
+        return
+    if version >= 0x0304:
+        chosen = flight.hello.selected_group
+    else:
+        chosen = flight.key_exchange.group if flight.key_exchange else None
+    if chosen in offered:
+        facts.group_order[protocol] = chosen != offered[0]
 
 
 async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int, ...],
@@ -401,10 +422,19 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
             result.server_order = await server_order(ep, facts, protocol, result.suites)
 
     extra: list[Awaitable[None]] = [_guarded_none(order(p)) for p in VERSIONS]
+
+    async def orders_of_groups() -> None:
+        if facts.versions["TLSv1.3"].accepted:
+            await group_order(ep, facts, "TLSv1.3", TLS13_SUITES)
+
+    extra.append(_guarded_none(orders_of_groups()))
     tls12 = facts.versions["TLSv1.2"].suites if facts.versions["TLSv1.2"].accepted else []
     if _kx_suites(tls12, ("ECDHE",)):
-        extra.append(_guarded_none(enumerate_groups_and_schemes(
-            ep, facts, _kx_suites(tls12, ("ECDHE",)))))
+        async def groups_and_schemes_then_order(ecdhe: list[int]) -> None:
+            await enumerate_groups_and_schemes(ep, facts, ecdhe)
+            await group_order(ep, facts, "TLSv1.2", ecdhe)
+
+        extra.append(_guarded_none(groups_and_schemes_then_order(_kx_suites(tls12, ("ECDHE",)))))
     else:
         if _kx_suites(tls12, ("DHE",)):
             extra.append(_guarded_none(enumerate_schemes(ep, facts, _kx_suites(tls12, ("DHE",)),
