@@ -69,13 +69,13 @@ def _template_key(asset: ConfigAsset) -> tuple[Any, ...]:
     """What :func:`_usages` reads of an asset (never its id or location), hashable."""
     d = asset.details
     if asset.kind == "waiver":
-        return ("waiver", d.get("problem"), d.get("rule"))
+        return ("waiver", d.get("problem", "invalid-waiver"), d.get("rule", ""))
     dh = d.get("dh")
     keys = d.get("keys")
     key = (
         asset.kind,
-        d.get("unknown_profile") and d.get("profile"), bool(d.get("unknown_profile")),
-        tuple(d.get("protocols", ())), d.get("suite_protocol"),
+        (True, d.get("profile")) if d.get("unknown_profile") else None,
+        tuple(d.get("protocols", ())), d.get("suite_protocol", "TLSv1.2"),
         tuple(d.get("cipher_suites", ())), tuple(d.get("tls13_suites", ())),
         tuple(d.get("groups", ())), (dh.get("bits"), dh.get("group")) if dh else None,
         tuple(d.get("signature_schemes", ())),
