@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shutil
 import socket
 import statistics
@@ -149,17 +148,21 @@ def run_cryptocheck(targets: list[str], mode: str = "full", per_host: int = 2,
            "--policy", policy, "--no-progress", "--concurrency", "256",
            "--global-limit", "512"]
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          check=False, env=CC_ENV)
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode not in (0, 1):
-        sys.exit(f"cryptocheck failed ({done.returncode}): {done.stderr[-2000:]}")
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errors, env=CC_ENV)
+        # wait4: the peak RSS of this child alone (RUSAGE_CHILDREN is the largest child so
+        # far, which may be an earlier sslyze run).
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            errors.seek(0)
+            sys.exit(f"cryptocheck failed ({proc.returncode}): {errors.read()[-2000:]}")
+    peak = usage.ru_maxrss
     data = json.loads(Path(report).read_text())
     os.unlink(listing)
     os.unlink(report)
-    return elapsed, data, max(peak, before)
+    return elapsed, data, peak
 
 
 def run_sslyze(targets: list[str]) -> tuple[float, dict[str, Any]]:
