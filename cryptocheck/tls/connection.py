@@ -81,9 +81,9 @@ async def _open(endpoint: Endpoint) -> tuple[asyncio.StreamReader, asyncio.Strea
         await endpoint.limiter.pace()
         endpoint.connections += 1
         try:
-            # asyncio.timeout, not wait_for: no task per wait (a scan makes dozens of waits).
-            async with asyncio.timeout(endpoint.connect_timeout):
-                reader, writer = await asyncio.open_connection(endpoint.address, endpoint.port)
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(endpoint.address, endpoint.port),
+                endpoint.connect_timeout)
         except TimeoutError:
             last = ProbeError("timeout", f"connect timed out after {endpoint.connect_timeout:g} s")
         except ConnectionRefusedError:
@@ -118,16 +118,14 @@ async def connection(endpoint: Endpoint
             finally:
                 writer.close()
                 with contextlib.suppress(Exception):
-                    async with asyncio.timeout(1.0):
-                        await writer.wait_closed()
+                    await asyncio.wait_for(writer.wait_closed(), 1.0)
         finally:
             limiter.open_now -= 1
 
 
 async def read_some(endpoint: Endpoint, reader: asyncio.StreamReader, n: int = 16384) -> bytes:
     try:
-        async with asyncio.timeout(endpoint.read_timeout):
-            data = await reader.read(n)
+        data = await asyncio.wait_for(reader.read(n), endpoint.read_timeout)
     except TimeoutError:
         endpoint.timeouts += 1
         raise ProbeError("timeout", f"no answer within {endpoint.read_timeout:g} s") from None
