@@ -348,3 +348,24 @@ def test_group_preference_order(serverpref: bool) -> None:
     assert set(by_protocol["TLSv1.2"]) == {"secp384r1", "x25519"}
     if serverpref:
         assert by_protocol["TLSv1.2"] == ["secp384r1", "x25519"]
+
+
+def test_start_tls_scan_reports_what_iter_tls_items_does() -> None:
+    """The command line's eager start (scan running before the first next()) yields the same
+    endpoint, certificates and connection count as the lazy generator; a TLS 1.3-only
+    server's chain (full handshake beside the enumeration) is read once."""
+    from cryptocheck.tls import start_tls_scan
+
+    with s_server("-tls1_3", "-groups", "X25519:P-256") as port:
+        target = f"localhost:{port}"
+        lazy = list(iter_tls_items([target], OPTIONS))
+        stats = TlsStats()
+        eager = list(start_tls_scan([target], OPTIONS, stats))
+    assert len(lazy) == len(eager) == 2
+    first, second = lazy[0], eager[0]
+    assert isinstance(first, EndpointAsset) and isinstance(second, EndpointAsset)
+    assert first.details["protocols"] == second.details["protocols"]
+    assert first.details["groups"] == second.details["groups"] == ["x25519", "secp256r1"]
+    assert first.details["connections"] == second.details["connections"] == stats.connections
+    assert "notes" not in second.details
+    assert [c.sha256 for c in lazy[1:]] == [c.sha256 for c in eager[1:]]  # type: ignore[union-attr]
