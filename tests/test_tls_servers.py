@@ -6,10 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from cryptocheck.catalog import tls as tls_catalog
-from cryptocheck.model import CertificateAsset, EndpointAsset, RunError
-from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
 from tls_servers import (
     FIXTURES,
     concurrency_relay,
@@ -20,6 +16,10 @@ from tls_servers import (
     s_server,
     starttls_front,
 )
+
+from cryptocheck.catalog import tls as tls_catalog
+from cryptocheck.model import CertificateAsset, EndpointAsset, RunError
+from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
 
 OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
 
