@@ -407,8 +407,10 @@ def _write_report(document: Mapping[str, Any], write: Callable[[str], object]) -
         write(",\n  " if number else "\n  ")
         write(_COMPACT(key) + ": ")
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            write("[\n")
-            write(",\n".join("    " + _COMPACT(item) for item in value))
+            write("[")
+            for position, item in enumerate(value):  # one record at a time: no second copy
+                write(",\n    " if position else "\n    ")
+                write(_COMPACT(item))
             write("\n  ]")
         else:
             write(json.dumps(value, **_INDENTED).replace("\n", "\n  "))
