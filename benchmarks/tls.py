@@ -15,6 +15,12 @@ temporary PYTHONPYCACHEPREFIX (written by one untimed warm-up run, as ``pip inst
 ``--no-bytecode-cache`` measures it compiling its sources at every start instead. Each tool
 gets one untimed warm-up scan per endpoint (the same for both).
 
+Installed like sslyze: set CRYPTOCHECK_PYTHON to the interpreter of a venv cryptocheck was
+``pip install``-ed into (``python3 -m venv /tmp/cc-bench-venv && /tmp/cc-bench-venv/bin/pip
+install .``), so that both tools start the same way. By default cryptocheck runs with this
+interpreter, whose start-up on a development machine may also load editable-install finders
+and site hooks (``*.pth``) that a venv of its own does not; the script prints which it used.
+
 Then nginx listens on --many loopback ports (default 1,000) and both tools scan all of them;
 the figure printed is wall time, connections and cryptocheck's peak memory (RSS). The 1,000
 ports stand for 1,000 hosts, so cryptocheck runs with --per-host 1024 there (its default
@@ -43,6 +49,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "tls"
 SSLYZE = os.environ.get("SSLYZE_PYTHON", "/tmp/sslyze-venv/bin/python")
+# The interpreter cryptocheck runs with (see the module docstring): this one by default.
+CRYPTOCHECK = os.environ.get("CRYPTOCHECK_PYTHON", sys.executable)
 REPEAT = 3
 # Environment of the cryptocheck runs (see the module docstring): set by main().
 CC_ENV: dict[str, str] = dict(os.environ)
@@ -143,7 +151,7 @@ def run_cryptocheck(targets: list[str], mode: str = "full", per_host: int = 2,
         listing = handle.name
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         report = out.name
-    cmd = [sys.executable, "-m", "cryptocheck", "tls", "--targets-file", listing,
+    cmd = [CRYPTOCHECK, "-m", "cryptocheck", "tls", "--targets-file", listing,
            "--format", "json", "-o", report, "--mode", mode, "--per-host", str(per_host),
            "--policy", policy, "--no-progress", "--concurrency", "256",
            "--global-limit", "512"]
@@ -211,7 +219,7 @@ print(time.perf_counter() - start)
 
 def in_process(python: str, script: str, port: int) -> float:
     """Scan time measured inside the tool's process, after its imports."""
-    env = CC_ENV if python == sys.executable else None
+    env = CC_ENV if python == CRYPTOCHECK else None
     out = subprocess.run([python, "-c", script, str(port)], capture_output=True, text=True,
                          check=True, env=env).stdout
     return float(out.strip().splitlines()[-1])
@@ -265,7 +273,7 @@ def per_endpoint() -> None:
                                                      for _ in range(REPEAT - 1)])
             sz_time = statistics.median([sz_time] + [run_sslyze(target)[0]
                                                      for _ in range(REPEAT - 1)])
-            cc_lib = statistics.median(in_process(sys.executable, CRYPTOCHECK_INPROCESS,
+            cc_lib = statistics.median(in_process(CRYPTOCHECK, CRYPTOCHECK_INPROCESS,
                                                   relay.port) for _ in range(REPEAT))
             sz_lib = statistics.median(in_process(SSLYZE, SSLYZE_INPROCESS, relay.port)
                                        for _ in range(REPEAT))
@@ -384,6 +392,7 @@ def main() -> None:
         else:
             CC_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
             CC_ENV["PYTHONPYCACHEPREFIX"] = pycache
+        print(f"cryptocheck interpreter: {CRYPTOCHECK}")
         print(f"cryptocheck byte-code: {'compiled at every start' if args.no_bytecode_cache else 'cached'}; "
               f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
         if not args.skip_endpoints:
