@@ -11,7 +11,6 @@ import json
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tls_servers import concurrency_relay
 
 from cryptocheck.cli import main
 from cryptocheck.model import EndpointAsset, KeyAsset, RunError
@@ -289,59 +289,6 @@ def test_not_ssh_is_an_error() -> None:
         ("RunError", "no-banner")]
 
 
-class _CountingProxy:
-    """A TCP relay in front of sshd that counts connections and the most open at once."""
-
-    def __init__(self, port: int) -> None:
-        self.port, self.open, self.most, self.total = port, 0, 0, 0
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.address = self.listener.getsockname()[1]
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.open += 1
-                self.total += 1
-                self.most = max(self.most, self.open)
-            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
-
-    def _relay(self, client: socket.socket) -> None:
-        upstream = socket.create_connection(("127.0.0.1", self.port))
-
-        def pump(src: socket.socket, dst: socket.socket) -> None:
-            try:
-                while data := src.recv(65536):
-                    dst.sendall(data)
-            except OSError:
-                pass
-            finally:
-                for sock in (src, dst):
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-        other = threading.Thread(target=pump, args=(upstream, client), daemon=True)
-        other.start()
-        pump(client, upstream)
-        other.join()
-        client.close()
-        upstream.close()
-        with self.lock:
-            self.open -= 1
-
-    def close(self) -> None:
-        self.listener.close()
-
-
 def test_per_host_limit_and_connection_count(servers: dict[str, Server],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Three host key types and GEX probes, one connection at a time to the host: never
@@ -364,12 +311,9 @@ def test_per_host_limit_and_connection_count(servers: dict[str, Server],
 
     monkeypatch.setattr(wire.Connection, "open", staticmethod(counting_open))
     monkeypatch.setattr(wire.Connection, "close", counting_close)
-    proxy = _CountingProxy(servers["default"].port)
-    try:
+    with concurrency_relay(servers["default"].port) as proxy:
         options = SshOptions(per_host=1, timeout=10, gex_sizes=(2048, 3072))
-        items = list(iter_ssh_items([f"127.0.0.1:{proxy.address}"], options))
-    finally:
-        proxy.close()
+        items = list(iter_ssh_items([f"127.0.0.1:{proxy.port}"], options))
     endpoint = next(i for i in items if isinstance(i, EndpointAsset))
     assert len({k["fingerprint"] for k in endpoint.details["host_keys"]}) == 3
     assert state["most"] == 1 and state["open"] == 0
