@@ -8,14 +8,12 @@ Exit codes (fixed; they never encode a count):
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, plugins
 from .cli_common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -56,21 +54,10 @@ LAZY_COMMANDS = {
 }
 
 
-def _installed(target: str) -> bool:
-    """Whether the module of a ``module:attr`` target (inside this package) is installed.
-
-    Looked up as a file, not with ``find_spec``, which would import the parent package (and
-    with it, say, the whole SSH scanner just to print ``--help``).
-    """
-    parts = target.partition(":")[0].split(".")[1:]
-    base = Path(__file__).resolve().parent.joinpath(*parts)
-    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
-
-
 class _LazyGroup(click.Group):
     def _lazy(self) -> dict[str, str]:
         return {name: target for name, target in LAZY_COMMANDS.items()
-                if _installed(target)}
+                if plugins.installed(target)}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._lazy()})
@@ -79,8 +66,7 @@ class _LazyGroup(click.Group):
         target = self._lazy().get(cmd_name)
         if target is None:
             return super().get_command(ctx, cmd_name)
-        module, _, attr = target.partition(":")
-        command: click.Command = getattr(importlib.import_module(module), attr)
+        command: click.Command = plugins.load(target)
         return command
 
 

@@ -21,12 +21,11 @@ Contexts (policies match on these; globs allowed in rules):
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Iterator
 from datetime import datetime
 
-from . import catalog
+from . import catalog, plugins
 from .model import Asset, CertificateAsset, CryptoUsage, KeyAsset
 
 CONTEXTS = (
@@ -55,17 +54,16 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
 
 
 # Endpoint and configuration assets are decomposed by the package that reads them (their
-# ``details`` are that package's own); module path and function, imported on first use.
+# ``details`` are that package's own): their ``usages_of``, imported on first use.
 SOURCE_USAGES = {
-    "tls-endpoint": "cryptocheck.tls.usages",
-    "ssh-endpoint": "cryptocheck.ssh.usages",
-    "config-setting": "cryptocheck.config.usages",
+    "tls-endpoint": "cryptocheck.tls.usages:usages_of",
+    "ssh-endpoint": "cryptocheck.ssh.usages:usages_of",
+    "config-setting": "cryptocheck.config.usages:usages_of",
 }
 
 
 def _source_usages(asset: Asset) -> Iterator[CryptoUsage]:
-    module = importlib.import_module(SOURCE_USAGES[asset.type])
-    usages: Iterator[CryptoUsage] = module.usages_of(asset)
+    usages: Iterator[CryptoUsage] = plugins.load(SOURCE_USAGES[asset.type])(asset)
     return usages
 
 

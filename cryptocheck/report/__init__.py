@@ -35,14 +35,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Protocol, TextIO
 
+from cryptocheck import plugins
 from cryptocheck.model import (
     Asset,
     CertificateAsset,
@@ -73,19 +71,8 @@ _REPORTERS = {
     "markdown": "cryptocheck.report.markdown:MarkdownReporter",
 }
 
-def _installed(target: str) -> bool:
-    """Whether the module of a ``module:attr`` target (inside this package) is installed.
-
-    Looked up as a file, not with ``find_spec``, which would import the parent package (and
-    with it, say, the whole SSH scanner just to print ``--help``).
-    """
-    parts = target.partition(":")[0].split(".")[1:]
-    base = Path(__file__).resolve().parent.parent.joinpath(*parts)
-    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
-
-
 FORMATS = tuple(name for name, target in _REPORTERS.items()
-                if _installed(target))
+                if plugins.installed(target))
 
 
 @dataclass(frozen=True)
@@ -143,9 +130,7 @@ def make_reporter(
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})")
     opts = options or ReportOptions(color=color, show_approved=show_approved)
-    module, _, name = _REPORTERS[fmt].partition(":")
-    cls = getattr(importlib.import_module(module), name)
-    reporter: Reporter = cls(stream, opts)
+    reporter: Reporter = plugins.load(_REPORTERS[fmt])(stream, opts)
     return reporter
 
 
