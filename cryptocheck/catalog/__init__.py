@@ -315,7 +315,16 @@ def known_names() -> dict[str, frozenset[str]]:
 
 @cache
 def _known_names() -> dict[str, frozenset[str]]:
-    # Built once: the loader asks for every rule, and the protocol catalogues are large.
+    # Built once per process, and kept between runs compiled (catalog/compiled.py: keyed on
+    # the catalogue's files): the loader asks for every rule, and a short command then need
+    # not parse the X.509, TLS and SSH tables to load a policy.
+    from .compiled import cached
+
+    names: dict[str, frozenset[str]] = cached("known-names", _build_known_names)
+    return names
+
+
+def _build_known_names() -> dict[str, frozenset[str]]:
     cat = _catalogue()
     names = {
         "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values())

@@ -11,7 +11,6 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -302,21 +301,10 @@ def _rule(raw: Any, index: int, src: _Source, policy_id: str) -> Rule:
 NAMED_FIELDS = ("algorithm", "curve", "hash")
 
 
-@cache
-def _known_names() -> dict[str, frozenset[str]]:
-    """catalog.known_names(), compiled once per catalogue version (catalog/compiled.py): a
-    short command then need not parse the X.509, TLS and SSH catalogues to load a policy."""
-    from ..catalog.compiled import cached
-
-    if any(not m.startswith("cryptocheck.catalog.") for m in catalog.PROTOCOL_CATALOGUES):
-        return catalog.known_names()  # a catalogue outside the compiled key: not cached
-    return cached("known-names", catalog.known_names)
-
-
 def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condition, ...]:
     if not isinstance(match, dict):
         raise PolicyError(src.name, src.line_of(index, "match"), where + "'match' must be a table")
-    known = _known_names()
+    known = catalog.known_names()
     out: list[Condition] = []
     for name in sorted(match):
         value = match[name]
