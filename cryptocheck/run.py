@@ -28,7 +28,7 @@ from .model import (
 )
 from .policy import Policy, judge, load_policy
 from .policy.engine import judge_templates
-from .report import Reporter, RunHeader
+from .report import Reporter, RunHeader, failing_findings
 from .sources import SourceOptions, SourceStats, iter_assets
 from .usages import usages_of
 
@@ -191,6 +191,5 @@ class _Tally:
         )
 
 
-def failing(findings: Iterable[Finding], fail_on: Status) -> list[Finding]:
-    """The findings at or worse than ``fail_on`` that no waiver covers: what fails a run."""
-    return [f for f in findings if not f.waived and f.status.rank >= fail_on.rank]
+# The findings at or worse than ``fail_on`` that no waiver covers: what fails a run.
+failing = failing_findings

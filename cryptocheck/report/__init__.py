@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TextIO
@@ -171,9 +171,9 @@ class CollectingReporter:
         raise NotImplementedError
 
 
-def failing_findings(findings: Sequence[Finding], fail_on: Status) -> list[Finding]:
-    """The findings at or worse than ``fail_on`` that no waiver covers (``run.failing``'s
-    rule, repeated here because the runner imports this package)."""
+def failing_findings(findings: Iterable[Finding], fail_on: Status) -> list[Finding]:
+    """The findings at or worse than ``fail_on`` that no waiver covers: what fails a run
+    (the one place this rule is written; ``run.failing`` is this function)."""
     return [f for f in findings if not f.waived and f.status.rank >= fail_on.rank]
 
 
