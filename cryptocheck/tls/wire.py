@@ -26,7 +26,7 @@ HS_CERTIFICATE_REQUEST, HS_SERVER_HELLO_DONE, HS_CERTIFICATE_STATUS = 13, 14, 22
 EXT_SERVER_NAME, EXT_STATUS_REQUEST, EXT_SUPPORTED_GROUPS = 0, 5, 10
 EXT_EC_POINT_FORMATS, EXT_SIGNATURE_ALGORITHMS, EXT_PADDING = 11, 13, 21
 EXT_EXTENDED_MASTER_SECRET, EXT_SESSION_TICKET = 23, 35
-EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_RENEGOTIATION_INFO = 43, 51, 0xFF01
+EXT_SUPPORTED_VERSIONS, EXT_COOKIE, EXT_KEY_SHARE, EXT_RENEGOTIATION_INFO = 43, 44, 51, 0xFF01
 EMPTY_RENEGOTIATION_INFO_SCSV = 0x00FF
 
 # RFC 8446 §4.1.3: a ServerHello with this random is a HelloRetryRequest.
@@ -59,6 +59,11 @@ class ClientHelloSpec:
     signature_schemes: tuple[int, ...] = ()
     key_shares: tuple[tuple[int, bytes], ...] = ()
     status_request: bool = True
+    # Fixed by a client that must send the same hello twice (TLS 1.3 after a
+    # HelloRetryRequest, RFC 8446 §4.1.2); None: fresh random bytes.
+    random: bytes | None = None
+    session_id: bytes | None = None
+    cookie: bytes | None = None  # echoed from a HelloRetryRequest
 
 
 def _vector(data: bytes, length_bytes: int) -> bytes:
@@ -92,8 +97,11 @@ def client_hello(spec: ClientHelloSpec) -> bytes:
     suites = b"".join(struct.pack(">H", c) for c in spec.cipher_suites)
     if not tls13:
         suites += struct.pack(">H", EMPTY_RENEGOTIATION_INFO_SCSV)
-    session_id = os.urandom(32) if tls13 else b""  # TLS 1.3 middlebox compatibility mode
-    body = struct.pack(">H", legacy_version) + os.urandom(32) + _vector(session_id, 1)
+    session_id = spec.session_id
+    if session_id is None:
+        session_id = os.urandom(32) if tls13 else b""  # TLS 1.3 middlebox compatibility mode
+    random = spec.random if spec.random is not None else os.urandom(32)
+    body = struct.pack(">H", legacy_version) + random + _vector(session_id, 1)
     body += _vector(suites, 2) + _vector(b"\x00", 1)
     extensions = b""
     if spec.version >= 0x0301:  # SSLv3 servers may choke on extensions
@@ -118,6 +126,8 @@ def client_hello(spec: ClientHelloSpec) -> bytes:
             extensions += _extension(EXT_SUPPORTED_VERSIONS, _vector(struct.pack(">H", 0x0304), 1))
             shares = b"".join(struct.pack(">H", g) + _vector(k, 2) for g, k in spec.key_shares)
             extensions += _extension(EXT_KEY_SHARE, _vector(shares, 2))
+            if spec.cookie is not None:
+                extensions += _extension(EXT_COOKIE, _vector(spec.cookie, 2))
         # Some servers hang on ClientHellos of 256-511 bytes (RFC 7685 §1): pad past 512.
         length = len(body) + 2 + len(extensions) + 4
         if 0x100 <= length < 0x200:
@@ -177,7 +187,9 @@ class ServerFlight:
         return ALERTS.get(self.alert[1], f"alert {self.alert[1]}")
 
 
-class _Reader:
+class Reader:
+    """Reads a message field by field; a length past the end raises :class:`WireError`."""
+
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = data, 0
 
@@ -200,7 +212,7 @@ class _Reader:
 
 def parse_server_hello(body: bytes) -> ServerHello:
     """Parse a ServerHello handshake body (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3)."""
-    r = _Reader(body)
+    r = Reader(body)
     version = r.uint(2)
     random = r.take(32)
     r.vector(1)  # session id
@@ -208,7 +220,7 @@ def parse_server_hello(body: bytes) -> ServerHello:
     compression = r.uint(1)
     extensions: dict[int, bytes] = {}
     if r.left():
-        ext = _Reader(r.vector(2))
+        ext = Reader(r.vector(2))
         while ext.left():
             kind = ext.uint(2)
             extensions[kind] = ext.vector(2)
@@ -226,8 +238,8 @@ def parse_server_hello(body: bytes) -> ServerHello:
 
 def parse_certificate(body: bytes) -> list[bytes]:
     """The DER certificates of a TLS <= 1.2 Certificate message, in the order served."""
-    r = _Reader(body)
-    chain = _Reader(r.vector(3))
+    r = Reader(body)
+    chain = Reader(r.vector(3))
     certs = []
     while chain.left():
         certs.append(chain.vector(3))
@@ -237,7 +249,7 @@ def parse_certificate(body: bytes) -> list[bytes]:
 def parse_server_key_exchange(body: bytes, kx: str, version: int) -> KeyExchange:
     """The group/prime and signature scheme of a ServerKeyExchange for key exchange ``kx``
     (``ECDHE``/``DHE``; RFC 8422 §5.4, RFC 5246 §7.4.3)."""
-    r = _Reader(body)
+    r = Reader(body)
     result = KeyExchange()
     if kx == "ECDHE":
         curve_type = r.uint(1)
@@ -312,7 +324,7 @@ def parse_sslv2_server_hello(data: bytes) -> SSLv2ServerHello | None:
     length = ((data[0] & 0x7F) << 8) | data[1]
     if len(data) < 2 + length:
         return None
-    r = _Reader(data[2:2 + length])
+    r = Reader(data[2:2 + length])
     try:
         if r.uint(1) != 4:
             return None
