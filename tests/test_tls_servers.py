@@ -15,6 +15,7 @@ from tls_servers import (
     postgres_ssl,
     s_server,
     starttls_front,
+    tampering_relay,
 )
 
 from cryptocheck.catalog import tls as tls_catalog
@@ -369,3 +370,88 @@ def test_start_tls_scan_reports_what_iter_tls_items_does() -> None:
     assert first.details["connections"] == second.details["connections"] == stats.connections
     assert "notes" not in second.details
     assert [c.sha256 for c in lazy[1:]] == [c.sha256 for c in eager[1:]]  # type: ignore[union-attr]
+
+
+def _der_chain(*pem_files: str) -> list[str]:
+    """SHA-256 (hex) of the fixture certificates, as the certificate assets give it."""
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return [hashlib.sha256(x509.load_pem_x509_certificate((FIXTURES / f).read_bytes())
+                           .public_bytes(Encoding.DER)).hexdigest() for f in pem_files]
+
+
+def test_tls13_schemes_rsa_restricted_list_and_served_chain() -> None:
+    # The schemes found in CertificateVerify (encrypted) are exactly those configured; the
+    # first of those handshakes gives the chain, as served (leaf, then the CA).
+    configured = ["rsa_pss_rsae_sha384", "rsa_pss_rsae_sha256"]
+    with s_server("-tls1_3", "-sigalgs", ":".join(configured),
+                  "-cert_chain", str(FIXTURES / "ca.pem")) as port:
+        endpoint, certs, stats = scan(f"localhost:{port}")
+    schemes = endpoint.details["signature_schemes"]
+    assert list(schemes) == ["TLSv1.3"]
+    assert sorted(schemes["TLSv1.3"]) == sorted(configured)
+    assert [c.sha256 for c in certs] == _der_chain("rsa.pem", "ca.pem")
+    assert endpoint.details["certificate_chains"] == [[c.id for c in certs]]
+    assert "notes" not in endpoint.details
+    assert endpoint.details["connections"] == stats.connections
+
+
+def test_tls13_schemes_ecdsa_p256() -> None:
+    with s_server("-tls1_3", cert="ecdsa") as port:
+        endpoint, certs, _ = scan(f"localhost:{port}")
+    assert endpoint.details["signature_schemes"] == {"TLSv1.3": ["ecdsa_secp256r1_sha256"]}
+    assert [c.sha256 for c in certs] == _der_chain("ecdsa.pem")
+
+
+def test_tls13_schemes_of_both_keys_rsa_and_ecdsa() -> None:
+    # With both an RSA and an ECDSA certificate, removing the RSA schemes makes the server
+    # switch keys: the schemes of both are found, and both chains.
+    with s_server("-dcert", str(FIXTURES / "ecdsa.pem"), "-dkey", str(FIXTURES / "ecdsa.key"),
+                  "-tls1_3") as port:
+        endpoint, certs, _ = scan(f"localhost:{port}")
+    assert sorted(endpoint.details["signature_schemes"]["TLSv1.3"]) == [
+        "ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384",
+        "rsa_pss_rsae_sha512"]
+    assert sorted(c.sha256 for c in certs) == sorted(_der_chain("rsa.pem", "ecdsa.pem"))
+    assert len(endpoint.details["certificate_chains"]) == 2
+
+
+def test_tls12_and_tls13_schemes_are_reported_apart() -> None:
+    with s_server("-cipher", ":".join(MODERN), "-sigalgs",
+                  "rsa_pss_rsae_sha256:rsa_pkcs1_sha256") as port:
+        endpoint, _, _ = scan(f"localhost:{port}")
+    schemes = endpoint.details["signature_schemes"]
+    # rsa_pkcs1_* signs TLS 1.2 key exchanges only (RFC 8446 §4.2.3).
+    assert sorted(schemes["TLSv1.2"]) == ["rsa_pkcs1_sha256", "rsa_pss_rsae_sha256"]
+    assert schemes["TLSv1.3"] == ["rsa_pss_rsae_sha256"]
+
+
+@pytest.mark.parametrize("behaviour", ["bad-tag", "garbage"])
+def test_tls13_hostile_flight_is_a_note(behaviour: str) -> None:
+    # The encrypted flight is tampered with (every handshake, pyOpenSSL's too): the endpoint
+    # is still reported, with notes, and nothing crashes.
+    with s_server("-tls1_3") as backend, tampering_relay(backend, behaviour) as port:
+        endpoint, certs, _ = scan(f"localhost:{port}")
+    assert accepted(endpoint)["TLSv1.3"]["cipher_suites"]
+    assert "TLSv1.3" not in endpoint.details["signature_schemes"]
+    notes = endpoint.details["notes"]
+    assert any(n.startswith("TLS 1.3 signature schemes not read:") for n in notes), notes
+    assert any(n.startswith("certificate chain not read:") for n in notes), notes
+    assert certs == []
+
+
+def test_tls13_compliance_mode_reads_the_chain_itself() -> None:
+    from cryptocheck.policy import load_policy
+
+    options = TlsOptions(mode="compliance", policy=load_policy("nhs-acagpg"),
+                         ca_files=OPTIONS.ca_files)
+    with s_server("-tls1_3") as port:
+        endpoint, certs, _ = scan(f"localhost:{port}", options)
+    # The SHA-1/MD5 schemes the policy flags are refused; the handshake that shows that the
+    # refusal means something gives the chain and the server's preferred scheme.
+    assert [c.sha256 for c in certs] == _der_chain("rsa.pem")
+    assert endpoint.details["signature_schemes"] == {"TLSv1.3": ["rsa_pss_rsae_sha256"]}
+    assert "notes" not in endpoint.details

@@ -374,3 +374,73 @@ def concurrency_relay(backend_port: int) -> Iterator[ConcurrencyRelay]:
         yield relay
     finally:
         relay.stop()
+
+
+class TamperingRelay(threading.Thread):
+    """A hostile TLS 1.3 server made of a real one: relays connections to ``backend`` and,
+    from the first encrypted record the server sends (after its ServerHello), tampers with
+    what it says: ``bad-tag`` flips a bit of that record (its AEAD tag no longer verifies),
+    ``garbage`` replaces it and everything after it with bytes that are not TLS."""
+
+    def __init__(self, backend_port: int, behaviour: str) -> None:
+        super().__init__(daemon=True)
+        self.backend_port = backend_port
+        self.behaviour = behaviour
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = int(self.listener.getsockname()[1])
+
+    def run(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(client,), daemon=True).start()
+
+    def session(self, client: socket.socket) -> None:
+        try:
+            with client, socket.create_connection(("127.0.0.1", self.backend_port), 5) as up:
+                up.settimeout(5)
+                threading.Thread(target=_copy, args=(client, up), daemon=True).start()
+                self.tamper(up, client)
+        except OSError:
+            pass
+
+    def tamper(self, server: socket.socket, client: socket.socket) -> None:
+        buffer = b""
+        while data := server.recv(65536):
+            buffer += data
+            while len(buffer) >= 5 and len(buffer) >= 5 + int.from_bytes(buffer[3:5], "big"):
+                length = 5 + int.from_bytes(buffer[3:5], "big")
+                record, buffer = buffer[:length], buffer[length:]
+                if record[0] == 23:  # application_data: the first encrypted record
+                    if self.behaviour == "garbage":
+                        client.sendall(b"\x00garbage, not TLS\r\n" + os.urandom(64))
+                        return
+                    record = record[:-1] + bytes([record[-1] ^ 1])
+                client.sendall(record)
+
+    def stop(self) -> None:
+        self.listener.close()
+
+
+def _copy(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        dst.shutdown(socket.SHUT_WR)  # s_server serves one connection at a time
+
+
+@contextlib.contextmanager
+def tampering_relay(backend_port: int, behaviour: str) -> Iterator[int]:
+    relay = TamperingRelay(backend_port, behaviour)
+    relay.start()
+    try:
+        yield relay.port
+    finally:
+        relay.stop()

@@ -2,8 +2,9 @@
 certs``), and the checks only a live endpoint allows — hostname match, chain order, and
 validation against the Mozilla (certifi) and the system trust stores.
 
-TLS 1.3 encrypts the Certificate message, so for a server that speaks only TLS 1.3 the chain
-is read from a full handshake made with pyOpenSSL (:func:`fetch_chain`).
+TLS 1.3 encrypts the Certificate message: cryptocheck's own handshake reads it
+(:mod:`.tls13`), and where that handshake cannot be made, a full handshake with pyOpenSSL
+(:func:`fetch_chain`) does.
 """
 
 from __future__ import annotations

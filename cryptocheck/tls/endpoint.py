@@ -17,7 +17,9 @@ Endpoint ``details`` (the wire format of a ``tls-endpoint`` asset):
     ``[{"key_size": 2048, "group": "ffdhe2048"}]`` for the DHE primes served (``group``
     names RFC 7919 / RFC 3526 primes, null for a custom prime).
 ``signature_schemes``
-    ``{"TLSv1.2": [names]}``: schemes the server signed its key exchange with.
+    ``{"TLSv1.2": [names], "TLSv1.3": [names]}``: schemes the server signed with (TLS 1.2:
+    its ServerKeyExchange; TLS 1.3: its CertificateVerify, read by cryptocheck's own
+    handshake).
 ``certificates``
     ids of the certificate assets of each chain served (leaf first, as served);
     ``certificate_checks`` hostname match, chain order, expiry, trust per store.

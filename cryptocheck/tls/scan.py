@@ -12,6 +12,11 @@ key material being exchanged; the chosen group is removed too. ECDHE groups for 
 and the signature schemes of TLS 1.2 are read from the ServerKeyExchange the same way; the
 DHE prime size comes from the ServerKeyExchange of any DHE suite the server picked.
 
+TLS 1.3 signature schemes are in the CertificateVerify, which is encrypted: :mod:`.tls13` makes
+the handshake (a real key share, the key schedule, record decryption) as far as that message,
+and the schemes are removed one by one as for TLS 1.2. Its first handshake gives the TLS 1.3
+chain and OCSP stapling too (pyOpenSSL is the fallback where that handshake cannot be made).
+
 ``compliance`` mode asks only what the policy needs: per version, the suites (groups,
 signature schemes) the policy does not approve, so a compliant server is checked in a
 handful of connections.
@@ -20,8 +25,11 @@ handful of connections.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..catalog import tls as tls_catalog
 from ..model import CryptoUsage
@@ -66,11 +74,15 @@ class EndpointFacts:
     chain_fetched: bool = False  # a full handshake for the chain was made (or tried)
     group_order: dict[str, bool] = field(default_factory=dict)  # server enforces its order
 
+    def observe_chain(self, chain: list[bytes], stapled: bool) -> None:
+        """A chain served (kept when its leaf is new: a server may have several keys)."""
+        if chain and all(chain[0] != c[0] for c in self.chains):
+            self.chains.append(list(chain))
+        self.ocsp_stapled |= stapled
+
     def observe(self, protocol: str, flight: wire.ServerFlight) -> None:
         """Record what a flight reveals beyond the chosen suite."""
-        if flight.certificates and all(flight.certificates[0] != c[0] for c in self.chains):
-            self.chains.append(list(flight.certificates))
-        self.ocsp_stapled |= flight.ocsp_stapled
+        self.observe_chain(flight.certificates, flight.ocsp_stapled)
         kex = flight.key_exchange
         if kex is None:
             return
@@ -361,20 +373,103 @@ async def _guarded(coro: object) -> VersionResult:
         return VersionResult(anomaly=f"{exc.reason}: {exc.message}")
 
 
-async def fetch_full_chain(ep: Endpoint, facts: EndpointFacts) -> None:
-    """The chain from a full handshake (pyOpenSSL), where TLS 1.3 encrypts the Certificate
-    message and no TLS <= 1.2 hello has shown it; a failure is a note, not an error."""
+Outcome = Literal["made", "refused", "no-tls13", "failed"]
+
+
+async def _import_tls13() -> None:
+    """:mod:`.tls13` imports cryptography: import it in a worker thread, so that the probes
+    waiting in the event loop are not held up (another thread may be importing it already)."""
+    if f"{__package__}.tls13" not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, f"{__package__}.tls13")
+
+
+def _share_groups(facts: EndpointFacts, shareable: tuple[int, ...]) -> tuple[int, ...]:
+    """The groups to offer in a TLS 1.3 handshake, the one to make a key share for first:
+    x25519 unless the groups found so far show that the server prefers another one it can be
+    made for. The others follow, so that a HelloRetryRequest can still ask for one of them."""
+    known = [g for g in facts.groups.get("TLSv1.3", []) if g in shareable]
+    first = known[0] if known and shareable[0] not in known else shareable[0]
+    return (first, *(g for g in shareable if g != first))
+
+
+async def enumerate_tls13_schemes(ep: Endpoint, facts: EndpointFacts,
+                                  candidates: tuple[int, ...], max_found: int | None = None
+                                  ) -> tuple[Outcome, str]:
+    """TLS 1.3 signature schemes from the CertificateVerify, removing each one found: (accepted
+    + 1) handshakes; every handshake also gives the chain it served and its OCSP stapling.
+
+    Returns ``made`` when at least one handshake reached the CertificateVerify, ``refused``
+    when the first was refused (``no-tls13``: with an older version), ``failed`` when it could
+    not be made; with the reason."""
+    await _import_tls13()
+    from . import tls13
+
+    found = facts.schemes.setdefault("TLSv1.3", [])
+    remaining = [s for s in candidates if s not in found]
+    groups = _share_groups(facts, tls13.KEY_SHARE_GROUPS)
+    outcome: tuple[Outcome, str] = ("refused", "nothing to offer")
+    while remaining:
+        try:
+            auth = await tls13.server_auth(ep, _spec(ep, 0x0304, tuple(tls13.SUITES), groups,
+                                                     remaining))
+        except tls13.HandshakeRefused as exc:
+            if outcome[0] != "made":
+                outcome = ("no-tls13" if exc.no_tls13 else "refused", f"refused ({exc})")
+            break
+        except ProbeError as exc:  # a note, as for the chain before: the scan has its results
+            if outcome[0] == "made":
+                facts.notes.append(f"TLS 1.3 signature schemes: {exc.message}")
+            else:
+                outcome = ("failed", exc.message)
+            break
+        outcome = ("made", "")
+        facts.observe_chain(auth.certificates, auth.ocsp_stapled)
+        groups = (auth.group, *(g for g in groups if g != auth.group))
+        if auth.signature_scheme not in remaining:
+            facts.notes.append(f"TLS 1.3: the server signed with scheme "
+                               f"0x{auth.signature_scheme:04X}, which was not offered")
+            break
+        found.append(auth.signature_scheme)
+        remaining.remove(auth.signature_scheme)
+        if max_found is not None and len(found) >= max_found:
+            break
+    if not found:
+        facts.schemes.pop("TLSv1.3", None)
+    return outcome
+
+
+async def _pyopenssl_chain(ep: Endpoint, facts: EndpointFacts) -> None:
     from .certs import fetch_chain
 
-    facts.chain_fetched = True
     try:
         chain, stapled = await fetch_chain(ep)
     except ProbeError as exc:
         facts.notes.append(f"certificate chain not read: {exc.message}")
         return
-    if chain and all(chain[0] != c[0] for c in facts.chains):
-        facts.chains.append(chain)
-    facts.ocsp_stapled |= stapled
+    facts.observe_chain(chain, stapled)
+
+
+async def tls13_schemes_and_chain(ep: Endpoint, facts: EndpointFacts, have_chain: bool
+                                  ) -> None:
+    """Every TLS 1.3 signature scheme, and the TLS 1.3 chain and stapling with them; when
+    cryptocheck's own handshake cannot be made, a note, and the chain from pyOpenSSL (unless
+    ``have_chain``: TLS 1.2 showed one)."""
+    facts.chain_fetched = True
+    outcome, why = await enumerate_tls13_schemes(ep, facts, SCHEMES)
+    if outcome != "made":
+        facts.notes.append(f"TLS 1.3 signature schemes not read: {why}")
+        if not have_chain:
+            await _pyopenssl_chain(ep, facts)
+
+
+async def fetch_full_chain(ep: Endpoint, facts: EndpointFacts) -> None:
+    """The chain from a full handshake, where TLS 1.3 encrypts the Certificate message and
+    no TLS <= 1.2 hello has shown it: cryptocheck's own TLS 1.3 handshake (which shows the
+    server's preferred scheme too), else pyOpenSSL's; a failure is a note, not an error."""
+    facts.chain_fetched = True
+    outcome, _ = await enumerate_tls13_schemes(ep, facts, SCHEMES, max_found=1)
+    if outcome != "made":
+        await _pyopenssl_chain(ep, facts)
 
 
 async def full_scan(ep: Endpoint) -> EndpointFacts:
@@ -388,16 +483,17 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
         return await enumerate_legacy(ep, facts, protocol, list(LEGACY_SUITES),
                                       first=first if protocol == "TLSv1.2" else None)
 
-    # No chain from TLS 1.2: as soon as the first HelloRetryRequest shows TLS 1.3, the full
-    # handshake for the chain runs beside the enumeration instead of after it.
+    # As soon as the first HelloRetryRequest shows TLS 1.3, the handshakes that read its
+    # signature schemes (and chain) run beside the enumeration instead of after it.
     tls13 = asyncio.Event()
-    chain_task: asyncio.Task[None] | None = None
-    if _chosen(first, 0x0303, LEGACY_SUITES) is None:
-        async def chain_when_tls13() -> None:
-            await tls13.wait()
-            await fetch_full_chain(ep, facts)
+    have_chain = _chosen(first, 0x0303, LEGACY_SUITES) is not None and bool(first.certificates)
 
-        chain_task = asyncio.create_task(chain_when_tls13())
+    async def schemes_when_tls13() -> None:
+        await tls13.wait()
+        await tls13_schemes_and_chain(ep, facts, have_chain)
+
+    chain_task: asyncio.Task[None] | None = asyncio.create_task(
+        _guarded_none(schemes_when_tls13()))
     protocols = ["TLSv1.2", "TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
     try:
         results = await asyncio.gather(
@@ -481,8 +577,9 @@ async def compliance_scan(ep: Endpoint, approves: Approves) -> EndpointFacts:
     Per version: when the protocol itself is not approved, one hello offering every suite
     (is the version accepted at all?); otherwise one hello offering only the suites the
     policy does not approve, repeated while the server accepts one. Then the groups and
-    TLS 1.2 signature schemes the policy flags (one found is enough to decide), a DHE probe when
-    DH primes are judged, and one connection for the certificate chain.
+    signature schemes the policy flags (one found is enough to decide; for TLS 1.3 one handshake
+    offering only those), a DHE probe when DH primes are judged, and one connection for the
+    certificate chain.
     """
     facts = EndpointFacts()
 
@@ -543,5 +640,28 @@ async def compliance_scan(ep: Endpoint, approves: Approves) -> EndpointFacts:
             await _guarded_none(enumerate_schemes(
                 ep, facts, _kx_suites(list(LEGACY_SUITES), ("ECDHE", "DHE")), bad_schemes,
                 max_found=1))
+    await _compliance_tls13_schemes(ep, facts, approves)
     _check_answered(facts)
     return facts
+
+
+async def _compliance_tls13_schemes(ep: Endpoint, facts: EndpointFacts, approves: Approves
+                                    ) -> None:
+    """One TLS 1.3 handshake offering only the signature schemes the policy flags. A refusal
+    means none is accepted only if a handshake offering every scheme can be made: one more
+    (which also gives the TLS 1.3 chain) checks that, where the first gave no chain."""
+    tls13 = facts.versions["TLSv1.3"].accepted
+    bad = tuple(s.code for s in tls_catalog.signature_schemes()
+                if not approves(usages.signature_scheme_usage(s.name, "TLSv1.3")))
+    if not bad or tls13 is False:
+        return
+    facts.chain_fetched = True
+    outcome, why = await enumerate_tls13_schemes(ep, facts, bad, max_found=1)
+    if outcome == "refused":
+        outcome, why = await enumerate_tls13_schemes(ep, facts, SCHEMES, max_found=1)
+    if tls13 is None and outcome in ("made", "no-tls13"):
+        facts.versions["TLSv1.3"].accepted = outcome == "made"
+    elif outcome in ("refused", "failed") and tls13:
+        facts.notes.append(f"TLS 1.3 signature schemes not checked: {why}")
+    if outcome in ("refused", "failed") and not facts.chains:
+        await _pyopenssl_chain(ep, facts)
