@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cryptocheck.tls import tls13, wire
 
@@ -170,3 +172,40 @@ def test_an_alert_before_the_server_hello_is_a_refusal() -> None:
     with pytest.raises(tls13.HandshakeRefused) as caught:
         handshake.feed(h("15 03 03 00 02 02 28"))
     assert caught.value.alert == "handshake_failure"
+
+
+# --- Untrusted bytes: whatever the server sends, a WireError or a refusal, never a crash ---
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_certificate_message_parses_or_is_a_wire_error(body: bytes) -> None:
+    try:
+        chain, _ = tls13.parse_certificate13(body)
+    except wire.WireError:
+        return
+    assert all(isinstance(c, bytes) for c in chain)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.booleans())
+def test_any_bytes_from_the_server_are_an_error_or_a_refusal(data: bytes, after_hello: bool
+                                                             ) -> None:
+    handshake = _rfc_handshake()
+    if after_hello:
+        handshake.feed(SERVER_HELLO_RECORD)
+    try:
+        handshake.feed(data)
+    except (wire.WireError, tls13.HandshakeRefused):
+        pass
+    assert handshake.result is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=5, max_value=len(SERVER_FLIGHT_RECORD) - 1), st.integers(1, 255))
+def test_any_damaged_byte_of_the_flight_is_an_error(position: int, flip: int) -> None:
+    handshake = _rfc_handshake()
+    handshake.feed(SERVER_HELLO_RECORD)
+    damaged = bytearray(SERVER_FLIGHT_RECORD)
+    damaged[position] ^= flip
+    with pytest.raises(tls13.Tls13Error):
+        handshake.feed(bytes(damaged))
