@@ -131,6 +131,30 @@ def test_output_is_the_same_for_one_and_two_jobs() -> None:
     assert _without_timing(one) == _without_timing(two)
 
 
+@pytest.mark.parametrize("handover_path", ["slab too small for lines", "slab too small for meta",
+                                           "no slab free", "python scanner"])
+def test_two_jobs_give_the_same_output_whichever_way_entries_are_handed_over(
+        handover_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers hand entries over in shared slabs while they fit, else through spool files and
+    the pipe; each way gives the one-job output (duplicates dropped the same way too)."""
+    from cryptocheck.bulk import handover
+    from cryptocheck.bulk import run as bulk_run
+
+    force_python = handover_path == "python scanner"
+    one, _ = run_bulk(CORPUS, jobs=1, force_python=force_python)
+    if handover_path == "slab too small for lines":
+        monkeypatch.setattr(handover, "SLAB_BYTES", 2000)
+    elif handover_path == "slab too small for meta":
+        monkeypatch.setattr(handover, "META_BYTES", 100)
+    elif handover_path == "no slab free":
+        real = handover.open_slabs
+        monkeypatch.setattr(bulk_run, "open_slabs", lambda context, count: real(context, 0))
+    two, result = run_bulk(CORPUS, jobs=2, force_python=force_python)
+    assert result.jobs == 2
+    assert sum(1 for r in one if r["record"] == "duplicate") > 0  # the masks are exercised
+    assert _without_timing(one) == _without_timing(two)
+
+
 def _der_certificates() -> list[bytes]:
     found = []
     for path in sorted((ROOT / "tests" / "corpus" / "certs").glob("*.pem")):

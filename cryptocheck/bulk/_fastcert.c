@@ -1090,6 +1090,33 @@ static PyObject *Scanner_take(Scanner *self, PyObject *unused)
     return r;
 }
 
+/* take_into(buffer, offset, limit, meta_offset, meta_end) -> (lines length, meta length), or
+ * -1 when the entries do not fit: the lines are copied into buffer[offset:limit] and the meta
+ * records into buffer[meta_offset:meta_end] (a worker's shared slab), without making bytes
+ * objects of them; nothing is taken when they do not fit. */
+static PyObject *Scanner_take_into(Scanner *self, PyObject *args)
+{
+    Py_buffer b;
+    Py_ssize_t offset, limit, meta_offset, meta_end;
+    if (!PyArg_ParseTuple(args, "w*nnnn", &b, &offset, &limit, &meta_offset, &meta_end))
+        return NULL;
+    if (offset < 0 || limit < offset || limit > b.len || meta_offset < 0 ||
+        meta_end < meta_offset || meta_end > b.len ||
+        (meta_offset < limit && offset < meta_end) ||
+        (size_t)(limit - offset) < self->lines.len ||
+        (size_t)(meta_end - meta_offset) < self->out.len) {
+        PyBuffer_Release(&b);
+        return PyLong_FromLong(-1);
+    }
+    if (self->lines.len) memcpy((char *)b.buf + offset, self->lines.p, self->lines.len);
+    if (self->out.len) memcpy((char *)b.buf + meta_offset, self->out.p, self->out.len);
+    PyBuffer_Release(&b);
+    PyObject *r = Py_BuildValue("nn", (Py_ssize_t)self->lines.len, (Py_ssize_t)self->out.len);
+    self->out.len = 0;
+    self->lines.len = 0;
+    return r;
+}
+
 static PyObject *Scanner_truncate(Scanner *self, PyObject *args)
 {
     Py_ssize_t n, m;
@@ -1148,6 +1175,8 @@ static PyMethodDef Scanner_methods[] = {
     {"append_raw", (PyCFunction)Scanner_append_raw, METH_VARARGS, "Append a raw line entry."},
     {"append_cert", (PyCFunction)Scanner_append_cert, METH_VARARGS, "Append a certificate entry."},
     {"take", (PyCFunction)Scanner_take, METH_NOARGS, "(meta, lines) so far, and clear them."},
+    {"take_into", (PyCFunction)Scanner_take_into, METH_VARARGS,
+     "Copy (lines, meta) into a writable buffer: their lengths, or -1 when they do not fit."},
     {"buffered", (PyCFunction)Scanner_pending_size, METH_NOARGS, "Bytes of entries held."},
     {"truncate", (PyCFunction)Scanner_truncate, METH_VARARGS, "Drop the entries after a mark."},
     {"mark", (PyCFunction)Scanner_mark, METH_NOARGS, "Where the entries end now (for truncate)."},

@@ -9,13 +9,13 @@ in input order, one unit at a time, so the output is the same for any ``--jobs``
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import Any
 
 from cryptocheck.model import Waiver
 from cryptocheck.policy import Policy
@@ -23,7 +23,7 @@ from cryptocheck.sources import SourceOptions, pem
 from cryptocheck.sources.context import has_crypto_extension
 
 from .compiled import ClassInfo
-from .handover import Sink, discard, spool_dir
+from .handover import Lines, Sink, discard
 from .inputs import walk
 from .merge import Merge, Progress
 from .pyscan import _extension
@@ -41,22 +41,29 @@ def init_worker(policy: Policy, as_of: date, options: SourceOptions,
     _SPOOL = spool
 
 
+def _drain(reader: Reader, sink: Sink, pieces: Iterator[tuple[bytes, bytes]]
+           ) -> tuple[bytes, Lines]:
+    """Run a reader over one unit, its entries going to ``sink``."""
+    reader.sink = sink
+    try:
+        for _ in pieces:
+            pass
+    finally:
+        reader.sink = None
+    return sink.result()
+
+
 def work(unit: tuple[int, str, bool]) -> tuple[
-        int, bytes, str | tuple[int, int], list[tuple[int, ClassInfo]], Tally]:
-    """Read one file in a worker: the meta records come back through the pipe, the lines
-    through a spool file (the parent copies it to the output without reading it when
-    nothing is dropped)."""
+        int, bytes, Lines, list[tuple[int, ClassInfo]], Tally]:
+    """Read one file in a worker: its entries go to a shared slab (or a spool file, and the
+    meta records back through the pipe); see :mod:`cryptocheck.bulk.handover`."""
     reader = _READER
     assert reader is not None
     number, path, explicit = unit
     reader.tally = Tally()
-    metas: list[bytes] = []
-    sink = Sink(_SPOOL, number)
-    for meta, lines in reader.path(path, explicit):
-        metas.append(meta)
-        sink.write(lines)
+    meta, lines = _drain(reader, Sink(_SPOOL, str(number)), reader.path(path, explicit))
     new, reader.new_classes = reader.new_classes, []
-    return os.getpid(), b"".join(metas), sink.result(), new, reader.tally
+    return os.getpid(), meta, lines, new, reader.tally
 
 
 # A PEM bundle too large for the normal path is split among jobs in ranges of this size,
@@ -145,22 +152,17 @@ def splittable(path: str, options: SourceOptions) -> int:
 
 
 def work_range(unit: tuple[int, Range, bool, int]) -> tuple[
-        int, bytes, str | tuple[int, int], list[tuple[int, ClassInfo]], Tally,
-        tuple[int, int, bool, int]]:
+        int, bytes, Lines, list[tuple[int, ClassInfo]], Tally, tuple[int, int, bool, int]]:
     """Read one range of a split bundle in a worker (see :func:`work`)."""
     reader = _READER
     assert reader is not None
     number, part, check_gap, prev_end = unit
     reader.tally = Tally()
-    metas: list[bytes] = []
-    sink = Sink(_SPOOL, number)
-    for meta, lines in reader.pem_range(part.path, part.start, part.end, part.index,
-                                        part.line, check_gap, prev_end):
-        metas.append(meta)
-        sink.write(lines)
+    meta, lines = _drain(reader, Sink(_SPOOL, str(number)),
+                         reader.pem_range(part.path, part.start, part.end, part.index,
+                                          part.line, check_gap, prev_end))
     new, reader.new_classes = reader.new_classes, []
-    return (os.getpid(), b"".join(metas), sink.result(), new, reader.tally,
-            reader.range_state)
+    return os.getpid(), meta, lines, new, reader.tally, reader.range_state
 
 
 def dispatch(unit: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -181,7 +183,7 @@ def target_units(targets: Sequence[str], options: SourceOptions,
 
 
 def pooled(pool: Any, remote: list[tuple[str, bool]], options: SourceOptions, merge: Merge,
-            reader: Reader, progress: Progress) -> None:
+            reader: Reader, progress: Progress, spool: str) -> None:
     """Files and ranges of split bundles through the pool, merged in input order.
 
     A range's numbering comes from counting the BEGIN lines and newlines of the ranges
@@ -222,7 +224,7 @@ def pooled(pool: Any, remote: list[tuple[str, bool]], options: SourceOptions, me
             if result[5][0] - part.index != part.begins:
                 discard(lines)
                 redone.add(part.group)
-                read_rest(reader, merge, part, splits[part.group], progress)
+                read_rest(reader, merge, part, splits[part.group], progress, spool)
                 continue
             if part.number == 0:
                 merge.tally.files_read += 1
@@ -234,7 +236,7 @@ def pooled(pool: Any, remote: list[tuple[str, bool]], options: SourceOptions, me
 
 
 def read_rest(reader: Reader, merge: Merge, part: Range, ranges: list[Range],
-               progress: Progress) -> None:
+               progress: Progress, spool: str) -> None:
     """Read a split bundle from ``part`` to its end in this process, in order."""
     if part.number == 0:
         state = (0, 1, has_crypto_extension(part.path), -1)
@@ -243,56 +245,32 @@ def read_rest(reader: Reader, merge: Merge, part: Range, ranges: list[Range],
         # Ranges before this one held one item per BEGIN line, so this one starts right
         # after a complete block.
         state = (part.index, part.line, True, part.start)
-    read_ranges(reader, merge, ranges[part.number:], progress, state)
+    read_ranges(reader, merge, ranges[part.number:], progress, state, spool)
 
 
 def read_ranges(reader: Reader, merge: Merge, ranges: list[Range], progress: Progress,
-                 state: tuple[int, int, bool, int]) -> None:
+                 state: tuple[int, int, bool, int], spool: str) -> None:
     """Read ranges of one bundle in order in this process, each range one unit (so the
     output is the same as when jobs read them), the scanner's state carried across."""
     for part in ranges:
         index, line, check_gap, prev_end = state
         add_unit(reader, merge, reader.pem_range(part.path, part.start, part.end, index, line,
-                                                  check_gap, prev_end))
+                                                  check_gap, prev_end), spool)
         state = reader.range_state
         progress.update(part.end - part.start, merge)
 
 
-HOLD_BYTES = 32 * 1024 * 1024  # lines of one unit held in memory before they are spooled
+_LOCAL_UNITS = itertools.count()
 
 
-def add_unit(reader: Reader, merge: Merge, pieces: Iterator[tuple[bytes, bytes]]) -> None:
+def add_unit(reader: Reader, merge: Merge, pieces: Iterator[tuple[bytes, bytes]],
+             spool: str) -> None:
     """Merge one unit (a file, or a range of a split bundle) read in this process, as a
     worker's unit is merged: the classes it met first, then its lines. Class lines thus sit
     at unit boundaries, which do not depend on the number of jobs."""
-    metas: list[bytes] = []
-    held: list[bytes] = []
-    size = 0
-    spool: IO[bytes] | None = None
-    try:
-        for meta, lines in pieces:
-            metas.append(meta)
-            size += len(lines)
-            if spool is None and size > HOLD_BYTES:
-                spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
-                    prefix="cryptocheck-bulk-", dir=spool_dir(), delete=False)
-                spool.write(b"".join(held))
-                held.clear()
-            if spool is not None:
-                spool.write(lines)
-            else:
-                held.append(lines)
-        new, reader.new_classes = reader.new_classes, []
-        if spool is not None:
-            spool.close()
-            merge.add(0, b"".join(metas), spool.name, new)
-            spool = None
-        else:
-            merge.add(0, b"".join(metas), held, new)
-    finally:
-        if spool is not None:
-            spool.close()
-            os.unlink(spool.name)
+    meta, lines = _drain(reader, Sink(spool, f"local-{next(_LOCAL_UNITS)}"), pieces)
+    new, reader.new_classes = reader.new_classes, []
+    merge.add(0, meta, lines, new)
 
 
 def size_of(path: str) -> int:

@@ -31,10 +31,11 @@ class Merge:
         self.tally = Tally()
 
     def add(self, source: int, meta: bytes,
-            lines: bytes | str | list[bytes] | tuple[int, int],
+            lines: bytes | list[bytes] | handover.Lines,
             new: list[tuple[int, ClassInfo]]) -> None:
-        """Merge one unit: ``lines`` is the bytes (or a list of byte strings), or the path of
-        a spool file holding them (removed once copied)."""
+        """Merge one unit: ``lines`` is the bytes (or a list of byte strings), the path of a
+        spool file holding them (removed once copied), or a worker's slab (given back once
+        written; it holds the meta records too unless ``meta`` has them)."""
         mapping = self.maps.setdefault(source, [])
         for local, info in new:
             number = self.by_name.get(info.name)
@@ -46,19 +47,25 @@ class Merge:
             if len(mapping) <= local:
                 mapping.extend([-1] * (local + 1 - len(mapping)))
             mapping[local] = number
-        mask = self.merger.merge(meta, mapping) if meta else None
         if isinstance(lines, tuple):
-            slab, length = lines
+            slab, length, meta_length = lines
             try:
+                records: bytes | memoryview = (handover.slab_meta(slab, meta_length)
+                                               if meta_length else meta)
+                mask = self.merger.merge(records, mapping) if records else None
                 view = memoryview(handover.SLABS[slab])[:length]
                 if mask is None:
                     self.out.write(view)
                 else:
-                    self.out.write(self.filter(meta, bytes(view), mask))
+                    self.out.write(self.filter(records, bytes(view), mask))
                 view.release()
+                if isinstance(records, memoryview):
+                    records.release()
             finally:
                 handover.FREE.put(slab)
-        elif isinstance(lines, str):
+            return
+        mask = self.merger.merge(meta, mapping) if meta else None
+        if isinstance(lines, str):
             try:
                 if mask is None:
                     copy_file(lines, self.out)

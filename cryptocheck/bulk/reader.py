@@ -40,6 +40,7 @@ from cryptocheck.sources.walk import _Run, content_items
 from cryptocheck.sources.x509 import certificate_asset
 
 from .compiled import ClassInfo, breakpoints, certificate_line, class_of, month_index
+from .handover import Sink
 from .inputs import (
     Rejoined,
     certificate_bytes,
@@ -55,6 +56,7 @@ from .inputs import (
 from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT, load_scanner
 
 Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
+HANDED_ON = b"\x00"  # meta of a piece whose entries went to the reader's sink
 CHUNK = 4 * 1024 * 1024
 _HEADROOM = 1024 * 1024  # for the unfinished block carried from one piece to the next
 FLUSH_AT = 4 * 1024 * 1024  # entries held before they are handed on
@@ -100,6 +102,7 @@ class Reader:
         self.other_text = False  # text around PEM blocks names Secrets or SSH keys
         self.range_state: tuple[int, int, bool, int] = (0, 1, False, -1)
         self._error_path: str | None = None
+        self.sink: Sink | None = None  # where a worker's entries go (else pieces carry them)
         self._error_path_json = ""
 
     # -- classes and items ------------------------------------------------------------
@@ -182,7 +185,11 @@ class Reader:
         return True
 
     def take(self) -> Piece:
-        """The entries produced since the last call: (meta, lines)."""
+        """The entries produced since the last call: (meta, lines). In a worker with a
+        :attr:`sink`, they go straight to it and the piece is empty (its meta is
+        :data:`HANDED_ON` when it held entries, so that callers can still tell)."""
+        if self.sink is not None:
+            return (HANDED_ON, b"") if self.sink.take_from(self.scanner) else (b"", b"")
         meta, lines = self.scanner.take()
         return bytes(meta), bytes(lines)
 

@@ -196,6 +196,24 @@ def bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes
             gc.enable()
 
 
+def _read_here(units: list[tuple[str, bool]], reader: Reader, merge: Merge, progress: Progress,
+               options: SourceOptions, spool: str) -> None:
+    """Read units in this process, in order (one job, or standard input)."""
+    for path, explicit in units:
+        size = splittable(path, options) if path != "-" else 0
+        if size:
+            ranges = [Range(0, n, path, a, b, 0, 0, 1) for n, (a, b) in enumerate(
+                range_bounds(path, size))]
+            merge.tally.files_read += 1
+            read_ranges(reader, merge, ranges, progress,
+                        (0, 1, has_crypto_extension(path), -1), spool)
+        elif path == "-":
+            add_unit(reader, merge, reader.target("-"), spool)
+        else:
+            add_unit(reader, merge, reader.path(path, explicit), spool)
+        progress.update(size_of(path), merge)
+
+
 def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes],
                opts: BulkOptions) -> BulkResult:
     started = datetime.now(UTC)
@@ -215,34 +233,29 @@ def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[byte
     engine = "c" if reader.fast else "python"
 
     used = 1  # processes that read inputs (what the summary reports)
-    if jobs > 1 and not local and remote and (
-            len(remote) > 1 or splittable(remote[0][0], opts.source_options)):
-        context = multiprocessing.get_context("fork")
-        spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=spool_dir())
-        open_slabs(context, jobs + 2)
-        try:
-            with context.Pool(jobs, init_worker, (policy, as_of, opts.source_options,
-                                                   waivers_t, opts.force_python, opts.field,
-                                                   spool)) as pool:
-                pooled(pool, remote, opts.source_options, merge, reader, progress)
-        finally:
-            shutil.rmtree(spool, ignore_errors=True)
-            close_slabs()
-        units = local
-        used = jobs
-    for path, explicit in units:
-        size = splittable(path, opts.source_options) if path != "-" else 0
-        if size:
-            ranges = [Range(0, n, path, a, b, 0, 0, 1) for n, (a, b) in enumerate(
-                range_bounds(path, size))]
-            merge.tally.files_read += 1
-            read_ranges(reader, merge, ranges, progress,
-                         (0, 1, has_crypto_extension(path), -1))
-        elif path == "-":
-            add_unit(reader, merge, reader.target("-"))
-        else:
-            add_unit(reader, merge, reader.path(path, explicit))
-        progress.update(size_of(path), merge)
+    spool = tempfile.mkdtemp(prefix="cryptocheck-bulk-", dir=spool_dir())
+    try:
+        if jobs > 1 and not local and remote and (
+                len(remote) > 1 or splittable(remote[0][0], opts.source_options)):
+            context = multiprocessing.get_context("fork")
+            open_slabs(context, jobs + 2)
+            try:
+                with context.Pool(jobs, init_worker, (policy, as_of, opts.source_options,
+                                                       waivers_t, opts.force_python,
+                                                       opts.field, spool)) as pool:
+                    pooled(pool, remote, opts.source_options, merge, reader, progress, spool)
+            finally:
+                close_slabs()
+            units = local
+            used = jobs
+        if units:
+            open_slabs(None, 1)
+            try:
+                _read_here(units, reader, merge, progress, opts.source_options, spool)
+            finally:
+                close_slabs()
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
     merge.add_tally(reader.tally)
     progress.close()
     repeated = sorted(merge.merger.repeated())
