@@ -172,6 +172,10 @@ def public_key_lines(text: str, ctx: FileContext) -> Iterator[KeyAsset | RunErro
 
 def embedded_public_keys(text: str, ctx: FileContext) -> Iterator[KeyAsset | RunError]:
     """SSH public keys quoted inside other text (cloud-init, YAML, Terraform...)."""
+    if " AAAA" not in text:
+        # Every key blob starts so (its length field); without one, the pattern (whose last
+        # alternative may start at any word) need not be tried across the whole text.
+        return
     for match in _EMBEDDED.finditer(text):
         number = text.count("\n", 0, match.start()) + 1
         try:
