@@ -56,6 +56,7 @@ class VersionResult:
     suites: list[int] = field(default_factory=list)
     server_order: bool | None = None
     anomaly: str | None = None
+    version_refused: bool = False  # a protocol_version alert: the version itself is refused
 
 
 @dataclass
@@ -228,6 +229,8 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
             result.anomaly = "server selected a group that was not offered"
             groups_done = True
             continue
+        if flight.alert is not None and flight.alert[1] == 70 and not result.accepted:
+            result.version_refused = True
         if suites_done:
             groups_done = True
         elif groups_done:
@@ -594,7 +597,8 @@ async def compliance_scan(ep: Endpoint, approves: Approves) -> EndpointFacts:
         bad = _non_approved_suites(protocol, approves)
         if protocol == "TLSv1.3":
             result = await enumerate_tls13(ep, facts, tuple(bad), (), want_suites=bool(bad))
-            return result if result.accepted else VersionResult(accepted=None)
+            return result if result.accepted or result.version_refused \
+                else VersionResult(accepted=None)
         if not bad:
             return VersionResult(accepted=None)
         result = await enumerate_legacy(ep, facts, protocol, bad)
