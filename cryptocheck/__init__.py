@@ -16,6 +16,8 @@ The library API is the same run the command line makes::
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING
+
 from .model import (
     Asset,
     CertificateAsset,
@@ -31,18 +33,28 @@ from .model import (
     Status,
     Waiver,
 )
-from .policy import Policy, PolicyError, evaluate, load_policy, load_waivers
-from .usages import usages_of
+
+if TYPE_CHECKING:
+    from .policy import Policy, PolicyError, evaluate, load_policy, load_waivers
+    from .run import scan
+    from .usages import usages_of
+
+# The policy engine, the usages and the run (every source and reporter) are imported on first
+# use, so that ``import cryptocheck.catalog`` and the command line's start-up stay light (a
+# tls or ssh scan starts its network work before it loads them).
+_LAZY = {"Policy": "policy", "PolicyError": "policy", "evaluate": "policy",
+         "load_policy": "policy", "load_waivers": "policy", "scan": "run", "usages_of": "usages"}
 
 
 def __getattr__(name: str) -> object:
-    # scan pulls in every source and reporter; import it on first use so that
-    # ``import cryptocheck.catalog`` (and the CLI's start-up) stays light.
-    if name == "scan":
-        from .run import scan
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cryptocheck' has no attribute {name!r}")
+    import importlib
 
-        return scan
-    raise AttributeError(f"module 'cryptocheck' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Asset", "CertificateAsset", "Citation", "ConfigAsset", "CryptoUsage", "EndpointAsset", "Finding", "KeyAsset", "Location",

@@ -46,6 +46,7 @@ def _passwords(password_file: str | None, password_env: str) -> tuple[str, ...]:
 # Commands that live in their own packages, imported only when used (so that ``certs``
 # starts fast and a package not installed is simply not offered): name -> "module:attr".
 LAZY_COMMANDS = {
+    "policy": "cryptocheck.policy_cli:policy",
     "config": "cryptocheck.config.cli:config",
     "tls": "cryptocheck.tls.cli:tls",
     "ssh": "cryptocheck.ssh.cli:ssh",
@@ -125,7 +126,3 @@ def certs(paths: tuple[str, ...], common: CommonOptions, password_file: str | No
     run_and_exit(common, "certs", targets, source_options=options,
                  nothing_found="no certificates or keys found")
 
-
-from .policy_cli import policy
-
-main.add_command(policy)

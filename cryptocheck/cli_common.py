@@ -25,15 +25,25 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 from .model import Asset, Finding, Report, RunError, Status, Waiver
-from .policy import PolicyError, load_policy, load_waivers
-from .report import FORMATS, Reporter, ReportOptions, RunHeader, make_reporter
-from .run import failing, scan
-from .sources import SourceOptions, SourceStats
+from .report import (
+    FORMATS,
+    Reporter,
+    ReportOptions,
+    RunHeader,
+    failing_findings,
+    make_reporter,
+)
+
+if TYPE_CHECKING:
+    from .sources import SourceOptions, SourceStats
+
+# The policy engine and the run are imported when a run starts, not with the options: a
+# command that starts network work first (tls, ssh) loads them while servers answer.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 STATUS_NAMES = [s.value for s in Status if s is not Status.APPROVED]
@@ -266,7 +276,7 @@ class FailCounter:
         """Nothing to do before the first item."""
 
     def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
-        self.count += len(failing(findings, self.fail_on))
+        self.count += len(failing_findings(findings, self.fail_on))
 
     def error(self, error: RunError) -> None:
         """Errors decide exit code 2 from the summary, not here."""
@@ -300,6 +310,9 @@ def run_and_exit(
     ``extra_waivers`` is a list the command's stream appends to as it finds waivers (config:
     inline waiver comments, baseline entries); the file's waivers are put in front of it.
     """
+    from .policy import PolicyError, load_policy, load_waivers
+    from .run import scan
+
     day = common.day()
     try:
         policy = load_policy(common.policy_name)

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from ..cli_common import CommonOptions, fail, run_and_exit, scan_options
-from ..policy import PolicyError, load_policy
 from . import TlsOptions, TlsStats, start_tls_scan
 from .targets import read_targets_file
 
@@ -80,6 +79,8 @@ def tls(targets: tuple[str, ...], targets_file: str | None, sni: str | None, por
         raise click.UsageError("give at least one target or --targets-file")
     policy = None
     if mode == "compliance":
+        from ..policy import PolicyError, load_policy
+
         try:
             policy = load_policy(common.policy_name)
         except PolicyError as exc:
