@@ -15,9 +15,10 @@ temporary PYTHONPYCACHEPREFIX (written by one untimed warm-up run, as ``pip inst
 ``--no-bytecode-cache`` measures it compiling its sources at every start instead. Each tool
 gets one untimed warm-up scan per endpoint (the same for both).
 
-Installed like sslyze: set CRYPTOCHECK_PYTHON to the interpreter of a venv cryptocheck was
-``pip install``-ed into (``python3 -m venv /tmp/cc-bench-venv && /tmp/cc-bench-venv/bin/pip
-install .``), so that both tools start the same way. By default cryptocheck runs with this
+Installed like sslyze: ``--venvs`` installs sslyze (when missing) and this checkout each into
+a venv of its own (/tmp/sslyze-venv, /tmp/cc-bench-venv) and runs both from there, so that
+both tools start the same way; or set CRYPTOCHECK_PYTHON to the interpreter of a venv
+cryptocheck was ``pip install``-ed into. By default cryptocheck runs with this
 interpreter, whose start-up on a development machine may also load editable-install finders
 and site hooks (``*.pth``) that a venv of its own does not; the script prints which it used.
 
@@ -26,7 +27,7 @@ the figure printed is wall time, connections and cryptocheck's peak memory (RSS)
 ports stand for 1,000 hosts, so cryptocheck runs with --per-host 1024 there (its default
 per-host limit of 2 would serialise one address).
 
-    python3 benchmarks/tls.py [--many 1000] [--skip-many-sslyze]
+    python3 benchmarks/tls.py --venvs [--many 1000] [--skip-many-sslyze]
 """
 
 from __future__ import annotations
@@ -371,6 +372,31 @@ http {{
             proc.wait(10)
 
 
+SSLYZE_VENV = Path("/tmp/sslyze-venv")
+CC_VENV = Path("/tmp/cc-bench-venv")
+
+
+def make_venvs() -> None:
+    """sslyze from PyPI and this checkout, each ``pip install``-ed into a venv of its own."""
+    if "SSLYZE_PYTHON" not in os.environ and not (SSLYZE_VENV / "bin" / "python").exists():
+        print(f"installing sslyze into {SSLYZE_VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(SSLYZE_VENV)], check=True)
+        subprocess.run([str(SSLYZE_VENV / "bin" / "pip"), "install", "-q", "sslyze"],
+                       check=True)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=False).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "cryptocheck",
+                            "policies", "pyproject.toml", "setup.py"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    marker = CC_VENV / "cryptocheck-commit"
+    wanted = head + (" (with uncommitted changes)" if dirty else "")
+    if dirty or not marker.exists() or marker.read_text() != wanted:
+        print(f"installing this checkout ({wanted}) into {CC_VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(CC_VENV)], check=True)
+        subprocess.run([str(CC_VENV / "bin" / "pip"), "install", "-q", str(ROOT)], check=True)
+        marker.write_text(wanted)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--many", type=int, default=1000)
@@ -380,9 +406,18 @@ def main() -> None:
                         help="Only the many-endpoint figure.")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="Run cryptocheck compiling its modules at every start.")
+    parser.add_argument("--venvs", action="store_true",
+                        help="Install both tools the same way first: sslyze from PyPI into "
+                             f"{SSLYZE_VENV} (when missing) and this checkout into "
+                             f"{CC_VENV} (when its commit changed), and run cryptocheck "
+                             "from there (unless CRYPTOCHECK_PYTHON is set).")
     args = parser.parse_args()
-    global REPEAT
+    global REPEAT, CRYPTOCHECK
     REPEAT = max(1, args.repeat)
+    if args.venvs:
+        make_venvs()
+        if "CRYPTOCHECK_PYTHON" not in os.environ:
+            CRYPTOCHECK = str(CC_VENV / "bin" / "python")
     if not Path(SSLYZE).exists():
         sys.exit(f"sslyze interpreter {SSLYZE} not found (see the module docstring)")
     with tempfile.TemporaryDirectory(prefix="cryptocheck-pyc-") as pycache:
