@@ -190,3 +190,28 @@ def test_compiled_toml_keeps_dates_and_errors(tmp_path: Path,
     assert again["b"].utcoffset() == datetime.timedelta(hours=-8)
     with pytest.raises(tomllib.TOMLDecodeError):
         compiled.parse_toml("a = = 1")
+
+
+def test_compiled_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsed policy texts are kept up to a limit (the oldest go first), and tables built
+    from other sources (an older version) are removed when a table is written."""
+    import os
+
+    from cryptocheck.catalog import compiled
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(folder))
+    folder.mkdir()
+    stale = folder / "tls-0123456789abcdef0123.marshal"  # another version's table
+    stale.write_bytes(b"")
+    texts = [f'id = "p{n}"\nversion = {n}\n' for n in range(compiled.MAX_PARSED_TEXTS + 6)]
+    for number, text in enumerate(texts):
+        assert compiled.parse_toml(text) == {"id": f"p{number}", "version": number}
+        newest = max(folder.glob("toml-*.marshal"), key=lambda p: p.stat().st_mtime_ns)
+        os.utime(newest, (number, number))  # a distinct age for each, oldest first
+    kept = list(folder.glob("toml-*.marshal"))
+    assert len(kept) == compiled.MAX_PARSED_TEXTS
+    assert not stale.exists()
+    # The newest are the ones kept: the last text is read back without parsing.
+    monkeypatch.setattr(compiled.tomllib, "loads", lambda text: pytest.fail("parsed again"))
+    assert compiled.parse_toml(texts[-1])["id"] == f"p{len(texts) - 1}"

@@ -80,15 +80,41 @@ def cached(name: str, build: Callable[[], T]) -> T:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_bytes(marshal.dumps(value))  # type: ignore[arg-type]
             os.replace(temporary, path)
-            for stale in folder.glob(f"{name}-*.marshal") if folder else ():
-                if stale != path:
-                    stale.unlink(missing_ok=True)
+            if folder is not None:
+                _prune(folder, name, path)
         except (OSError, ValueError):
             try:
                 temporary.unlink()
             except OSError:
                 pass
     return value
+
+
+# Parsed policy texts kept at most (each run's policy adds one when it is new; a user editing
+# a policy file, or a test suite making hundreds, would otherwise fill the cache).
+MAX_PARSED_TEXTS = 64
+
+
+def _prune(folder: Path, name: str, written: Path) -> None:
+    """Remove what the file just written replaces: other versions of ``name``, tables built
+    from other sources, and the oldest parsed texts beyond :data:`MAX_PARSED_TEXTS`."""
+    key = source_key()
+    parsed: list[tuple[float, Path]] = []
+    for entry in folder.glob("*.marshal"):
+        if entry == written:
+            continue
+        stem = entry.name[:-len(".marshal")]
+        if not stem.endswith(key):
+            entry.unlink(missing_ok=True)
+        elif stem.startswith("toml-"):
+            try:
+                parsed.append((entry.stat().st_mtime, entry))
+            except OSError:
+                continue
+    if name.startswith("toml-"):
+        parsed.sort()
+        for _, entry in parsed[:max(0, len(parsed) + 1 - MAX_PARSED_TEXTS)]:
+            entry.unlink(missing_ok=True)
 
 
 def parse_toml(text: str) -> dict[str, Any]:
