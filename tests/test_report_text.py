@@ -206,3 +206,33 @@ def test_chains_show_their_weakest_link() -> None:
     section = text.split("Chains (", 1)[1]
     assert "->" in section.splitlines()[1]
     assert "weakest link:" in section
+
+
+def test_long_tables_spilled_to_disk_read_the_same(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Past SPILL_ROWS rows the reporter writes sorted runs to temporary files and merges
+    them at the end: the text of a real scan of the corpus is the same either way."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from cryptocheck import cli
+    from cryptocheck.report import text as text_module
+
+    corpus = str(Path(__file__).resolve().parent / "corpus")
+    args = ["certs", corpus, "--as-of", "2026-11-22", "--show-approved", "--format", "text"]
+    held = CliRunner().invoke(cli.main, args)
+    runs: list[int] = []
+    real_write_run = text_module._write_run
+
+    def counting(rows):  # type: ignore[no-untyped-def]
+        runs.append(len(rows))
+        return real_write_run(rows)
+
+    monkeypatch.setattr(text_module, "SPILL_ROWS", 7)
+    monkeypatch.setattr(text_module, "_BATCH", 3)  # each run in several pickles
+    monkeypatch.setattr(text_module, "_write_run", counting)
+    spilled = CliRunner().invoke(cli.main, args)
+    assert held.exit_code == spilled.exit_code == 1
+    assert len(runs) > 10 and set(runs) == {7}
+    assert len(table_rows(held.output)) > 100
+    assert spilled.output == held.output

@@ -12,10 +12,12 @@ newline cannot rewrite the terminal or forge a line of the report.
 
 from __future__ import annotations
 
+import heapq
+import pickle
+import tempfile
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TextIO
+from collections.abc import Iterator, Sequence
+from typing import IO, TextIO
 
 from cryptocheck.model import (
     Asset,
@@ -215,21 +217,44 @@ def _waiver_text(finding: Finding) -> str:
 
 # --- the reporter ------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    sort_key: tuple[int, int, str, int, int, str, str]
-    status: Status
-    rule: str
-    asset: str
-    location: str
-    message: str
+# A row of the findings table: (sort key, status, rule, asset, location, message). Plain
+# tuples (sorted by their key first) so that long tables sort, spill and merge quickly.
+_Key = tuple[int, int, str, int, int, str, str]
+_Row = tuple[_Key, str, str, str, str, str]
+
+
+# Rows held in memory before a sorted run of them is written to a temporary file; the table
+# is then written by merging the runs, so a run with millions of findings to list takes the
+# memory of this many rows, not of all of them.
+SPILL_ROWS = 50_000
+_BATCH = 1000  # rows in one pickle of a run
+
+
+def _write_run(rows: list[_Row]) -> IO[bytes]:
+    """``rows`` sorted, in a temporary file (deleted when closed)."""
+    run = tempfile.TemporaryFile(prefix="cryptocheck-text-")  # noqa: SIM115 - closed in end()
+    rows.sort()
+    for start in range(0, len(rows), _BATCH):  # batches, each its own pickle
+        pickle.dump(rows[start:start + _BATCH], run, protocol=pickle.HIGHEST_PROTOCOL)
+    run.seek(0)
+    return run
+
+
+def _read_run(run: IO[bytes]) -> Iterator[_Row]:
+    while True:
+        try:
+            batch = pickle.load(run)
+        except EOFError:
+            return
+        yield from batch
 
 
 class TextReporter:
     """Writes the header at ``begin`` and the tables and summary at ``end``.
 
     Only findings to be listed are kept between calls (approved ones are not, unless
-    ``show_approved``), so memory grows with what needs attention, not with the run.
+    ``show_approved``), and past :data:`SPILL_ROWS` of them they go to temporary files in
+    sorted runs, merged at the end: memory stays bounded however many there are.
     """
 
     def __init__(self, stream: TextIO, options: ReportOptions | None = None) -> None:
@@ -238,6 +263,8 @@ class TextReporter:
         self._color = opts.color
         self._show_approved = opts.show_approved
         self._rows: list[_Row] = []
+        self._runs: list[IO[bytes]] = []  # sorted runs of rows written out (SPILL_ROWS)
+        self._widths = [len("STATUS"), len("RULE"), len("ASSET"), len("LOCATION")]
         self._errors: list[RunError] = []
         self._names: dict[str, str] = {}  # certificate id -> description, for the chains
 
@@ -280,24 +307,20 @@ class TextReporter:
             waiver = _waiver_text(finding)
             if waiver:
                 message = f"{message} {waiver}"
-            self._rows.append(
-                _Row(
-                    sort_key=(
-                        -status.rank,
-                        1 if finding.waiver is not None else 0,
-                        loc.path or loc.host or "",
-                        -1 if loc.index is None else loc.index,
-                        -1 if loc.line is None else loc.line,
-                        finding.rule,
-                        message,
-                    ),
-                    status=status,
-                    rule=printable(finding.rule),
-                    asset=description,
-                    location=printable(str(loc)),
-                    message=printable(message),
-                )
-            )
+            rule, location = printable(finding.rule), printable(str(loc))
+            key = (-status.rank, 1 if finding.waiver is not None else 0,
+                   loc.path or loc.host or "", -1 if loc.index is None else loc.index,
+                   -1 if loc.line is None else loc.line, finding.rule, message)
+            widths = self._widths
+            widths[0] = max(widths[0], display_width(status.value))
+            widths[1] = max(widths[1], min(_MAX_RULE, display_width(rule)))
+            widths[2] = max(widths[2], min(_MAX_ASSET, display_width(description)))
+            widths[3] = max(widths[3], min(_MAX_LOCATION, display_width(location)))
+            self._rows.append((key, status.value, rule, description, location,
+                               printable(message)))
+            if len(self._rows) >= SPILL_ROWS:
+                self._runs.append(_write_run(self._rows))
+                self._rows = []
 
     def error(self, error: RunError) -> None:
         """Keep the error for the errors table."""
@@ -306,8 +329,13 @@ class TextReporter:
     def end(self, report: Report) -> None:
         """Write the findings table, the errors and the summary line."""
         summary = require_summary(report)
+        try:
+            self._write_findings_table()
+        finally:
+            for run in self._runs:
+                run.close()
+            self._runs = []
         out: list[str] = []
-        out.extend(self._findings_table())
         counts = findings_by_status(summary.findings_by_status)
         approved = counts[Status.APPROVED.value]
         if approved and not self._show_approved:
@@ -319,38 +347,38 @@ class TextReporter:
         self._stream.write("\n".join(out) + "\n")
         self._stream.flush()
 
-    def _findings_table(self) -> list[str]:
-        if not self._rows:
-            return ["No findings to list.", ""]
-        rows = sorted(self._rows, key=lambda r: r.sort_key)
-        w_status = max(display_width(r.status.value) for r in rows)
-        w_status = max(w_status, len("STATUS"))
-        w_rule = min(_MAX_RULE, max(len("RULE"), *(display_width(r.rule) for r in rows)))
-        w_asset = min(_MAX_ASSET, max(len("ASSET"), *(display_width(r.asset) for r in rows)))
-        w_loc = min(_MAX_LOCATION, max(len("LOCATION"), *(display_width(r.location) for r in rows)))
+    def _write_findings_table(self) -> None:
+        """The findings, worst first, written as they come off the merge of the sorted runs
+        (those spilled to disk and the rows still held)."""
+        write = self._stream.write
+        if not self._rows and not self._runs:
+            write("No findings to list.\n\n")
+            return
+        self._rows.sort()
+        rows: Iterator[_Row] = heapq.merge(*(_read_run(run) for run in self._runs),
+                                           iter(self._rows))
+        w_status, w_rule, w_asset, w_loc = self._widths
         heading = "  ".join(
             [pad("STATUS", w_status), pad("RULE", w_rule), pad("ASSET", w_asset),
              pad("LOCATION", w_loc), "MESSAGE"]
         )
-        lines = [self._paint(heading, _BOLD)]
-        previous: Status | None = None
-        for row in rows:
-            if previous is not None and row.status is not previous:
-                lines.append("")
-            previous = row.status
-            lines.append(
-                "  ".join(
-                    [
-                        self._status(row.status, w_status),
-                        pad(fit(row.rule, w_rule), w_rule),
-                        pad(row.asset, w_asset),
-                        pad(fit(row.location, w_loc, keep_end=True), w_loc),
-                        row.message,
-                    ]
-                ).rstrip()
-            )
-        lines.append("")
-        return lines
+        write(self._paint(heading, _BOLD) + "\n")
+        previous: str | None = None
+        for _, status, rule, asset, location, message in rows:
+            if previous is not None and status != previous:
+                write("\n")
+            previous = status
+            write("  ".join(
+                [
+                    self._status(Status(status), w_status),
+                    pad(fit(rule, w_rule), w_rule),
+                    pad(asset, w_asset),
+                    pad(fit(location, w_loc, keep_end=True), w_loc),
+                    message,
+                ]
+            ).rstrip() + "\n")
+        write("\n")
+        self._rows = []
 
     def _chains_table(self, chains: Sequence[Chain]) -> list[str]:
         """Each chain, leaf first, with its weakest link (worst status on any certificate)."""
