@@ -213,5 +213,7 @@ def test_compiled_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert len(kept) == compiled.MAX_PARSED_TEXTS
     assert not stale.exists()
     # The newest are the ones kept: the last text is read back without parsing.
-    monkeypatch.setattr(compiled.tomllib, "loads", lambda text: pytest.fail("parsed again"))
+    import tomllib
+
+    monkeypatch.setattr(tomllib, "loads", lambda text: pytest.fail("parsed again"))
     assert compiled.parse_toml(texts[-1])["id"] == f"p{len(texts) - 1}"

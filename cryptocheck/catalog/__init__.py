@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import importlib
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -73,9 +72,19 @@ class AlgorithmInfo:
     curve: str | None
 
 
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def data_toml(name: str) -> dict[str, Any]:
+    """A TOML table of the catalogue's ``data`` folder, parsed (tomllib is imported here, on
+    use: the compiled tables usually spare a run from parsing any)."""
+    import tomllib
+
+    return tomllib.loads((DATA / name).read_text("utf-8"))
+
+
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("cryptocheck.catalog.data").joinpath(name).read_text("utf-8")
-    return tomllib.loads(text)
+    return data_toml(name)
 
 
 @dataclass(frozen=True)

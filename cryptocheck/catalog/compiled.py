@@ -23,7 +23,6 @@ import hashlib
 import marshal
 import os
 import sys
-import tomllib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -121,9 +120,15 @@ def parse_toml(text: str) -> dict[str, Any]:
     """``tomllib.loads(text)``, compiled once per distinct text (policy files are parsed at
     every run; their parsed form is kept like a catalogue's). Errors are tomllib's."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-    encoded = cached(f"toml-{digest}", lambda: _encode(tomllib.loads(text)))
+    encoded = cached(f"toml-{digest}", lambda: _encode(_parse(text)))
     decoded: dict[str, Any] = _decode(encoded)
     return decoded
+
+
+def _parse(text: str) -> dict[str, Any]:
+    import tomllib  # on use: a text parsed before is read from the cache
+
+    return tomllib.loads(text)
 
 
 # TOML dates and times are not marshal-able: they are kept as tagged tuples (a TOML document

@@ -18,9 +18,7 @@ and SEED the legacy provider), copied from ssl/s3_lib.c.
 from __future__ import annotations
 
 import functools
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 
 # Bit masks of struct ssl_cipher_st (ssl/ssl_local.h, OpenSSL 3.0).
 MKEY_BITS = {
@@ -202,8 +200,9 @@ def _masks(s: OpenSslSuite) -> tuple[int, int, int, int, int, int]:
 @functools.lru_cache(maxsize=1)
 def openssl_suites() -> tuple[OpenSslSuite, ...]:
     """Every suite any OpenSSL 3.x can be built with, ordered by code (TLS 1.3 included)."""
-    text = resources.files("cryptocheck.catalog.data").joinpath("openssl-ciphers.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    from . import data_toml
+
+    data = data_toml("openssl-ciphers.toml")
     suites = [OpenSslSuite(**row) for row in data["suite"]]
     return tuple(sorted(suites, key=lambda s: s.code))
 

@@ -9,11 +9,9 @@ in CTR mode, ``mlkem768x25519-sha256`` a post-quantum hybrid. The table is
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
@@ -69,8 +67,9 @@ class SshAlgorithm:
 
 
 def _load_table() -> dict[str, Any]:
-    text = resources.files("cryptocheck.catalog.data").joinpath("ssh.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    from . import data_toml
+
+    return data_toml("ssh.toml")
 
 
 def _make(kind: str, name: str, entry: Mapping[str, Any]) -> SshAlgorithm:

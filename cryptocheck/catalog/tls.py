@@ -14,11 +14,9 @@ True
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
@@ -161,8 +159,9 @@ Row = tuple[Any, ...]
 
 def _rows() -> tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]]:
     """The three tables as plain rows (the dataclasses' fields in order), from tls.toml."""
-    text = resources.files("cryptocheck.catalog.data").joinpath("tls.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    from . import data_toml
+
+    data = data_toml("tls.toml")
     suites = tuple(
         (s["code"], s["name"], s.get("openssl_name"), s["tls13"], s["kx"], s["au"], s["cipher"],
          s["key_size"], s["mode"], s["mac"], s["aead"], s["export"], s.get("sslv2", False),

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +79,7 @@ def _policies_folder() -> Any:
     checkout = Path(__file__).resolve().parents[2] / "policies"
     if checkout.is_dir() and (checkout.parent / "cryptocheck").is_dir():
         return checkout
-    return resources.files("cryptocheck.policies")
+    return Path(__file__).resolve().parents[1] / "policies"  # the installed data package
 
 
 def shipped_policy_ids() -> list[str]:
@@ -135,7 +133,11 @@ def _load(name: str, base: Path | None, seen: tuple[str, ...]) -> Policy:
         raise PolicyError(file, None, f"extends cycle: {' -> '.join(seen + (file,))}")
     try:
         data = parse_toml(text)  # compiled once per text (catalog/compiled.py)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:
+        import tomllib  # loaded already when it raised
+
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            raise
         match = re.search(r"line (\d+)", str(exc))
         raise PolicyError(file, int(match.group(1)) if match else None, f"TOML syntax: {exc}")
     rule_lines = [n for n, line in enumerate(text.splitlines(), 1)

@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Iterator
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from cryptocheck import catalog
 from cryptocheck.model import CertificateAsset, RunError
@@ -117,6 +117,9 @@ def _pss_hash(cert_der: bytes) -> str | None:
 def pkcs7_assets(data: bytes, ctx: FileContext, line: int | None, pem: bool,
                  source_format: str = "PKCS#7") -> Iterator[CertificateAsset | RunError]:
     """Every certificate of a PKCS#7 bag (``.p7b``/``.p7c``), PEM or DER."""
+    # Imported here: it brings the email package with it (tens of milliseconds at start-up).
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
     try:
         loader = pkcs7.load_pem_pkcs7_certificates if pem else pkcs7.load_der_pkcs7_certificates
         with warnings.catch_warnings():
