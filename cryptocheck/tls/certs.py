@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import ipaddress
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,11 +115,18 @@ def _store(paths: tuple[str, ...]) -> verification.Store | None:
 def _store_paths(which: str) -> tuple[str, ...]:
     """The bundle files of a trust store (a hashed directory is not read as a bundle)."""
     if which == "certifi":
+        # certifi ships its bundle beside its package; finding it there spares importing
+        # certifi.core (and importlib.resources with it) at every start.
+        import importlib.util
+
+        spec = importlib.util.find_spec("certifi")
+        if spec is not None and spec.origin:
+            bundle = os.path.join(os.path.dirname(spec.origin), "cacert.pem")
+            if os.path.isfile(bundle):
+                return (bundle,)
         import certifi
 
         return (certifi.where(),)
-    import os
-
     return tuple(p for p in system_store_paths() if os.path.isfile(p))
 
 
