@@ -194,16 +194,21 @@ def test_compiled_toml_keeps_dates_and_errors(tmp_path: Path,
 
 def test_compiled_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Parsed policy texts are kept up to a limit (the oldest go first), and tables built
-    from other sources (an older version) are removed when a table is written."""
+    from other sources (another version) are removed once unwritten for STALE_DAYS."""
     import os
+    import time
 
     from cryptocheck.catalog import compiled
 
     folder = tmp_path / "cache"
     monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(folder))
     folder.mkdir()
-    stale = folder / "tls-0123456789abcdef0123.marshal"  # another version's table
+    stale = folder / "tls-0123456789abcdef0123.marshal"  # another version's table, long unused
     stale.write_bytes(b"")
+    old = time.time() - (compiled.STALE_DAYS + 1) * 86400
+    os.utime(stale, (old, old))
+    recent = folder / "tls-fedcba9876543210fedc.marshal"  # another install's, in use
+    recent.write_bytes(b"")
     texts = [f'id = "p{n}"\nversion = {n}\n' for n in range(compiled.MAX_PARSED_TEXTS + 6)]
     for number, text in enumerate(texts):
         assert compiled.parse_toml(text) == {"id": f"p{number}", "version": number}
@@ -212,6 +217,7 @@ def test_compiled_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     kept = list(folder.glob("toml-*.marshal"))
     assert len(kept) == compiled.MAX_PARSED_TEXTS
     assert not stale.exists()
+    assert recent.exists()
     # The newest are the ones kept: the last text is read back without parsing.
     import tomllib
 

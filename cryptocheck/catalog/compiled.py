@@ -23,6 +23,7 @@ import hashlib
 import marshal
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -92,24 +93,31 @@ def cached(name: str, build: Callable[[], T]) -> T:
 # Parsed policy texts kept at most (each run's policy adds one when it is new; a user editing
 # a policy file, or a test suite making hundreds, would otherwise fill the cache).
 MAX_PARSED_TEXTS = 64
+# Tables of other sources are kept this long: two installs of different versions sharing the
+# cache (a pipx install and a project's venv) would otherwise remove each other's at every run.
+STALE_DAYS = 30
 
 
 def _prune(folder: Path, name: str, written: Path) -> None:
-    """Remove what the file just written replaces: other versions of ``name``, tables built
-    from other sources, and the oldest parsed texts beyond :data:`MAX_PARSED_TEXTS`."""
+    """Remove what the file just written replaces: tables built from other sources (another
+    version, or another install sharing the cache) once unwritten for :data:`STALE_DAYS`, and
+    the oldest parsed texts beyond :data:`MAX_PARSED_TEXTS`."""
     key = source_key()
     parsed: list[tuple[float, Path]] = []
+    stale_before = time.time() - STALE_DAYS * 86400
     for entry in folder.glob("*.marshal"):
         if entry == written:
             continue
         stem = entry.name[:-len(".marshal")]
+        try:
+            written_at = entry.stat().st_mtime
+        except OSError:
+            continue
         if not stem.endswith(key):
-            entry.unlink(missing_ok=True)
+            if written_at < stale_before:
+                entry.unlink(missing_ok=True)
         elif stem.startswith("toml-"):
-            try:
-                parsed.append((entry.stat().st_mtime, entry))
-            except OSError:
-                continue
+            parsed.append((written_at, entry))
     if name.startswith("toml-"):
         parsed.sort()
         for _, entry in parsed[:max(0, len(parsed) + 1 - MAX_PARSED_TEXTS)]:
