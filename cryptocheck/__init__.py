@@ -16,6 +16,10 @@ The library API is the same run the command line makes::
 
 __version__ = "0.1.0"
 
+from ._dataclass_code import install as _install_dataclass_code
+
+_install_dataclass_code()  # before the first dataclass: their compiled methods are cached
+
 from typing import TYPE_CHECKING
 
 from .model import (
