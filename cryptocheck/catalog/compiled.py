@@ -106,7 +106,7 @@ def _prune(folder: Path, name: str, written: Path) -> None:
     parsed: list[tuple[float, Path]] = []
     stale_before = time.time() - STALE_DAYS * 86400
     for entry in folder.glob("*.marshal"):
-        if entry == written:
+        if entry == written or entry.name.startswith("dataclass-code-"):  # not a table
             continue
         stem = entry.name[:-len(".marshal")]
         try:
