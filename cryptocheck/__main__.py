@@ -1,5 +1,5 @@
 """``python -m cryptocheck`` runs the command line."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="cryptocheck")
+run()

@@ -177,3 +177,26 @@ def test_every_format_gives_the_same_verdict(tree: Path, tmp_path: Path, fmt: st
                "--waivers", str(waivers))[0] == 0
     assert run("certs", str(tree / "good.pem"), "--format", fmt, "-o", out, "--as-of", "2026-06-01",
                "--fail-on", "legacy")[0] == 0
+
+
+def test_the_program_ends_at_once_with_everything_written(tmp_path: Path) -> None:
+    """``python -m cryptocheck`` ends with os._exit once the command is done (cli.run): every
+    line still reaches a pipe and a file, and the exit codes are the fixed ones."""
+    corpus = str(Path(__file__).resolve().parent / "corpus")
+    base = [sys.executable, "-m", "cryptocheck"]
+    piped = subprocess.run(base + ["certs", corpus, "--as-of", "2026-11-22", "--format", "jsonl"],
+                           capture_output=True, check=False)
+    lines = piped.stdout.decode().splitlines()
+    assert piped.returncode == 1
+    assert len(lines) > 100
+    assert json.loads(lines[-1])["record"] == "summary"
+    out = tmp_path / "report.json"
+    written = subprocess.run(base + ["certs", corpus, "--as-of", "2026-11-22", "--format",
+                                     "json", "-o", str(out)], capture_output=True, check=False)
+    assert written.returncode == 1
+    assert json.loads(out.read_text())["summary"]["assets"] > 50
+    usage = subprocess.run(base + ["certs", "--no-such-option"], capture_output=True,
+                           check=False)
+    assert usage.returncode == 2 and b"no-such-option" in usage.stderr
+    version = subprocess.run(base + ["--version"], capture_output=True, check=False)
+    assert version.returncode == 0 and version.stdout.startswith(b"cryptocheck, version")
