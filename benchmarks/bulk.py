@@ -8,7 +8,7 @@
 2. Runs ``cryptocheck certs --bulk --format jsonl`` over it in a child process with one job
    and with every core, writing the JSON Lines to a file; takes certificates/s from the run's
    own timing (bulk-summary ``seconds``; the wall clock with interpreter start-up is shown
-   too) and the peak memory from ``resource.getrusage`` (largest process) and from sampling
+   too) and the peak memory from ``os.wait4`` (largest process of the run) and from sampling
    the RSS of the whole process tree.
 3. Runs the naive loop on a sample (``--naive-sample``, default 100,000 entries) and
    extrapolates: load each certificate with ``cryptography``, read ``public_key()`` size or
@@ -30,9 +30,9 @@ import glob
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -149,27 +149,31 @@ def run_bulk(corpus: Path, jobs: int, out: Path) -> dict[str, Any]:
     command = [sys.executable, "-m", "cryptocheck", "certs", "--bulk", "--format", "jsonl",
                "--no-progress", "--as-of", AS_OF, "--jobs", str(jobs), "-o", str(out),
                str(corpus)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    child = subprocess.Popen(command, stderr=subprocess.PIPE)
-    peak = 0
-    done = threading.Event()
+    with tempfile.TemporaryFile() as errors_file:
+        child = subprocess.Popen(command, stderr=errors_file)
+        peak = 0
+        done = threading.Event()
 
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss(child.pid))
-            time.sleep(0.05)
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(child.pid))
+                time.sleep(0.05)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = child.communicate()
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if child.returncode not in (0, 1):
-        raise SystemExit(f"bulk run failed ({child.returncode}): {stderr.decode()[-2000:]}")
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        # wait4: the CPU and peak RSS of this run's processes alone (RUSAGE_CHILDREN would
+        # mix in every earlier child, such as the machine check's forks of this process).
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode not in (0, 1):
+            errors_file.seek(0)
+            raise SystemExit(f"bulk run failed ({child.returncode}): "
+                             f"{errors_file.read().decode()[-2000:]}")
     summary: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     with open(out, "rb") as handle:
@@ -179,8 +183,8 @@ def run_bulk(corpus: Path, jobs: int, out: Path) -> dict[str, Any]:
             elif line.startswith(b'{"record":"bulk-summary"'):
                 summary = json.loads(line)
     return {"summary": summary, "errors": errors, "wall": wall,
-            "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-            "maxrss": after.ru_maxrss * 1024, "tree_rss": peak}
+            "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss * 1024,
+            "tree_rss": peak}
 
 
 def naive_loop(corpus: Path, sample: int, day: datetime) -> dict[str, Any]:
@@ -340,7 +344,7 @@ def main() -> None:
               "certificates per CPU-second; "
               f"{summary['engine']} scanner, {summary['fallbacks']:,} read by the normal path)"
               f"; peak memory: largest process {run['maxrss'] / 2**20:.0f} MB RSS "
-              f"(getrusage), whole process tree {run['tree_rss'] / 2**20:.0f} MB PSS "
+              f"(wait4), whole process tree {run['tree_rss'] / 2**20:.0f} MB PSS "
               "(sampled every 50 ms)")
     naive = sorted(naive_runs, key=lambda n: n["entries"] / n["seconds"])[len(naive_runs) // 2]
     naive_rate = naive["entries"] / naive["seconds"]
