@@ -497,47 +497,70 @@ async def full_scan(ep: Endpoint) -> EndpointFacts:
 
     chain_task: asyncio.Task[None] | None = asyncio.create_task(
         _guarded_none(schemes_when_tls13()))
+
+    async def order(protocol: str, result: VersionResult) -> None:
+        if protocol != "SSLv2" and result.accepted:
+            result.server_order = await server_order(ep, facts, protocol, result.suites)
+
+    async def groups_and_schemes_then_order(ecdhe: list[int]) -> None:
+        await enumerate_groups_and_schemes(ep, facts, ecdhe)
+        await group_order(ep, facts, "TLSv1.2", ecdhe)
+
+    # What follows from TLS 1.2's and TLS 1.3's suites (server order, groups, signature
+    # schemes) starts as soon as those are known, beside the other versions' probes, rather
+    # than after all of them: each is a chain of one connection after another, and the
+    # per-host limit leaves a slot free for it while the other versions' chains run.
+    early: list[asyncio.Task[None]] = []
+
+    async def tls12() -> VersionResult:
+        result = await legacy("TLSv1.2")
+        if result.accepted:
+            early.append(asyncio.create_task(_guarded_none(order("TLSv1.2", result))))
+            ecdhe = _kx_suites(result.suites, ("ECDHE",))
+            if ecdhe:
+                early.append(asyncio.create_task(
+                    _guarded_none(groups_and_schemes_then_order(ecdhe))))
+        return result
+
+    async def tls13_versions() -> VersionResult:
+        result = await _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS,
+                                                accepted=tls13))
+        if result.accepted:
+            early.append(asyncio.create_task(_guarded_none(order("TLSv1.3", result))))
+            early.append(asyncio.create_task(
+                _guarded_none(group_order(ep, facts, "TLSv1.3", TLS13_SUITES))))
+        return result
+
     protocols = ["TLSv1.2", "TLSv1.3", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2"]
     try:
         results = await asyncio.gather(
-            legacy("TLSv1.2"),
-            _guarded(enumerate_tls13(ep, facts, TLS13_SUITES, TLS13_GROUPS, accepted=tls13)),
+            tls12(), tls13_versions(),
             _guarded(legacy("TLSv1.1")), _guarded(legacy("TLSv1.0")), _guarded(legacy("SSLv3")),
             _guarded(probe_sslv2(ep, facts)))
     except BaseException:
-        if chain_task is not None:
-            chain_task.cancel()
+        for task in [*early, *([chain_task] if chain_task is not None else [])]:
+            task.cancel()
         raise
     for protocol, result in zip(protocols, results, strict=True):
         facts.versions[protocol] = result
     if chain_task is not None and not tls13.is_set():
         chain_task.cancel()
         chain_task = None
-    _check_answered(facts)
+    try:
+        _check_answered(facts)
+    except ProbeError:
+        for task in early:
+            task.cancel()
+        raise
 
-    async def order(protocol: str) -> None:
-        result = facts.versions[protocol]
-        if protocol != "SSLv2" and result.accepted:
-            result.server_order = await server_order(ep, facts, protocol, result.suites)
-
-    extra: list[Awaitable[None]] = [_guarded_none(order(p)) for p in VERSIONS]
-
-    async def orders_of_groups() -> None:
-        if facts.versions["TLSv1.3"].accepted:
-            await group_order(ep, facts, "TLSv1.3", TLS13_SUITES)
-
-    extra.append(_guarded_none(orders_of_groups()))
-    tls12 = facts.versions["TLSv1.2"].suites if facts.versions["TLSv1.2"].accepted else []
-    if _kx_suites(tls12, ("ECDHE",)):
-        async def groups_and_schemes_then_order(ecdhe: list[int]) -> None:
-            await enumerate_groups_and_schemes(ep, facts, ecdhe)
-            await group_order(ep, facts, "TLSv1.2", ecdhe)
-
-        extra.append(_guarded_none(groups_and_schemes_then_order(_kx_suites(tls12, ("ECDHE",)))))
-    else:
-        if _kx_suites(tls12, ("DHE",)):
-            extra.append(_guarded_none(enumerate_schemes(ep, facts, _kx_suites(tls12, ("DHE",)),
-                                                         SCHEMES)))
+    extra: list[Awaitable[None]] = [*early]
+    extra += [_guarded_none(order(p, facts.versions[p]))
+              for p in ("TLSv1.1", "TLSv1.0", "SSLv3")]
+    tls12_suites = facts.versions["TLSv1.2"].suites if facts.versions["TLSv1.2"].accepted else []
+    if not _kx_suites(tls12_suites, ("ECDHE",)):
+        if _kx_suites(tls12_suites, ("DHE",)):
+            extra.append(_guarded_none(enumerate_schemes(
+                ep, facts, _kx_suites(tls12_suites, ("DHE",)), SCHEMES)))
         best_legacy = next((p for p in ("TLSv1.1", "TLSv1.0", "SSLv3")
                             if facts.versions[p].accepted), None)
         ecdhe = _kx_suites(facts.versions[best_legacy].suites, ("ECDHE",)) if best_legacy else []
