@@ -17,7 +17,7 @@ from tls_servers import FIXTURES, s_server, tampering_relay
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.tls import tls13, wire
 from cryptocheck.tls.connection import Endpoint, HostLimiter, ProbeError
-from cryptocheck.tls.scan import SCHEMES
+from cryptocheck.tls.facts import SCHEMES
 
 X25519, P256, P384, P521, X448 = 0x1D, 0x17, 0x18, 0x19, 0x1E
 

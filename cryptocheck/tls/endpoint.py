@@ -39,8 +39,10 @@ from ..catalog import tls as tls_catalog
 from ..model import Asset, CertificateAsset, CryptoUsage, EndpointAsset, Location, RunError
 from . import TlsOptions, TlsStats, resolve
 from .connection import Endpoint, HostLimiter, ProbeError
-from .scan import EndpointFacts, compliance_scan, fetch_full_chain, full_scan
+from .facts import EndpointFacts
+from .scan import compliance_scan, full_scan
 from .targets import Target
+from .tls13_schemes import fetch_full_chain
 
 # RFC 7919 (ffdhe) and RFC 3526/2409 (MODP) primes begin with these 64 bits after the
 # leading 64 one-bits; their size completes the name.
