@@ -17,7 +17,7 @@ from cryptocheck.sources.context import FileContext
 from cryptocheck.sources.walk import VCS_DIRECTORIES
 
 if TYPE_CHECKING:  # the reader imports this module
-    from .reader import Tally
+    from .entries import Tally
 
 # Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
 # keys quoted in text: every key type name holds one of the last three).

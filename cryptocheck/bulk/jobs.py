@@ -23,11 +23,12 @@ from cryptocheck.sources import SourceOptions, pem
 from cryptocheck.sources.context import has_crypto_extension
 
 from .compiled import ClassInfo
+from .entries import Tally
 from .handover import Lines, Sink, discard
 from .inputs import walk
 from .merge import Merge, Progress
 from .pyscan import _extension
-from .reader import Reader, Tally
+from .reader import Reader
 
 _READER: Reader | None = None
 _SPOOL = ""

@@ -12,9 +12,9 @@ from cryptocheck.report.wire import dumps_line
 
 from . import handover
 from .compiled import ClassInfo
+from .entries import Tally
 from .handover import copy_file
 from .pyscan import load_filter, load_merger
-from .reader import Tally
 
 
 class Merge:

@@ -9,43 +9,33 @@ read (keys, PKCS#12, JKS, Kubernetes Secrets, text with SSH keys...) go to the n
 whole, so their items are exactly the normal path's.
 
 What it produces is a stream of *entries* (see ``_fastcert.c``): certificate lines with their
-SHA-256 and class, and raw lines (errors, non-certificate assets), in input order.
+SHA-256 and class, and raw lines (errors, non-certificate assets), in input order. This module
+holds the reading: targets, files and streams, and the loops that scan them in chunks (PEM
+bundles, whole or by range; base64 lines; JSON Lines). The bookkeeping and what is settled
+through the normal path are in :mod:`cryptocheck.bulk.entries`; contents held whole and large
+archives in :mod:`cryptocheck.bulk.contents`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import dataclasses
 import json
 import os
 import stat
 import sys
-import tarfile
-import zipfile
-from bisect import bisect_right
-from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date
 from typing import IO, Any
 
-from cryptocheck.model import Asset, CertificateAsset, Location, RunError, Waiver
-from cryptocheck.policy import Policy
-from cryptocheck.report.jsonl import asset_record, error_record
-from cryptocheck.report.wire import clean_text, dumps_line
-from cryptocheck.run import findings_for
-from cryptocheck.sources import SourceOptions, SourceStats, archive, der, jks, pem, text
+from cryptocheck.model import Location, RunError
+from cryptocheck.sources import archive, jks, pem
 from cryptocheck.sources.context import FileContext, has_crypto_extension
-from cryptocheck.sources.walk import _Run, content_items
 from cryptocheck.sources.x509 import certificate_asset
 
-from .compiled import ClassInfo, breakpoints, certificate_line, class_of, month_index
-from .handover import Sink
+from .contents import Contents
+from .entries import FLUSH_AT, Piece
 from .inputs import (
     Rejoined,
     certificate_bytes,
     json_path,
-    key_numbers,
     looks_like_base64_lines,
     names_other_items,
     raw_path,
@@ -53,145 +43,18 @@ from .inputs import (
     text_after_blocks,
     walk,
 )
-from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT, load_scanner
+from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT
 
-Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
-HANDED_ON = b"\x00"  # meta of a piece whose entries went to the reader's sink
 CHUNK = 4 * 1024 * 1024
 _HEADROOM = 1024 * 1024  # for the unfinished block carried from one piece to the next
-FLUSH_AT = 4 * 1024 * 1024  # entries held before they are handed on
 _MAX_HELD = 64 * 1024 * 1024  # a block that never ends is truncated after this much
-@dataclasses.dataclass
-class Tally:
-    """What one reader counted that the entries do not carry."""
-
-    errors: Counter[str] = dataclasses.field(default_factory=Counter)
-    other_assets: int = 0
-    other_findings: Counter[str] = dataclasses.field(default_factory=Counter)
-    files_read: int = 0
-    files_skipped: int = 0
-    fallbacks: int = 0  # certificates the C scanner handed to the normal path
 
 
-class Reader:
+class Reader(Contents):
     """Reads inputs into entries for one process.
 
     ``force_python`` uses the pure-Python scanner even when the C one is built (tests).
     """
-
-    def __init__(self, policy: Policy, as_of: date, options: SourceOptions,
-                 waivers: tuple[Waiver, ...] = (), force_python: bool = False,
-                 field: str | None = None) -> None:
-        self.policy = policy
-        self.as_of = as_of
-        self.options = options
-        self.waivers = waivers
-        self.field = field
-        self.points = breakpoints(policy, as_of)
-        self.keys: dict[bytes, tuple[int, bytes]] = {}
-        self.infos: list[ClassInfo] = []
-        self.by_name: dict[str, int] = {}
-        self.new_classes: list[tuple[int, ClassInfo]] = []
-        self.tally = Tally()
-        self.scanner = load_scanner(force_python)(
-            self.keys, self.points.not_after, self.points.not_before, self.points.lifetime,
-            bool(waivers))
-        self.fast = not force_python and type(self.scanner).__module__.endswith("_fastcert")
-        self.run = _Run(options, SourceStats())
-        self.passwords = tuple(options.passwords)  # tried on keys in bundles, as the normal path does
-        self.other_text = False  # text around PEM blocks names Secrets or SSH keys
-        self.range_state: tuple[int, int, bool, int] = (0, 1, False, -1)
-        self._error_path: str | None = None
-        self.sink: Sink | None = None  # where a worker's entries go (else pieces carry them)
-        self._error_path_json = ""
-
-    # -- classes and items ------------------------------------------------------------
-
-    def class_id(self, info: ClassInfo) -> int:
-        """The local id of a class, registering it when new."""
-        found = self.by_name.get(info.name)
-        if found is None:
-            found = len(self.infos)
-            self.infos.append(info)
-            self.by_name[info.name] = found
-            self.new_classes.append((found, info))
-        return found
-
-    def emit(self, item: Asset | RunError, offset: int | None) -> None:
-        """Add one item of the normal path to the entries."""
-        if isinstance(item, RunError):
-            self.tally.errors[item.reason] += 1
-            self.scanner.append_raw(self.error_line(item, offset))
-            return
-        findings = findings_for(item, self.policy, self.as_of, self.waivers)
-        if isinstance(item, CertificateAsset):
-            info = class_of(item, findings)
-            local = self.class_id(info)
-            self.scanner.append_cert(bytes.fromhex(item.sha256), local,
-                                     month_index(item.not_after),
-                                     certificate_line(item, info, offset))
-            return
-        self.tally.other_assets += 1
-        for finding in findings:
-            self.tally.other_findings[finding.status.value] += 1
-        self.scanner.append_raw((dumps_line(asset_record(item, findings)) + "\n").encode())
-
-    def error_line(self, error: RunError, offset: int | None) -> bytes:
-        """The report's ``error`` line for ``error`` (with ``offset`` when the error has
-        none), written from a template: a run with 1% garbage meets tens of thousands."""
-        loc = error.location
-        if loc.host is not None or loc.column is not None or loc.path is None:
-            if offset is not None and loc.offset is None:
-                error = dataclasses.replace(error, location=dataclasses.replace(loc,
-                                                                                offset=offset))
-            return (dumps_line(error_record(error)) + "\n").encode()
-        if loc.path != self._error_path:
-            self._error_path, self._error_path_json = loc.path, json_path(loc.path).decode()
-        where = self._error_path_json
-        index = "null" if loc.index is None else loc.index
-        line = "null" if loc.line is None else loc.line
-        at = loc.offset if loc.offset is not None else offset
-        message = json.dumps(clean_text(error.message), ensure_ascii=False)
-        return (f'{{"record":"error","path":{where},"index":{index},'
-                f'"reason":{json.dumps(error.reason)},"message":{message},'
-                f'"location":{{"path":{where},"index":{index},"line":{line},"column":null,'
-                f'"offset":{"null" if at is None else at},"host":null,"port":null}}}}\n'
-                ).encode()
-
-    def learn(self, der_bytes: bytes, key: bytes) -> bool:
-        """Judge a certificate of a class not met before through the normal path and
-        remember the class under the scanner's key; False if the scanner's reading of the
-        certificate disagrees with the normal path's (then it is not cached)."""
-        asset = certificate_asset(der_bytes, FileContext("-"), None, "PEM")
-        if not isinstance(asset, CertificateAsset):
-            return False
-        bits, is_ca, self_signed, b_after, b_before, b_life = key_numbers(key)
-        epoch_after = int(asset.not_after.timestamp())
-        epoch_before = int(asset.not_before.timestamp())
-        lifetime = max(0, -(-(epoch_after - epoch_before + 1) // 86400))
-        points = self.points
-        agree = (
-            (bits == -1 or bits == asset.key_size)
-            and bool(is_ca) == asset.is_ca and bool(self_signed) == asset.self_signed
-            and b_after == bisect_right(points.not_after, epoch_after)
-            and b_before == bisect_right(points.not_before, epoch_before)
-            and b_life == (lifetime if points.lifetime is None
-                           else bisect_right(points.lifetime, lifetime)))
-        if not agree:
-            return False
-        findings = findings_for(asset, self.policy, self.as_of, self.waivers)
-        info = class_of(asset, findings)
-        self.keys[key] = (self.class_id(info), info.mid())
-        return True
-
-    def take(self) -> Piece:
-        """The entries produced since the last call: (meta, lines). In a worker with a
-        :attr:`sink`, they go straight to it and the piece is empty (its meta is
-        :data:`HANDED_ON` when it held entries, so that callers can still tell)."""
-        if self.sink is not None:
-            return (HANDED_ON, b"") if self.sink.take_from(self.scanner) else (b"", b"")
-        meta, lines = self.scanner.take()
-        return bytes(meta), bytes(lines)
 
     # -- targets --------------------------------------------------------------------
 
@@ -331,82 +194,6 @@ class Reader:
         self.tally.files_read += 1
         yield self.take()
 
-    def data(self, path: str, data: bytes, explicit: bool, depth: int,
-             budget: archive.ArchiveBudget) -> Iterator[Piece]:
-        """Entries of a whole file (or archive member) held in memory."""
-        if not data or jks.is_keystore(data):
-            yield from self.normal(path, data, explicit, depth, budget)
-            return
-        if archive.is_archive(data):
-            self.tally.files_read += 1
-            pieces: list[Piece] = []
-            found = False
-
-            def member(content: bytes, member_path: str, level: int,
-                       tree: archive.ArchiveBudget) -> Iterator[Asset | RunError]:
-                nonlocal found
-                for piece in self.data(member_path, content, False, level, tree):
-                    found = found or bool(piece[0])
-                    pieces.append(piece)
-                return iter(())
-
-            for item in archive.archive_items(data, path, depth + 1, budget, self.options,
-                                              member):
-                found = True
-                self.emit(item, None)
-            yield from pieces
-            if not found and (explicit or has_crypto_extension(path)):
-                self.emit(FileContext(path).file_error(
-                    "no-crypto-material", "archive holds no certificate or key"), None)
-            yield self.take()
-            return
-        is_text = pem.has_pem(data) or not pem.is_binary(data[:65536])
-        if is_text and pem.has_pem(data):
-            yield from self.pem_file(path, data, None, explicit, depth, budget, lambda: data)
-            return
-        if is_text and not pem.has_pem(data) and looks_like_base64_lines(data):
-            self.tally.files_read += 1
-            self.scanner.set_file(json_path(path), raw_path(path), False)
-            yield from self.lines_loop(path, data, None)
-            yield self.take()
-            return
-        if not is_text and der.classify(data) == "certificate" and self.fast:
-            self.tally.files_read += 1
-            self.scanner.set_file(json_path(path), raw_path(path), False)
-            self.one_der(path, data, None, 0, "DER")
-            yield self.take()
-            return
-        yield from self.normal(path, data, explicit, depth, budget)
-
-    def normal(self, path: str, data: bytes, explicit: bool, depth: int,
-               budget: archive.ArchiveBudget) -> Iterator[Piece]:
-        """The normal path's items for a whole file."""
-        before = self.run.stats.files_read, self.run.stats.files_skipped
-        for item in content_items(self.run, data, path, explicit, depth, budget):
-            self.emit(item, None)
-            if self.scanner.buffered() >= FLUSH_AT:
-                yield self.take()
-        self.tally.files_read += self.run.stats.files_read - before[0]
-        self.tally.files_skipped += self.run.stats.files_skipped - before[1]
-        yield self.take()
-
-    # -- one certificate -----------------------------------------------------------
-
-    def one_der(self, path: str, der_bytes: bytes, line: int | None, offset: int,
-                source_format: str) -> None:
-        """One certificate in DER: by the scanner if it can, else by the normal path."""
-        scanner = self.scanner
-        code = scanner.scan_der(der_bytes, -1 if line is None else line, offset)
-        if code == MISS:
-            key = scanner.pending()[3]
-            if self.learn(der_bytes, key):
-                code = scanner.scan_der(der_bytes, -1 if line is None else line, offset)
-        if code in (MISS, DOUBT):
-            self.tally.fallbacks += self.fast
-            ctx = FileContext(path, self.passwords, next_index=scanner.index)
-            self.emit(certificate_asset(der_bytes, ctx, line, source_format), offset)
-            scanner.index = ctx.next_index
-
     # -- PEM ------------------------------------------------------------------------
 
     def pem_loop(self, path: str, data: bytes,
@@ -506,47 +293,6 @@ class Reader:
                 continue
             pos = step
 
-    def block(self, path: str, buf: bytes | bytearray, pos: int, final: bool) -> int | None:
-        """Handle the BEGIN line at ``pos`` exactly as :func:`cryptocheck.sources.pem.scan`
-        does; return where scanning goes on, or None when more text is needed."""
-        scanner = self.scanner
-        match = pem._BEGIN.match(buf, pos)
-        if match is None:
-            # A BEGIN line cut by the end of the input: not a block.
-            scanner.line += buf.count(b"\n", pos, pos + 1)
-            return pos + 1
-        following = pem._BEGIN.search(buf, match.end())
-        if following is None and not final:
-            return None
-        label = match.group(1)
-        limit = following.start() if following else len(buf)
-        end_marker = b"-----END " + label + b"-----"
-        end = buf.find(end_marker, match.end(), limit)
-        line = scanner.line
-        ctx = FileContext(path, self.passwords, next_index=scanner.index)
-        offset = scanner.base + pos
-        if scanner.report_text and names_other_items(buf[pos:limit]):
-            self.other_text = True
-        if end < 0:
-            self.emit(ctx.error("truncated-pem", f"PEM block {label.decode()!r} has no END line",
-                                line), offset)
-            scanner.check_gap = False
-            scanner.prev_end = -1
-            after = limit
-        else:
-            event = pem._decode(label.decode(), bytes(buf[match.end():end]), line)
-            if isinstance(event, pem.PemProblem):
-                self.emit(ctx.error(event.reason, event.message, line), offset)
-            else:
-                for item in text._block_items(event, ctx, line):
-                    self.emit(item, offset)
-            after = end + len(end_marker)
-            scanner.prev_end = scanner.base + after
-            scanner.check_gap = True
-        scanner.index = ctx.next_index
-        scanner.line += buf.count(b"\n", pos, after)
-        return after
-
     # -- base64 lines ---------------------------------------------------------------
 
     def lines_loop(self, path: str, data: bytes,
@@ -592,14 +338,6 @@ class Reader:
             scanner.line += 1
             pos = end
 
-    def base64_item(self, text_line: bytes, ctx: FileContext, line: int) -> Asset | RunError:
-        """The certificate (or error) of one base64 line."""
-        try:
-            der_bytes = base64.b64decode(text_line, validate=True)
-        except (binascii.Error, ValueError):
-            return ctx.error("garbage", "line is not base64 of a certificate", line)
-        return certificate_asset(der_bytes, ctx, line, "base64")
-
     # -- JSON Lines -----------------------------------------------------------------
 
     def json_lines(self, path: str, handle: IO[bytes]) -> Iterator[Piece]:
@@ -635,62 +373,4 @@ class Reader:
             self.one_der(path, der_bytes, number, here, "JSON")
             if self.scanner.buffered() >= FLUSH_AT:
                 yield self.take()
-        yield self.take()
-
-    # -- large archives -------------------------------------------------------------
-
-    def big_archive(self, path: str, raw: Rejoined) -> Iterator[Piece]:
-        """A tar (plain or compressed) or zip too large to hold: members streamed."""
-        self.tally.files_read += 1
-        limit = self.options.max_file_size
-        try:
-            if raw.head.startswith(b"PK"):
-                yield from self._big_zip(path, raw)
-                return
-            archive_file = tarfile.open(fileobj=raw, mode="r|*")  # noqa: SIM115
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            self.emit(RunError(Location(path=path), "unreadable",
-                               f"archive cannot be read ({type(exc).__name__})"), None)
-            yield self.take()
-            return
-        try:
-            for member in archive_file:
-                if not member.isfile():
-                    continue
-                stream = archive_file.extractfile(member)
-                if stream is None:
-                    continue
-                member_path = f"{path}!{member.name}"
-                if member.size <= limit:
-                    yield from self.data(member_path, stream.read(), False, 1,
-                                         archive.ArchiveBudget())
-                else:
-                    yield from self.stream(member_path, stream, False)
-        except (tarfile.TarError, OSError, EOFError):
-            self.emit(RunError(Location(path=path), "unreadable",
-                               "tar archive is damaged or truncated"), None)
-        finally:
-            archive_file.close()
-        yield self.take()
-
-    def _big_zip(self, path: str, raw: Rejoined) -> Iterator[Piece]:
-        handle = raw.handle
-        handle.seek(0)
-        try:
-            zip_file = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, OSError):
-            self.emit(RunError(Location(path=path), "unreadable", "zip archive is damaged"), None)
-            yield self.take()
-            return
-        with zip_file:
-            for member in zip_file.infolist():
-                if member.is_dir():
-                    continue
-                member_path = f"{path}!{member.filename}"
-                with zip_file.open(member) as stream:
-                    if member.file_size <= self.options.max_file_size:
-                        yield from self.data(member_path, stream.read(), False, 1,
-                                             archive.ArchiveBudget())
-                    else:
-                        yield from self.stream(member_path, stream, False)
         yield self.take()

@@ -31,6 +31,7 @@ from cryptocheck.sources import SourceOptions
 from cryptocheck.sources.context import has_crypto_extension
 
 from .compiled import ClassInfo, month_label
+from .entries import Tally
 from .handover import close_slabs, open_slabs, spool_dir
 from .jobs import (
     Range,
@@ -44,7 +45,7 @@ from .jobs import (
     target_units,
 )
 from .merge import Merge, Progress
-from .reader import Reader, Tally
+from .reader import Reader
 
 
 @dataclass(frozen=True)
