@@ -105,7 +105,7 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
     protocol its suites (and their key exchanges, once each), then groups, DH primes and
     signature schemes. The served certificates are assets of their own.
 
-    ``details`` (written by :mod:`cryptocheck.tls.scan`): ``protocols`` {version:
+    ``details`` (written by :mod:`cryptocheck.tls.endpoint`): ``protocols`` {version:
     {accepted, cipher_suites, server_order}}, ``groups`` [names], ``dh_parameters``
     [{key_size, group}], ``signature_schemes`` {version: [names]}.
     """
