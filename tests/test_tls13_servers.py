@@ -6,6 +6,7 @@ flight (a ProbeError, never a crash)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from typing import Any
 
 import pytest
@@ -54,6 +55,7 @@ def test_each_aead(suite: str) -> None:
     with s_server("-tls1_3", "-ciphersuites", suite) as port:
         result = auth(port)
     assert result.cipher_suite == code
+    assert result.verified is True  # the transcript hash is the suite's (SHA-384 too)
     assert result.signature_scheme in (scheme("rsa_pss_rsae_sha256"),
                                        scheme("rsa_pss_rsae_sha384"),
                                        scheme("rsa_pss_rsae_sha512"))
@@ -67,6 +69,8 @@ def test_each_key_share_group(openssl_group: str, code: int) -> None:
         first = auth(port, (code,))  # a key share for the server's group: no retry
         retried = auth(port)  # x25519 offered first: a HelloRetryRequest asks for the group
     assert (first.group, first.retried) == (code, False)
+    # After a HelloRetryRequest the signed transcript starts with message_hash (§4.4.1).
+    assert first.verified is True and retried.verified is True, retried.verification
     assert retried.group == code and retried.retried is (code != X25519)
 
 
@@ -75,7 +79,7 @@ def test_hello_retry_request_with_a_cookie() -> None:
     # which the second ClientHello has to echo.
     with s_server("-tls1_3", "-stateless", "-groups", "P-256") as port:
         result = auth(port)
-    assert result.retried is True and result.group == P256
+    assert result.retried is True and result.group == P256 and result.verified is True
 
 
 def test_chain_as_served_and_ocsp_stapled(tmp_path: Any) -> None:
@@ -99,6 +103,35 @@ def test_ecdsa_and_restricted_schemes() -> None:
         with pytest.raises(tls13.HandshakeRefused) as refused:
             auth(port, schemes=(scheme("rsa_pss_rsae_sha256"), scheme("ed25519")))
     assert refused.value.alert == "handshake_failure" and not refused.value.no_tls13
+
+
+def _self_signed(directory: Any, algorithm: str, *options: str) -> str:
+    """A self-signed certificate and key made by ``openssl req -x509 -newkey algorithm``;
+    returns the path prefix ``s_server(cert=...)`` takes."""
+    prefix = f"{directory}/{algorithm}"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", algorithm, *options, "-nodes",
+                    "-keyout", f"{prefix}.key", "-out", f"{prefix}.pem", "-days", "2",
+                    "-subj", "/CN=localhost"], check=True, capture_output=True)
+    return prefix
+
+
+@pytest.mark.parametrize(("cert", "sigalgs", "name"), [
+    ("rsa", "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha256"),
+    ("rsa", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha384"),
+    ("rsa", "rsa_pss_rsae_sha512", "rsa_pss_rsae_sha512"),
+    ("ecdsa", "ecdsa_secp256r1_sha256", "ecdsa_secp256r1_sha256"),
+    ("ed25519", "ed25519", "ed25519"),
+    ("ed448", "ed448", "ed448"),
+    ("rsa-pss", "rsa_pss_pss_sha256", "rsa_pss_pss_sha256")])
+def test_the_certificate_verify_signature_verifies(tmp_path: Any, cert: str, sigalgs: str,
+                                                   name: str) -> None:
+    if cert in ("ed25519", "ed448", "rsa-pss"):
+        options = ("-pkeyopt", "rsa_keygen_bits:2048") if cert == "rsa-pss" else ()
+        cert = _self_signed(tmp_path, cert, *options)
+    with s_server("-tls1_3", "-sigalgs", sigalgs, cert=cert) as port:
+        result = auth(port)
+    assert result.signature_scheme == scheme(name)
+    assert (result.verified, result.verification) == (True, "")
 
 
 def test_a_tls12_server_is_a_refusal_of_tls13() -> None:

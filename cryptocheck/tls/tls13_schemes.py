@@ -4,6 +4,8 @@ TLS 1.3 signature schemes are in the CertificateVerify, which is encrypted: :mod
 the handshake (a real key share, the key schedule, record decryption) as far as that message,
 and the schemes are removed one by one as for TLS 1.2. Its first handshake gives the TLS 1.3
 chain and OCSP stapling too (pyOpenSSL is the fallback where that handshake cannot be made).
+A CertificateVerify whose signature does not verify with the leaf's key is a note: its scheme
+is still recorded, as what the server answered.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib
 import sys
 from typing import Literal
 
+from ..catalog import tls as tls_catalog
 from .connection import Endpoint, ProbeError
 from .facts import SCHEMES, EndpointFacts, _spec
 
@@ -67,6 +70,9 @@ async def enumerate_tls13_schemes(ep: Endpoint, facts: EndpointFacts,
             break
         outcome = ("made", "")
         facts.observe_chain(auth.certificates, auth.ocsp_stapled)
+        if auth.verified is not True:
+            facts.notes.append(_unverified_note(auth.signature_scheme, auth.verified,
+                                                auth.verification))
         groups = (auth.group, *(g for g in groups if g != auth.group))
         if auth.signature_scheme not in remaining:
             facts.notes.append(f"TLS 1.3: the server signed with scheme "
@@ -79,6 +85,15 @@ async def enumerate_tls13_schemes(ep: Endpoint, facts: EndpointFacts,
     if not found:
         facts.schemes.pop("TLSv1.3", None)
     return outcome
+
+
+def _unverified_note(scheme: int, verified: bool | None, why: str) -> str:
+    """The note for a CertificateVerify whose signature did not verify (or could not be
+    checked): the scheme is still recorded, as what the server answered, but it is only a claim."""
+    known = tls_catalog.signature_scheme(scheme)
+    name = f"{known.name} (0x{scheme:04X})" if known else f"0x{scheme:04X}"
+    outcome = "did not verify" if verified is False else "could not be verified"
+    return f"TLS 1.3: the CertificateVerify signature with scheme {name} {outcome}: {why}"
 
 
 async def _pyopenssl_chain(ep: Endpoint, facts: EndpointFacts) -> None:
