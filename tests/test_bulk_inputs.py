@@ -128,6 +128,32 @@ def test_streamed_bundle_equals_bundle_read_whole(tmp_path: Path, ders: list[byt
                [r for r in whole if r["record"] in ("certificate", "error")]
 
 
+def test_one_reader_streams_many_files_alike(tmp_path: Path, ders: list[bytes],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader keeps its read buffers from one file to the next: big and small files,
+    ending anywhere in a piece, an archive member streamed between them, give the lines each
+    gives when read whole."""
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    texts = [pem_text(d) for d in ders]
+    junk = b"# between blocks\n\x00\x01 binary junk\n"
+    sizes = [(7, 3), (1, 1), (11, 2), (2, 5), (5, 1)]  # (certificates, copies)
+    for number, (count, copies) in enumerate(sizes):
+        chosen = [texts[(number + k) % len(texts)] for k in range(count)]
+        chosen.insert(count // 2, junk)
+        (folder / f"{number}.pem").write_bytes(b"".join(chosen) * copies)
+    with tarfile.open(folder / "2b.tar", "w") as archive:
+        archive.add(folder / "2.pem", arcname="member.pem")
+    whole, _ = run_bulk([str(folder)], dedup=False)
+    for chunk in (600, 1000, 4096):  # (a tar archive is known by bytes 257-262 of its head)
+        monkeypatch.setattr(bulk_reader, "CHUNK", chunk)
+        streamed, _ = run_bulk([str(folder)], dedup=False,
+                               source_options=SourceOptions(max_file_size=1024))
+        kept = [r for r in streamed if r["record"] in ("certificate", "error")]
+        assert kept == [r for r in whole if r["record"] in ("certificate", "error")]
+        assert len(of_kind(streamed, "certificate")) == 7 * 3 + 1 + 11 * 2 * 2 + 2 * 5 + 5
+
+
 def test_json_lines_with_a_field(tmp_path: Path, ders: list[bytes]) -> None:
     path = tmp_path / "ct.jsonl"
     lines = [json.dumps({"entry": {"cert": base64.b64encode(d).decode()}, "n": i})

@@ -25,7 +25,7 @@ class Contents(Entries):
     <cryptocheck.bulk.reader.Reader>`'s."""
 
     if TYPE_CHECKING:  # defined by Reader, beside the loops that read in chunks
-        def pem_file(self, path: str, head: bytes, read: Callable[[int], bytes] | None,
+        def pem_file(self, path: str, head: bytes | bytearray, read: Callable[[int], bytes] | None,
                      explicit: bool, depth: int, budget: archive.ArchiveBudget,
                      whole: Callable[[], bytes | None],
                      readinto: Callable[[memoryview], int] | None = None) -> Iterator[Piece]: ...

@@ -56,6 +56,10 @@ class Reader(Contents):
     ``force_python`` uses the pure-Python scanner even when the C one is built (tests).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._buffers: list[bytearray] = []  # see _buffer
+
     # -- targets --------------------------------------------------------------------
 
     def target(self, target: str) -> Iterator[Piece]:
@@ -102,9 +106,16 @@ class Reader(Contents):
         if self.field is not None:
             yield from self.json_lines(path, handle)
             return
-        head = handle.read(CHUNK)
+        readinto = getattr(handle, "readinto", None)
+        head: bytes | bytearray
+        if readinto is not None:
+            # Into a buffer this reader keeps (a fresh 4 MiB per file costs a page fault
+            # every 4 KiB; see :meth:`_buffer`).
+            head = self._head(readinto)
+        else:
+            head = handle.read(CHUNK)
         if len(head) < CHUNK and len(head) <= limit:
-            yield from self.data(path, head, explicit, 0, archive.ArchiveBudget())
+            yield from self.data(path, bytes(head), explicit, 0, archive.ArchiveBudget())
             return
         if pem.has_pem(head) and not archive.is_archive(head) and not jks.is_keystore(head):
             # A PEM bundle: streamed, never held whole.
@@ -112,9 +123,9 @@ class Reader(Contents):
                 return reread(path, limit)
 
             yield from self.pem_file(path, head, handle.read, explicit, 0,
-                                     archive.ArchiveBudget(), whole,
-                                     getattr(handle, "readinto", None))
+                                     archive.ArchiveBudget(), whole, readinto)
             return
+        head = bytes(head)
         data = head if len(head) > limit else head + handle.read(limit + 1 - len(head))
         if len(data) <= limit:
             yield from self.data(path, data, explicit, 0, archive.ArchiveBudget())
@@ -131,6 +142,27 @@ class Reader(Contents):
                                f"input is over the {limit} limit and is neither PEM nor "
                                "base64 lines"), None)
         yield self.take()
+
+    def _buffer(self, number: int) -> bytearray:
+        """One of the two read buffers this reader keeps for its whole life: a fresh
+        allocation of 4 MiB per file would cost a page fault every 4 KiB (over a hundred
+        thousand a million certificates, in system time), and more on a virtual machine that
+        hands freed memory back to its host. Made once with room to spare, then only resized
+        within its allocation (CPython keeps a bytearray's memory when it shrinks by less than
+        half); only one stream uses them at a time (an archive's member is streamed once the
+        archive's own head is no longer in them)."""
+        buffers = self._buffers
+        while len(buffers) <= number:
+            buffers.append(bytearray(CHUNK + _HEADROOM))
+        return buffers[number]
+
+    def _head(self, readinto: Callable[[memoryview], int]) -> bytes | bytearray:
+        """The first CHUNK bytes of a stream, in the first read buffer; a shorter stream
+        (all of it) as bytes, the buffer left as it is."""
+        head = self._buffer(0)
+        del head[CHUNK:]
+        got = readinto(memoryview(head))
+        return head if got == CHUNK else bytes(memoryview(head)[:got])
 
     def pem_range(self, path: str, start: int, end: int, index: int, line: int,
                   check_gap: bool, prev_end: int) -> Iterator[Piece]:
@@ -160,12 +192,12 @@ class Reader(Contents):
                 left -= got
                 return got
 
-            yield from self.pem_loop(path, read(CHUNK), read, readinto)
+            yield from self.pem_loop(path, self._head(readinto), read, readinto)
         self.range_state = (scanner.index, scanner.line, bool(scanner.check_gap),
                             int(scanner.prev_end))
         yield self.take()
 
-    def pem_file(self, path: str, head: bytes, read: Callable[[int], bytes] | None,
+    def pem_file(self, path: str, head: bytes | bytearray, read: Callable[[int], bytes] | None,
                  explicit: bool, depth: int, budget: archive.ArchiveBudget,
                  whole: Callable[[], bytes | None],
                  readinto: Callable[[memoryview], int] | None = None) -> Iterator[Piece]:
@@ -196,7 +228,7 @@ class Reader(Contents):
 
     # -- PEM ------------------------------------------------------------------------
 
-    def pem_loop(self, path: str, data: bytes,
+    def pem_loop(self, path: str, data: bytes | bytearray,
                  read: Callable[[int], bytes] | None,
                  readinto: Callable[[memoryview], int] | None = None) -> Iterator[Piece]:
         """Scan PEM text; ``read`` pulls more (None: ``data`` is all there is); ``readinto``,
@@ -204,7 +236,6 @@ class Reader(Contents):
         without a new allocation or copy per piece)."""
         scanner = self.scanner
         buf: bytes | bytearray = data
-        spare: bytearray | None = None
         pos = 0
         final = read is None
         while True:
@@ -215,21 +246,20 @@ class Reader(Contents):
                 scanner.base += pos
                 if readinto is not None:
                     tail = len(buf) - pos
-                    # Made once with room to spare, then only resized within its allocation
-                    # (CPython keeps a bytearray's memory when it shrinks by less than half).
-                    fresh = spare if spare is not None else bytearray(CHUNK + _HEADROOM)
+                    # This reader's two buffers take turns (see :meth:`_buffer`).
+                    first = self._buffer(0)
+                    fresh = self._buffer(1) if buf is first else first
                     need = tail + CHUNK
                     if len(fresh) > need:
-                        del fresh[need:]
+                        del fresh[need:]  # never by half: the memory is kept
                     elif len(fresh) < need:
                         fresh.extend(bytes(need - len(fresh)))
                     fresh[:tail] = buf[pos:]
                     got = readinto(memoryview(fresh)[tail:])
-                    if got < CHUNK:
-                        del fresh[tail + got:]
                     final = got == 0
-                    spare = buf if isinstance(buf, bytearray) else None
-                    buf = fresh
+                    # The last piece is copied out rather than the buffer shrunk (CPython
+                    # would give the memory back, and growing it again costs page faults).
+                    buf = fresh if got == CHUNK else bytes(memoryview(fresh)[:tail + got])
                 else:
                     more = read(CHUNK) if read is not None else b""
                     if not more:

@@ -44,7 +44,7 @@ class ArchiveBudget:
 MemberReader = Callable[[bytes, str, int, ArchiveBudget], Iterator[Asset | RunError]]
 
 
-def is_archive(data: bytes) -> bool:
+def is_archive(data: bytes | bytearray) -> bool:
     """Whether ``data`` looks like a zip or (possibly compressed) tar archive."""
     if data.startswith((ZIP_MAGIC, b"PK\x05\x06", *_COMPRESSED_MAGIC)):
         return True

@@ -18,7 +18,7 @@ JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"
 
 
-def is_keystore(data: bytes) -> bool:
+def is_keystore(data: bytes | bytearray) -> bool:
     """Whether ``data`` starts with the JKS or JCEKS magic number."""
     return data[:4] in (JKS_MAGIC, JCEKS_MAGIC)
 

@@ -46,7 +46,7 @@ class PemProblem:
     line: int
 
 
-def has_pem(data: bytes) -> bool:
+def has_pem(data: bytes | bytearray) -> bool:
     """Whether ``data`` holds at least one PEM BEGIN line."""
     return _BEGIN.search(data) is not None
 
