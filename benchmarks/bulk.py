@@ -381,7 +381,11 @@ def main() -> None:
               "alone (median; the same reading, decoding, hashing and writing with nothing "
               "shared between the two: what this machine allows this work on 2 cores)")
     print(f"ratios: bulk 1 job / naive = {one['rate'] / naive_rate:.1f}x; "
-          f"bulk {args.jobs} jobs / 1 job = {speedup:.2f}x")
+          f"bulk {args.jobs} jobs / 1 job = {speedup:.2f}x (medians)")
+    pairs = [b["rate"] / a["rate"] for a, b in zip(every["1 job"], every[f"{args.jobs} jobs"])]
+    print(f"  each {args.jobs}-job run against the 1-job run just before it: "
+          + ", ".join(f"{p:.2f}x" for p in pairs)
+          + f" (median {sorted(pairs)[len(pairs) // 2]:.2f}x)")
     peak = max(r["tree_rss"] for found in every.values() for r in found)
     targets = [
         ("1 job >= 250,000 certificates/s", one["rate"] >= 250_000),

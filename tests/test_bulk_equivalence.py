@@ -149,6 +149,7 @@ def test_two_jobs_give_the_same_output_whichever_way_entries_are_handed_over(
     elif handover_path == "no slab free":
         real = handover.open_slabs
         monkeypatch.setattr(bulk_run, "open_slabs", lambda context, count: real(context, 0))
+        monkeypatch.setattr(handover, "SLAB_WAIT", 0.0)  # (else every unit waits for one)
     two, result = run_bulk(CORPUS, jobs=2, force_python=force_python)
     assert result.jobs == 2
     assert sum(1 for r in one if r["record"] == "duplicate") > 0  # the masks are exercised

@@ -7,8 +7,10 @@ A worker puts the entries of one unit in a slab (taken from :data:`FREE`, given 
 parent once it has written them) while they fit: the C scanner copies its lines and meta
 records straight in, so they are never made into bytes objects nor pickled through the pool's
 pipe. What does not fit goes to a spool file (lines) and back through the pipe (meta); the
-parent copies a spool file to the output in the kernel. Nothing here waits: with no slab
-free, a worker spools.
+parent copies a spool file to the output in the kernel. A worker waits a little for a slab
+(:data:`SLAB_WAIT`), then spools: a spool file costs fresh memory twice (the file, then the
+output's copy), while a short wait gives the merging parent the core it needs to hand slabs
+back; the wait is bounded, so a worker never waits on a parent that waits on it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ SLAB_BYTES = 12 * 1024 * 1024
 META_BYTES = 2 * 1024 * 1024  # 43 bytes a certificate: room for the lines' certificates
 SLABS: list[mmap.mmap] = []
 FREE: Any = None
+# How long a worker waits for a free slab before it spools (seconds). At the start the slabs
+# the parent put in the queue before the fork may not be in its pipe yet.
+SLAB_WAIT = 0.25
 
 # Where a unit's lines are: a spool file's path, or (slab, lines length, meta length) with
 # meta length 0 when the meta records came back as bytes instead.
@@ -72,7 +77,9 @@ class Sink:
         self.file: IO[bytes] | None = None
         if FREE is not None:
             try:
-                self.slab = FREE.get_nowait()
+                # One process (a queue.Queue): nobody else gives slabs back, do not wait.
+                self.slab = (FREE.get_nowait() if isinstance(FREE, queue.Queue)
+                             else FREE.get(timeout=SLAB_WAIT))
             except queue.Empty:
                 self.slab = None
 
