@@ -24,7 +24,7 @@ from test_tls13_keyschedule import (
 )
 from tls_servers import FIXTURES
 
-from cryptocheck.tls import tls13, tls13_schemes, wire
+from cryptocheck.tls import cert_verify, tls13, tls13_schemes, wire
 from cryptocheck.tls.connection import Endpoint, HostLimiter
 from cryptocheck.tls.facts import EndpointFacts
 
@@ -66,14 +66,14 @@ def _fixture_der(name: str) -> bytes:
 def test_the_published_certificate_verify_verifies() -> None:
     leaf, scheme, signature, transcript_hash = _published()
     assert scheme == RSA_PSS_RSAE_SHA256 and len(signature) == 128
-    assert tls13.verify_certificate_verify(leaf, scheme, signature, transcript_hash) == \
+    assert cert_verify.verify_certificate_verify(leaf, scheme, signature, transcript_hash) == \
         (True, "")
 
 
 @pytest.mark.parametrize("position", [0, 10, 64, 127])
 def test_one_flipped_byte_of_the_signature_does_not_verify(position: int) -> None:
     leaf, scheme, signature, transcript_hash = _published()
-    verified, why = tls13.verify_certificate_verify(leaf, scheme, _flipped(signature, position),
+    verified, why = cert_verify.verify_certificate_verify(leaf, scheme, _flipped(signature, position),
                                                     transcript_hash)
     assert verified is False and "does not verify" in why
 
@@ -81,10 +81,10 @@ def test_one_flipped_byte_of_the_signature_does_not_verify(position: int) -> Non
 def test_another_transcript_or_certificate_does_not_verify() -> None:
     leaf, scheme, signature, transcript_hash = _published()
     other_hash = hashlib.sha256(b"another handshake").digest()
-    assert tls13.verify_certificate_verify(leaf, scheme, signature, other_hash)[0] is False
+    assert cert_verify.verify_certificate_verify(leaf, scheme, signature, other_hash)[0] is False
     # The Certificate and CertificateVerify do not match: the signature is the RFC's, the
     # certificate another RSA one (cryptocheck's fixture).
-    verified, why = tls13.verify_certificate_verify(_fixture_der("rsa.pem"), scheme, signature,
+    verified, why = cert_verify.verify_certificate_verify(_fixture_der("rsa.pem"), scheme, signature,
                                                     transcript_hash)
     assert verified is False and "does not verify" in why
 
@@ -94,7 +94,7 @@ def test_another_transcript_or_certificate_does_not_verify() -> None:
     (0x0203, "ECDSA with SHA-1"), (0x0202, "DSA")])
 def test_schemes_tls13_forbids_fail(scheme: int, reason: str) -> None:
     leaf, _, signature, transcript_hash = _published()
-    verified, why = tls13.verify_certificate_verify(leaf, scheme, signature, transcript_hash)
+    verified, why = cert_verify.verify_certificate_verify(leaf, scheme, signature, transcript_hash)
     assert verified is False and reason in why and "not allowed in a TLS 1.3" in why
 
 
@@ -104,18 +104,18 @@ def test_schemes_tls13_forbids_fail(scheme: int, reason: str) -> None:
     (0x0809, "needs an RSASSA-PSS key; the leaf's is RSA")])
 def test_a_scheme_for_another_key_type_fails(scheme: int, key: str) -> None:
     leaf, _, signature, transcript_hash = _published()
-    assert tls13.verify_certificate_verify(leaf, scheme, signature, transcript_hash) == \
+    assert cert_verify.verify_certificate_verify(leaf, scheme, signature, transcript_hash) == \
         (False, f"scheme 0x{scheme:04X} {key}")
-    verified, why = tls13.verify_certificate_verify(_fixture_der("ecdsa.pem"), 0x0503,
+    verified, why = cert_verify.verify_certificate_verify(_fixture_der("ecdsa.pem"), 0x0503,
                                                     signature, transcript_hash)
     assert verified is False and "needs a secp384r1 key; the leaf's is EC secp256r1" in why
 
 
 def test_what_cannot_be_checked_is_indeterminate() -> None:
     leaf, _, signature, transcript_hash = _published()
-    assert tls13.verify_certificate_verify(leaf, 0x0905, signature, transcript_hash) == \
+    assert cert_verify.verify_certificate_verify(leaf, 0x0905, signature, transcript_hash) == \
         (None, "cryptocheck has no verifier for scheme 0x0905")
-    verified, why = tls13.verify_certificate_verify(b"\x30\x03\x02\x01\x00", 0x0804, signature,
+    verified, why = cert_verify.verify_certificate_verify(b"\x30\x03\x02\x01\x00", 0x0804, signature,
                                                     transcript_hash)
     assert verified is None and "cannot be read" in why
 
@@ -182,6 +182,6 @@ def test_any_scheme_and_signature_is_a_result_never_an_exception(
         scheme: int, signature: bytes, transcript_hash: bytes) -> None:
     leaf = _published()[0]
     for certificate in (leaf, _fixture_der("ecdsa.pem")):
-        verified, why = tls13.verify_certificate_verify(certificate, scheme, signature,
+        verified, why = cert_verify.verify_certificate_verify(certificate, scheme, signature,
                                                         transcript_hash)
         assert verified is not True and why
