@@ -16,11 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from cryptocheck.bulk.pyscan import have_extension
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
-from cryptocheck.model import CertificateAsset
+from cryptocheck.bulk.schema import bulk_record_schema
+from cryptocheck.model import CertificateAsset, Status, Waiver
 from cryptocheck.policy import load_policy
 from cryptocheck.run import scan
 from cryptocheck.sources import pem
@@ -43,7 +45,9 @@ def run_bulk(targets: Sequence[str], policy: str | None = None, day: date = date
              **options: Any) -> tuple[list[dict[str, Any]], BulkResult]:
     out = io.BytesIO()
     options.setdefault("jobs", 1)
-    result = bulk_scan(list(targets), load_policy(policy), day, out, BulkOptions(**options))
+    waivers = options.pop("waivers", ())
+    result = bulk_scan(list(targets), load_policy(policy), day, out, BulkOptions(**options),
+                       waivers)
     return [json.loads(line) for line in out.getvalue().decode().splitlines()], result
 
 
@@ -259,3 +263,154 @@ def test_certificate_lines_match_the_normal_assets() -> None:
         assert (line["path"], line["index"], line["line"]) == (
             asset.location.path, asset.location.index, asset.location.line)
         assert line["not_after"] == asset.not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- waivers -------------------------------------------------------------------------------
+
+
+def _waived_findings(records: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
+    """Asset id -> sorted (context, rule, status, waiver id, waiver note) from bulk records."""
+    classes: dict[str, list[tuple[Any, ...]]] = {}
+    assets: dict[str, list[tuple[Any, ...]]] = {}
+    for record in records:
+        kind = record["record"]
+        if kind == "class":
+            classes[record["class"]] = sorted(
+                (f["context"], f["rule"], f["status"], f.get("waiver"), f.get("waiver_note"))
+                for f in record["findings"])
+        elif kind == "certificate":
+            assets[record["id"]] = classes[record["class"]]
+        elif kind == "asset":
+            assets[record["id"]] = sorted(
+                (f["usage"]["context"], f["rule"], f["status"], f["waiver"], f["waiver_note"])
+                for f in record["findings"])
+    return assets
+
+
+def _bulk_validator() -> Any:
+    return jsonschema.Draft202012Validator(bulk_record_schema())
+
+
+def _corpus_waivers() -> tuple[Waiver, ...]:
+    """Waivers of every kind, aimed at real corpus certificates with findings to waive."""
+    report = scan(list(CORPUS), load_policy(None), date(2026, 11, 22))
+    certificates = {a.id: a for a in report.assets if isinstance(a, CertificateAsset)}
+    bad = [f for f in report.findings if f.asset_id in certificates
+           and f.status.value != "approved"
+           and not f.rule.startswith(("NHS-CERT-NOTYETVALID-", "NHS-SIG-SHA1-"))]
+    keys = sorted({f.asset_id for f in bad if f.rule.startswith("NHS-KEY-")})
+    third = certificates[keys[0]]
+    others = sorted({f.asset_id for f in bad} - {third.id}
+                    - {a for a in certificates if certificates[a].location.path
+                       == third.location.path})
+    first, second = certificates[others[0]], certificates[others[1]]
+    until, past = date(2027, 12, 31), date(2020, 1, 1)
+    return (
+        Waiver("W-RULE", "pki", "rule-wide", until, rule="NHS-CERT-NOTYETVALID-*"),
+        Waiver("W-OLD", "pki", "expired, so only noted", past, rule="NHS-SIG-SHA1-*"),
+        Waiver("W-SHA", "pki", "one certificate by SHA-256", until, rule="*",
+               sha256=first.sha256),
+        Waiver("W-ASSET", "pki", "one certificate by asset id", until, asset=second.id),
+        Waiver("W-PATH", "pki", "one file by path", until, rule="NHS-KEY-*",
+               path="*" + (third.location.path or "").rsplit("/", 1)[-1]),
+    )
+
+
+@needs_c
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_waivers_are_applied_where_the_normal_path_applies_them(jobs: int) -> None:
+    waivers = _corpus_waivers()
+    day = date(2026, 11, 22)
+    report = scan(list(CORPUS), load_policy(None), day, waivers=waivers)
+    expected = {a.id: [] for a in report.assets}
+    for f in report.findings:
+        expected[f.asset_id].append((f.usage.context, f.rule, f.status.value,
+                                     f.waiver.id if f.waiver else None, f.waiver_note))
+    expected = {k: sorted(v) for k, v in expected.items()}
+    # Every kind of waiver covers or notes something here.
+    used = {row[3] for rows in expected.values() for row in rows} | {
+        "W-OLD" if any(row[4] for rows in expected.values() for row in rows) else None}
+    assert {"W-RULE", "W-OLD", "W-SHA", "W-ASSET", "W-PATH"} <= used
+
+    records, result = run_bulk(CORPUS, None, day, dedup=False, jobs=jobs, waivers=waivers)
+    assert _waived_findings(records) == expected
+    assert result.report(waivers).summary.waived == report.summary.waived
+    assert result.worst_status() == report.summary.worst_status
+    validator = _bulk_validator()
+    for record in records:
+        validator.validate(record)
+    # Only certificates a waiver names went to the normal path for it: the fast path still
+    # decided most of them.
+    plain, plain_result = run_bulk(CORPUS, None, day, dedup=False, jobs=jobs)
+    assert result.tally.fallbacks - plain_result.tally.fallbacks <= 4
+    def certificates(found: list[dict[str, Any]]) -> list[str]:
+        return [r["id"] for r in found if r["record"] in ("certificate", "asset")]
+
+    assert certificates(plain) == certificates(records)
+
+
+@needs_c
+def test_a_waiver_by_subject_sends_every_certificate_to_the_normal_path() -> None:
+    day = date(2026, 11, 22)
+    report = scan(list(CORPUS), load_policy(None), day)
+    subject = next(a.subject for a in report.assets
+                   if isinstance(a, CertificateAsset) and a.subject and any(
+                       f.asset_id == a.id and f.status.value != "approved"
+                       for f in report.findings))
+    waivers = (Waiver("W-SUBJ", "pki", "by subject", date(2027, 1, 1), subject=subject),)
+    expected_report = scan(list(CORPUS), load_policy(None), day, waivers=waivers)
+    records, result = run_bulk(CORPUS, None, day, dedup=False, waivers=waivers)
+    found = _waived_findings(records)
+    waived = sorted(f.asset_id for f in expected_report.findings if f.waiver)
+    assert waived
+    assert sorted(k for k, rows in found.items() for row in rows if row[3] == "W-SUBJ") == waived
+    assert result.report(waivers).summary.waived == expected_report.summary.waived
+
+
+def _twins(tmp_path: Path) -> Path:
+    """A bundle of two certificates of one class (same RSA-1024 key, dates and names; other
+    serial numbers): the first one met teaches the bulk path the class."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "twin")])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    pems = []
+    for serial in (1, 2):
+        certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                       .public_key(key.public_key()).serial_number(serial)
+                       .not_valid_before(start).not_valid_after(start + dt.timedelta(days=300))
+                       .sign(key, hashes.SHA256()))
+        pems.append(certificate.public_bytes(Encoding.PEM))
+    path = tmp_path / "twins.pem"
+    path.write_bytes(b"".join(pems))
+    return path
+
+
+@needs_c
+@pytest.mark.parametrize("selector", ["sha256", "asset"])
+def test_a_waiver_naming_the_first_of_a_class_covers_it_alone(tmp_path: Path,
+                                                              selector: str) -> None:
+    bundle = _twins(tmp_path)
+    day = date(2026, 11, 22)
+    plain = scan([str(bundle)], load_policy(None), day)
+    first = plain.assets[0]
+    assert isinstance(first, CertificateAsset)
+    named = {"sha256": first.sha256} if selector == "sha256" else {"asset": first.id}
+    waivers = (Waiver("W-1", "pki", "the first twin only", date(2027, 1, 1), **named),)
+    report = scan([str(bundle)], load_policy(None), day, waivers=waivers)
+    expected = {a.id: [] for a in report.assets}
+    for f in report.findings:
+        expected[f.asset_id].append((f.usage.context, f.rule, f.status.value,
+                                     f.waiver.id if f.waiver else None, f.waiver_note))
+    records, result = run_bulk([str(bundle)], None, day, dedup=False, waivers=waivers)
+    found = _waived_findings(records)
+    assert found == {k: sorted(v) for k, v in expected.items()}
+    assert [bool(any(row[3] for row in found[a.id])) for a in report.assets] == [True, False]
+    assert result.failing(Status.DISALLOWED) == 1  # the second twin's RSA-1024 key

@@ -298,9 +298,10 @@ def test_cli_bulk_exit_codes_and_refusals(bundle: Path, tmp_path: Path) -> None:
     done = runner.invoke(main, ["certs", "--bulk", "--format", "html", str(bundle)])
     assert done.exit_code == 2
     waivers = tmp_path / "w.toml"
-    waivers.write_text("")
+    waivers.write_text("[[waiver]]\nid = 'W-1'\n")  # no owner, reason, expiry or match
     done = runner.invoke(main, ["certs", "--bulk", "--waivers", str(waivers), str(bundle)])
     assert done.exit_code == 2
+    assert "waiver" in done.output
     garbage = tmp_path / "garbage.pem"
     garbage.write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
     done = runner.invoke(main, ["certs", "--bulk", str(garbage)])
@@ -422,3 +423,20 @@ def test_passwords_open_encrypted_keys_in_bundles(tmp_path: Path, ders: list[byt
     assert len(expected) == 1 and expected[0].id in assets
     assert assets[expected[0].id]["key_size"] == expected[0].key_size == 256
     assert "s3cret" not in "".join(json.dumps(r) for r in records)
+
+
+def test_cli_bulk_with_waivers(bundle: Path, tmp_path: Path) -> None:
+    """--waivers on the bulk path: what they cover no longer fails the run, and the summary
+    line counts it."""
+    runner = CliRunner()
+    args = ["certs", "--bulk", "--as-of", "2026-11-22", "--format", "jsonl", str(bundle)]
+    assert runner.invoke(main, args).exit_code == 1
+    waivers = tmp_path / "w.toml"
+    waivers.write_text('[[waiver]]\nid = "W-ALL"\nowner = "pki"\nreason = "migration"\n'
+                       'expires = 2027-06-30\n[waiver.match]\nrule = "*"\n')
+    done = runner.invoke(main, [*args, "--waivers", str(waivers)])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.output.splitlines()[-1])
+    assert summary["record"] == "summary" and summary["summary"]["waived"] > 0
+    assert summary["waivers"][0]["id"] == "W-ALL"
+    assert '"waiver":"W-ALL"' in done.output

@@ -9,12 +9,16 @@ catalogue entry that no shipped policy judges shows up here as an ``unknown`` ve
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from cryptocheck import catalog
 from cryptocheck.model import CryptoUsage, Location, Status, Waiver
@@ -27,6 +31,8 @@ from cryptocheck.policy import (
     shipped_policy_ids,
 )
 from cryptocheck.usages import CONTEXTS
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
 
 REPO = Path(__file__).resolve().parents[1]
 POLICY_DIR = REPO / "policies"
@@ -629,3 +635,24 @@ def test_broken_waiver_refused_with_line(tmp_path: Path) -> None:
 def test_waiver_type_is_the_model_record(tmp_path: Path) -> None:
     waivers = load_waivers(write_waivers(tmp_path, "2027-06-30"))
     assert isinstance(waivers[0], Waiver) and waivers[0].owner == "web-team@example.org"
+
+
+def test_waiver_sha256_as_openssl_prints_it(tmp_path: Path) -> None:
+    """`openssl x509 -fingerprint -sha256` gives colons and capitals: kept as plain lower-case
+    hex (what certificates' sha256 facts and the report schema hold); not hex is refused."""
+    certificate = CORPUS / "certs" / "leaf-ec-p256.pem"
+    printed = subprocess.run(["openssl", "x509", "-in", str(certificate), "-noout",
+                              "-fingerprint", "-sha256"], capture_output=True, text=True,
+                             check=True).stdout.strip().split("=", 1)[1]
+    assert ":" in printed
+    path = tmp_path / "waivers.toml"
+    body = ('[[waiver]]\nid = "W-1"\nowner = "x"\nreason = "y"\nexpires = 2027-01-01\n'
+            '[waiver.match]\nsha256 = "{}"\n')
+    path.write_text(body.format(printed), "utf-8")
+    (waiver,) = load_waivers(path)
+    der = x509.load_pem_x509_certificate(certificate.read_bytes()).public_bytes(
+        serialization.Encoding.DER)
+    assert waiver.sha256 == hashlib.sha256(der).hexdigest()
+    path.write_text(body.format("not-a-digest"), "utf-8")
+    with pytest.raises(PolicyError, match="64 hex"):
+        load_waivers(path)

@@ -15,7 +15,7 @@ import click
 
 from cryptocheck.cli_common import EXIT_FINDINGS, EXIT_OK, CommonOptions, fail
 from cryptocheck.model import Status
-from cryptocheck.policy import PolicyError, load_policy
+from cryptocheck.policy import PolicyError, load_policy, load_waivers
 from cryptocheck.sources import SourceOptions
 
 from .compiled import month_label
@@ -63,11 +63,9 @@ def run_bulk(common: CommonOptions, targets: list[str], source_options: SourceOp
              jobs: int, dedup: bool, field: str | None, progress: bool | None) -> NoReturn:
     """Run the bulk path and exit: 0 nothing at or above --fail-on, 1 findings at or above
     it, 2 nothing could be read."""
-    if common.waiver_file:
-        fail("--waivers is not supported on the bulk path (a waiver may name one "
-             "certificate); run without --bulk")
     try:
         policy = load_policy(common.policy_name)
+        waivers = load_waivers(common.waiver_file) if common.waiver_file else ()
     except PolicyError as exc:
         fail(str(exc))
     day = common.day()
@@ -82,12 +80,12 @@ def run_bulk(common: CommonOptions, targets: list[str], source_options: SourceOp
             except OSError as exc:
                 fail(f"cannot write {common.output}: {exc.strerror}")
             with handle:
-                result = bulk_scan(targets, policy, day, handle, options)
+                result = bulk_scan(targets, policy, day, handle, options, waivers)
         else:
-            result = bulk_scan(targets, policy, day, sys.stdout.buffer, options)
+            result = bulk_scan(targets, policy, day, sys.stdout.buffer, options, waivers)
     else:
         with open(os.devnull, "wb") as sink:
-            result = bulk_scan(targets, policy, day, sink, options)
+            result = bulk_scan(targets, policy, day, sink, options, waivers)
         if to_file:
             assert common.output is not None
             with open(common.output, "w", encoding="utf-8") as text_out:

@@ -41,8 +41,10 @@ class ClassInfo:
 
     ``name`` is derived from the content (the same class has the same name in every process
     and every run with the same policy and date), so worker processes need not agree on ids.
-    ``findings`` holds (context, rule, status, severity) for each usage, in the normal path's
-    order.
+    ``findings`` holds (context, rule, status, severity, waiver, waiver note) for each usage,
+    in the normal path's order; the waiver is the id of the waiver that covers the finding
+    and the note says why one that matched was not applied (expired), else None. ``worst`` is
+    the worst status, waived or not.
     """
 
     name: str
@@ -56,7 +58,7 @@ class ClassInfo:
     signature_oid: str
     is_ca: bool
     self_signed: bool
-    findings: tuple[tuple[str, str, str, str], ...]
+    findings: tuple[tuple[str, str, str, str, str | None, str | None], ...]
     worst: str
 
     @property
@@ -78,8 +80,7 @@ class ClassInfo:
             "signature_scheme": self.signature_scheme,
             "signature_hash": self.signature_hash, "signature_oid": self.signature_oid,
             "is_ca": self.is_ca, "self_signed": self.self_signed, "status": self.worst,
-            "findings": [{"context": c, "rule": r, "status": s, "severity": v}
-                         for c, r, s, v in self.findings],
+            "findings": [_finding_record(*finding) for finding in self.findings],
         }
 
     def mid(self) -> bytes:
@@ -87,13 +88,30 @@ class ClassInfo:
         return f'"class":"{self.name}","status":"{self.worst}",'.encode()
 
 
+def _finding_record(context: str, rule: str, status: str, severity: str, waiver: str | None,
+                    note: str | None) -> dict[str, Any]:
+    """One finding of a ``class`` line (``waiver`` and ``waiver_note`` only when set)."""
+    record: dict[str, Any] = {"context": context, "rule": rule, "status": status,
+                              "severity": severity}
+    if waiver is not None:
+        record["waiver"] = waiver
+    if note is not None:
+        record["waiver_note"] = note
+    return record
+
+
 def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
     """The class of a certificate judged by the normal path."""
-    judged = tuple((f.usage.context, f.rule, f.status.value, f.severity) for f in findings)
+    judged = tuple((f.usage.context, f.rule, f.status.value, f.severity,
+                    f.waiver.id if f.waiver is not None else None, f.waiver_note)
+                   for f in findings)
     worst = max((f.status for f in findings), key=lambda s: s.rank, default=Status.UNKNOWN)
+    # The name hashes what the class line says (a finding's waiver only when it has one, so
+    # that names without waivers are what they always were).
+    said = tuple(j[:4] if j[4] is None and j[5] is None else j for j in judged)
     content = (asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid,
                asset.signature_algorithm, asset.signature_scheme, asset.signature_hash,
-               asset.signature_oid, asset.is_ca, asset.self_signed, judged)
+               asset.signature_oid, asset.is_ca, asset.self_signed, said)
     name = "c" + hashlib.sha256(json.dumps(content).encode()).hexdigest()[:12]
     return ClassInfo(name, asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid,
                      asset.signature_algorithm, asset.signature_scheme, asset.signature_hash,

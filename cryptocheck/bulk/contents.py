@@ -17,7 +17,7 @@ from cryptocheck.sources import archive, der, jks, pem
 from cryptocheck.sources.context import FileContext, has_crypto_extension
 
 from .entries import Entries, Piece
-from .inputs import Rejoined, json_path, looks_like_base64_lines, raw_path
+from .inputs import Rejoined, looks_like_base64_lines
 
 
 class Contents(Entries):
@@ -70,13 +70,13 @@ class Contents(Entries):
             return
         if is_text and not pem.has_pem(data) and looks_like_base64_lines(data):
             self.tally.files_read += 1
-            self.scanner.set_file(json_path(path), raw_path(path), False)
+            self.start_file(path, False)
             yield from self.lines_loop(path, data, None)
             yield self.take()
             return
         if not is_text and der.classify(data) == "certificate" and self.fast:
             self.tally.files_read += 1
-            self.scanner.set_file(json_path(path), raw_path(path), False)
+            self.start_file(path, False)
             self.one_der(path, data, None, 0, "DER")
             yield self.take()
             return

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import fnmatch
 import json
 from bisect import bisect_right
 from collections import Counter
@@ -30,7 +31,7 @@ from cryptocheck.sources.x509 import certificate_asset
 
 from .compiled import ClassInfo, breakpoints, certificate_line, class_of, month_index
 from .handover import Sink
-from .inputs import json_path, key_numbers, names_other_items
+from .inputs import json_path, key_numbers, names_other_items, raw_path
 from .pyscan import DOUBT, MISS, load_scanner
 
 Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
@@ -45,9 +46,33 @@ class Tally:
     errors: Counter[str] = dataclasses.field(default_factory=Counter)
     other_assets: int = 0
     other_findings: Counter[str] = dataclasses.field(default_factory=Counter)
+    other_waived: Counter[str] = dataclasses.field(default_factory=Counter)  # of other_findings
     files_read: int = 0
     files_skipped: int = 0
     fallbacks: int = 0  # certificates the C scanner handed to the normal path
+
+
+def is_class_wide(waiver: Waiver) -> bool:
+    """Whether ``waiver`` names rules only, so that it holds alike for every certificate of a
+    class (the others name certificates: by SHA-256, asset id, path or subject)."""
+    return (waiver.asset is None and waiver.sha256 is None and waiver.path is None
+            and waiver.subject is None)
+
+
+def watch_set(waivers: tuple[Waiver, ...]) -> set[bytes]:
+    """The SHA-256 digests (32 bytes) and certificate asset ids (their 8 bytes) waivers name:
+    the C scanner hands such a certificate to the normal path."""
+    watched: set[bytes] = set()
+    for waiver in waivers:
+        try:
+            if waiver.sha256 is not None and len(waiver.sha256) == 64:
+                watched.add(bytes.fromhex(waiver.sha256))
+            if waiver.asset is not None and waiver.asset.startswith("cert-") \
+                    and len(waiver.asset) == 21:
+                watched.add(bytes.fromhex(waiver.asset[5:]))
+        except ValueError:
+            continue  # not hex: it names no certificate
+    return watched
 
 
 class Entries:
@@ -63,7 +88,15 @@ class Entries:
         self.policy = policy
         self.as_of = as_of
         self.options = options
+        # Waivers: those naming only rules hold for a whole class (the class's verdict is
+        # judged with them); a certificate another waiver may name (by SHA-256, asset id,
+        # path or subject) is judged by the normal path with all of them.
         self.waivers = waivers
+        self.class_waivers = tuple(w for w in waivers if is_class_wide(w))
+        self.path_globs = tuple(w.path for w in waivers if w.path is not None
+                                and w.sha256 is None and w.asset is None)
+        self.doubt_all = any(w.subject is not None and w.sha256 is None and w.asset is None
+                             and w.path is None for w in waivers)
         self.field = field
         self.points = breakpoints(policy, as_of)
         self.keys: dict[bytes, tuple[int, bytes]] = {}
@@ -73,7 +106,10 @@ class Entries:
         self.tally = Tally()
         self.scanner = load_scanner(force_python)(
             self.keys, self.points.not_after, self.points.not_before, self.points.lifetime,
-            bool(waivers))
+            self.doubt_all)
+        watched = watch_set(waivers)
+        if watched:
+            self.scanner.watch = watched
         self.fast = not force_python and type(self.scanner).__module__.endswith("_fastcert")
         self.run = _Run(options, SourceStats())
         self.passwords = tuple(options.passwords)  # tried on keys in bundles, as the normal path does
@@ -112,6 +148,8 @@ class Entries:
         self.tally.other_assets += 1
         for finding in findings:
             self.tally.other_findings[finding.status.value] += 1
+            if finding.waived:
+                self.tally.other_waived[finding.status.value] += 1
         self.scanner.append_raw((dumps_line(asset_record(item, findings)) + "\n").encode())
 
     def error_line(self, error: RunError, offset: int | None) -> bytes:
@@ -157,10 +195,18 @@ class Entries:
                            else bisect_right(points.lifetime, lifetime)))
         if not agree:
             return False
-        findings = findings_for(asset, self.policy, self.as_of, self.waivers)
+        findings = findings_for(asset, self.policy, self.as_of, self.class_waivers)
         info = class_of(asset, findings)
         self.keys[key] = (self.class_id(info), info.mid())
         return True
+
+    def start_file(self, path: str, check_edges: bool) -> None:
+        """Tell the scanner a new file starts; every certificate of a file a waiver names
+        by path goes to the normal path."""
+        self.scanner.set_file(json_path(path), raw_path(path), check_edges)
+        if self.path_globs:
+            self.scanner.force_doubt = self.doubt_all or any(
+                fnmatch.fnmatchcase(path, glob) for glob in self.path_globs)
 
     def take(self) -> Piece:
         """The entries produced since the last call: (meta, lines). In a worker with a

@@ -88,6 +88,7 @@ class Merge:
     def add_tally(self, other: Tally) -> None:
         self.tally.errors.update(other.errors)
         self.tally.other_findings.update(other.other_findings)
+        self.tally.other_waived.update(other.other_waived)
         self.tally.other_assets += other.other_assets
         self.tally.files_read += other.files_read
         self.tally.files_skipped += other.files_skipped

@@ -37,6 +37,10 @@ class PyScanner:
     def __init__(self, classes: dict[bytes, tuple[int, bytes]], na_breaks: Sequence[int],
                  nb_breaks: Sequence[int], l_breaks: Sequence[int] | None,
                  force_doubt: bool = False) -> None:
+        # Every certificate goes to the reader here: what the C scanner's force_doubt and
+        # watch (certificates waivers name) decide for it is already so.
+        self.force_doubt = True
+        self.watch: set[bytes] | None = None
         self.index = 0
         self.line = 1
         self.base = 0

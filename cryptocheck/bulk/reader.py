@@ -35,10 +35,8 @@ from .entries import FLUSH_AT, Piece
 from .inputs import (
     Rejoined,
     certificate_bytes,
-    json_path,
     looks_like_base64_lines,
     names_other_items,
-    raw_path,
     reread,
     text_after_blocks,
     walk,
@@ -135,7 +133,7 @@ class Reader(Contents):
             return
         self.tally.files_read += 1
         if looks_like_base64_lines(head):
-            self.scanner.set_file(json_path(path), raw_path(path), False)
+            self.start_file(path, False)
             yield from self.lines_loop(path, data, handle.read)
         else:
             self.emit(RunError(Location(path=path), "too-large",
@@ -172,7 +170,7 @@ class Reader(Contents):
         ``prev_end``). The caller checks afterwards that the range held exactly the items
         it expected (:attr:`range_state`)."""
         scanner = self.scanner
-        scanner.set_file(json_path(path), raw_path(path), has_crypto_extension(path))
+        self.start_file(path, has_crypto_extension(path))
         scanner.report_text = True
         scanner.index, scanner.line, scanner.base = index, line, start
         scanner.check_gap, scanner.prev_end = check_gap, prev_end
@@ -205,7 +203,7 @@ class Reader(Contents):
         finds besides them (Kubernetes Secrets, SSH keys quoted in the text; only looked for
         when the text around the blocks names them). ``whole`` gives the whole file again
         when needed (None: not possible, or larger than the normal path reads)."""
-        self.scanner.set_file(json_path(path), raw_path(path), has_crypto_extension(path))
+        self.start_file(path, has_crypto_extension(path))
         self.scanner.report_text = True
         self.other_text = False
         yield from self.pem_loop(path, head, read, readinto)
@@ -375,7 +373,7 @@ class Reader(Contents):
         path; PEM text or base64 DER)."""
         assert self.field is not None
         self.tally.files_read += 1
-        self.scanner.set_file(json_path(path), raw_path(path), False)
+        self.start_file(path, False)
         names = self.field.split(".")
         offset = 0
         for number, raw in enumerate(iter(handle.readline, b""), start=1):

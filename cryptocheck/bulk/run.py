@@ -95,21 +95,37 @@ class BulkResult:
     def findings_by_status(self) -> Counter[str]:
         counts: Counter[str] = Counter(self.tally.other_findings)
         for number, count in self.class_counts.items():
-            for _, _, status, _ in self.classes[number].findings:
-                counts[status] += count
+            for finding in self.classes[number].findings:
+                counts[finding[2]] += count
         return counts
 
+    def waived(self) -> int:
+        """Findings a waiver covers (certificates' and other assets')."""
+        total = sum(self.tally.other_waived.values())
+        for number, count in self.class_counts.items():
+            total += count * sum(1 for f in self.classes[number].findings if f[4] is not None)
+        return total
+
     def worst_status(self) -> Status | None:
-        statuses = [Status(s) for s, c in self.findings_by_status().items() if c]
+        """The worst status of a finding no waiver covers (as the normal path's summary)."""
+        ranks: Counter[str] = Counter({s: c for s, c in self.tally.other_findings.items()})
+        ranks.subtract(self.tally.other_waived)
+        for number, count in self.class_counts.items():
+            for finding in self.classes[number].findings:
+                if finding[4] is None:
+                    ranks[finding[2]] += count
+        statuses = [Status(s) for s, c in ranks.items() if c > 0]
         return max(statuses, key=lambda s: s.rank) if statuses else None
 
     def failing(self, fail_on: Status) -> int:
         """Certificates (and other assets' findings) at or worse than ``fail_on``."""
         total = 0
         for number, count in self.class_counts.items():
-            if any(Status(s).rank >= fail_on.rank for _, _, s, _ in self.classes[number].findings):
+            if any(Status(f[2]).rank >= fail_on.rank and f[4] is None
+                   for f in self.classes[number].findings):
                 total += count
-        total += sum(c for s, c in self.tally.other_findings.items()
+        total += sum(c - self.tally.other_waived.get(s, 0)
+                     for s, c in self.tally.other_findings.items()
                      if Status(s).rank >= fail_on.rank)
         return total
 
@@ -157,7 +173,7 @@ class BulkResult:
         summary = Summary(
             inputs=assets + self.errors, assets=assets, errors=self.errors,
             findings_by_status=tuple((s.value, by_status.get(s.value, 0)) for s in Status),
-            waived=0, files_read=self.tally.files_read, files_skipped=self.tally.files_skipped,
+            waived=self.waived(), files_read=self.tally.files_read, files_skipped=self.tally.files_skipped,
             worst_status=self.worst_status())
         return Report(__version__, "certs", self.targets, self.policy, self.as_of, self.started,
                       self.finished, (), (), (), (), summary, tuple(waivers))
@@ -180,18 +196,20 @@ def bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes
     errors and non-certificate items), ``duplicate`` (SHA-256 seen more than once), then
     ``bulk-summary`` and the standard ``summary`` line. See docs/bulk.md.
 
+    ``waivers`` naming only rules are applied to whole classes; a certificate a waiver names
+    otherwise (SHA-256, asset id, path, subject) is judged by the normal path, so that
+    each is applied exactly where the normal path applies it (a waiver by subject sends every
+    certificate there: the scanner does not read subjects).
+
     >>> # bulk_scan(["ct-dump/"], load_policy(None), date.today(), sys.stdout.buffer)
     """
-    if waivers:
-        raise ValueError("waivers are not supported on the bulk path (a waiver may name one "
-                         "certificate); use cryptocheck.run.scan")
     opts = options or BulkOptions()
     # The run makes few reference cycles and many short-lived objects: the cyclic collector
     # would spend its time walking the policy and catalogue again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _bulk_scan(targets, policy, as_of, out, opts)
+        return _bulk_scan(targets, policy, as_of, out, opts, tuple(waivers))
     finally:
         if collecting:
             gc.enable()
@@ -216,10 +234,9 @@ def _read_here(units: list[tuple[str, bool]], reader: Reader, merge: Merge, prog
 
 
 def _bulk_scan(targets: Sequence[str], policy: Policy, as_of: date, out: IO[bytes],
-               opts: BulkOptions) -> BulkResult:
+               opts: BulkOptions, waivers_t: tuple[Waiver, ...]) -> BulkResult:
     started = datetime.now(UTC)
     jobs = opts.jobs or os.cpu_count() or 1
-    waivers_t: tuple[Waiver, ...] = ()
     walked = Tally()
     units = list(target_units(targets, opts.source_options, walked))
     local = [u for u in units if u[0] == "-"]

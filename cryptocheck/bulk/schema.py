@@ -71,6 +71,11 @@ BULK_DEFS: dict[str, Any] = {
                         "rule": {"type": "string"},
                         "status": {"$ref": "#/$defs/status"},
                         "severity": {"$ref": "#/$defs/severity"},
+                        "waiver": {"type": "string",
+                                   "description": "id of the waiver that covers the finding"},
+                        "waiver_note": {"type": "string",
+                                        "description": "why a waiver that matched was not "
+                                                       "applied (expired)"},
                     },
                 },
             },

@@ -86,8 +86,15 @@ def _waiver(item: Any, name: str, line: int | None) -> Waiver:
         raise PolicyError(name, line, f"waiver {item['id']}: unknown selector(s): {', '.join(sorted(unknown))}")
     if not all(isinstance(v, str) and v for v in match.values()):
         raise PolicyError(name, line, f"waiver {item['id']}: selectors must be non-empty strings")
+    sha256 = match.get("sha256")
+    if sha256 is not None:
+        # As `openssl x509 -fingerprint -sha256` prints it (colons, capitals) or plain.
+        sha256 = sha256.replace(":", "").strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise PolicyError(name, line, f"waiver {item['id']}: 'sha256' must be the 64 hex "
+                              "digits of a SHA-256 (colons allowed)")
     return Waiver(
         id=item["id"], owner=item["owner"], reason=item["reason"], expires=expires,
-        rule=match.get("rule"), asset=match.get("asset"), sha256=match.get("sha256"),
+        rule=match.get("rule"), asset=match.get("asset"), sha256=sha256,
         path=match.get("path"), subject=match.get("subject"),
     )
