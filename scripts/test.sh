@@ -6,12 +6,16 @@ cd "$(dirname "$0")/.."
 
 # System tools the tests run for real: openssl (fixtures, s_server endpoints and the
 # comparison tests), ssh-keygen (OpenSSH key fixtures), sshd (SSH endpoints), nginx (TLS
-# endpoints), git (--changed-since), chromium (the HTML report and the dashboard, headless).
+# endpoints), gnutls-serv (RC4 and 3DES endpoints), git (--changed-since), chromium (the HTML
+# report and the dashboard, headless).
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+# GnuTLS's server and client (gnutls-bin): a TLS endpoint with RC4 and 3DES, which Debian's
+# OpenSSL 3 can no longer serve.
+command -v gnutls-serv >/dev/null 2>&1 || need+=(gnutls-bin)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The bulk path's optional C extension (tests compare it with the pure-Python scanner).

@@ -10,7 +10,7 @@ from cryptocheck.model import Asset, Status
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
 from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
-from tls_servers import FIXTURES, s_server
+from tls_servers import FIXTURES, RC4_3DES, gnutls_serv, s_server
 
 DAY = date(2026, 11, 22)
 SERVERS = {
@@ -23,6 +23,7 @@ SERVERS = {
     "dhe1024": (["-no_tls1_3", "-dhparam", str(FIXTURES / "dh1024.pem"), "-cipher",
                  "DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0"], "rsa"),
     "tls13": (["-tls1_3", "-groups", "X25519:P-384:ffdhe2048"], "ecdsa"),
+    "rc4-3des": ([RC4_3DES], "gnutls"),  # gnutls-serv: Debian's OpenSSL has neither
 }
 POLICIES = ("nhs-acagpg", "mozilla-intermediate", "mozilla-modern", "bsi-tr-02102-2")
 
@@ -44,7 +45,7 @@ def verdict(items: list[Asset], policy_id: str) -> tuple[Status | None, set[tupl
 @pytest.mark.parametrize("server", list(SERVERS))
 def test_compliance_mode_gives_the_full_verdict(server: str) -> None:
     args, cert = SERVERS[server]
-    with s_server(*args, cert=cert) as port:
+    with (gnutls_serv(args[0]) if cert == "gnutls" else s_server(*args, cert=cert)) as port:
         target = [f"127.0.0.1:{port}"]
         full_stats = TlsStats()
         full = list(iter_tls_items(target, TlsOptions(), full_stats))

@@ -3,12 +3,16 @@ server was configured to offer."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from tls_servers import (
     FIXTURES,
+    RC4_3DES,
     concurrency_relay,
+    gnutls_serv,
+    gnutls_suites,
     hostile,
     nginx,
     postgres_available,
@@ -19,7 +23,9 @@ from tls_servers import (
 )
 
 from cryptocheck.catalog import tls as tls_catalog
-from cryptocheck.model import CertificateAsset, EndpointAsset, RunError
+from cryptocheck.model import CertificateAsset, EndpointAsset, RunError, Status
+from cryptocheck.policy import load_policy
+from cryptocheck.run import findings_for
 from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
 
 OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
@@ -113,6 +119,28 @@ def test_legacy_tls10_11_cbc_static_rsa() -> None:
         assert entry["server_order"] is True
     kx = {tls_catalog.suite(n).kx for n in protocols["TLSv1.0"]["cipher_suites"]}  # type: ignore[union-attr]
     assert "RSA" in kx  # static RSA key transport
+
+
+def test_rc4_and_3des_served_by_gnutls() -> None:
+    """Debian's OpenSSL 3 can no longer serve RC4 or 3DES; GnuTLS still can. What
+    cryptocheck reports is what GnuTLS says the priority string enables, in its order."""
+    expected = [tls_catalog.suite(code).name for code in gnutls_suites(RC4_3DES)]  # type: ignore[union-attr]
+    assert any("_RC4_" in n for n in expected) and any("_3DES_" in n for n in expected)
+    with gnutls_serv(RC4_3DES) as port:
+        endpoint, certs, _ = scan(f"127.0.0.1:{port}")
+    protocols = accepted(endpoint)
+    assert list(protocols) == ["TLSv1.0", "TLSv1.1", "TLSv1.2"]
+    for entry in protocols.values():
+        assert entry["cipher_suites"] == expected
+        assert entry["server_order"] is True
+    assert [c.key_algorithm for c in certs] == ["RSA"]
+    # The default policy forbids both (NHS guideline: no RC4, no 3DES in TLS).
+    weak = {(f.usage.algorithm, f.status) for f in findings_for(endpoint, load_policy(None),
+                                                                 date(2026, 11, 22))
+            if f.usage.context == "tls.cipher-suite"
+            and ("_RC4_" in f.usage.algorithm or "_3DES_" in f.usage.algorithm)}
+    assert {name for name, _ in weak} == {n for n in expected if "_RC4_" in n or "_3DES_" in n}
+    assert {status for _, status in weak} == {Status.DISALLOWED}
 
 
 def test_dhe_1024_bit_prime() -> None:

@@ -1,5 +1,6 @@
-"""Real TLS servers for the TLS tests: openssl s_server, nginx, a STARTTLS SMTP front, and
-hostile endpoints, each on a free 127.0.0.1 port and always stopped by its own pid."""
+"""Real TLS servers for the TLS tests: openssl s_server, GnuTLS's gnutls-serv, nginx, a
+STARTTLS SMTP front, and hostile endpoints, each on a free 127.0.0.1 port and always stopped by
+its own pid."""
 
 from __future__ import annotations
 
@@ -60,6 +61,45 @@ def s_server(*args: str, cert: str = "rsa", host: str = "127.0.0.1") -> Iterator
                             stderr=subprocess.PIPE)
     try:
         wait_listening(port, proc, host=host)
+        yield port
+    finally:
+        _stop(proc)
+
+
+# A GnuTLS priority string for a server that still offers RC4 and 3DES (Debian's OpenSSL 3
+# has neither), in its own order, on TLS 1.0-1.2.
+RC4_3DES = ("NONE:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:+ARCFOUR-128:+3DES-CBC:+AES-128-CBC:"
+            "+RSA:+ECDHE-RSA:+SHA1:+MD5:+COMP-NULL:+SIGN-ALL:+CURVE-ALL:%SERVER_PRECEDENCE")
+
+
+def gnutls_suites(priority: str) -> list[int]:
+    """The cipher suites (code points, in order) GnuTLS enables for ``priority``, as
+    ``gnutls-cli --list`` prints them."""
+    listing = subprocess.run(["gnutls-cli", "--priority", priority, "--list"],
+                             capture_output=True, text=True, check=True).stdout
+    codes = []
+    for line in listing.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 2 and fields[0].startswith("TLS_") and fields[1].startswith("0x"):
+            high, low = (int(part.strip(), 16) for part in fields[1].split(","))
+            codes.append(high << 8 | low)
+    return codes
+
+
+@contextlib.contextmanager
+def gnutls_serv(priority: str, cert: str = "rsa") -> Iterator[int]:
+    """GnuTLS's ``gnutls-serv`` (echo mode) with a priority string and the fixture
+    certificate ``cert``: it serves suites the local OpenSSL no longer can; yields the port."""
+    port = free_port()
+    base = str(FIXTURES / cert)
+    cmd = ["gnutls-serv", "--echo", "--quiet", "--port", str(port),
+           "--x509certfile", f"{base}.pem", "--x509keyfile", f"{base}.key",
+           "--priority", priority]
+    # It reports every refused probe on stderr: not kept (a full pipe would stall it).
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc)
         yield port
     finally:
         _stop(proc)
