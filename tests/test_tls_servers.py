@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tls_servers import (
     FIXTURES,
+    NULL_CAMELLIA_CCM8,
     RC4_3DES,
     concurrency_relay,
     gnutls_serv,
@@ -141,6 +142,20 @@ def test_rc4_and_3des_served_by_gnutls() -> None:
             and ("_RC4_" in f.usage.algorithm or "_3DES_" in f.usage.algorithm)}
     assert {name for name, _ in weak} == {n for n in expected if "_RC4_" in n or "_3DES_" in n}
     assert {status for _, status in weak} == {Status.DISALLOWED}
+
+
+def test_null_camellia_ccm8_and_ffdhe_served_by_gnutls() -> None:
+    expected = [tls_catalog.suite(code).name for code in gnutls_suites(NULL_CAMELLIA_CCM8)]  # type: ignore[union-attr]
+    assert {"TLS_RSA_WITH_NULL_SHA", "TLS_RSA_WITH_CAMELLIA_128_GCM_SHA256",
+            "TLS_DHE_RSA_WITH_AES_128_CCM_8"} <= set(expected)
+    with gnutls_serv(NULL_CAMELLIA_CCM8) as port:
+        endpoint, _, _ = scan(f"127.0.0.1:{port}")
+    protocols = accepted(endpoint)
+    assert list(protocols) == ["TLSv1.2"]
+    assert protocols["TLSv1.2"]["cipher_suites"] == expected
+    assert protocols["TLSv1.2"]["server_order"] is True
+    # GnuTLS negotiates DHE in an RFC 7919 group when the client names one.
+    assert endpoint.details["dh_parameters"] == [{"key_size": 2048, "group": "ffdhe2048"}]
 
 
 def test_dhe_1024_bit_prime() -> None:

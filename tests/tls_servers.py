@@ -72,6 +72,13 @@ RC4_3DES = ("NONE:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:+ARCFOUR-128:+3DES-CBC:
             "+RSA:+ECDHE-RSA:+SHA1:+MD5:+COMP-NULL:+SIGN-ALL:+CURVE-ALL:%SERVER_PRECEDENCE")
 
 
+# NULL (no encryption), CAMELLIA GCM and CBC, AES-CCM-8, with static RSA, ECDHE and DHE (RFC 7919
+# groups), TLS 1.2 only.
+NULL_CAMELLIA_CCM8 = ("NONE:+VERS-TLS1.2:+NULL:+CAMELLIA-128-GCM:+CAMELLIA-256-CBC:+AES-128-CCM-8:"
+                      "+RSA:+ECDHE-RSA:+DHE-RSA:+SHA1:+SHA256:+AEAD:+COMP-NULL:+SIGN-ALL:"
+                      "+CURVE-ALL:%SERVER_PRECEDENCE")
+
+
 def gnutls_suites(priority: str) -> list[int]:
     """The cipher suites (code points, in order) GnuTLS enables for ``priority``, as
     ``gnutls-cli --list`` prints them."""
