@@ -128,14 +128,14 @@ def test_waiver_applies_until_it_expires(policy) -> None:
 
 
 @pytest.mark.parametrize("body,line,fragment", [
-    ("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"fine\"\ncontexts=[\"public-key\"]\n"
-     "[[rule.citation]]\ndocument=\"d\"\nsection=\"1\"\n", 9, "unknown status"),
+    (("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"fine\"\ncontexts=[\"public-key\"]\n"
+     "[[rule.citation]]\ndocument=\"d\"\nsection=\"1\"\n"), 9, "unknown status"),
     ("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"approved\"\ncontexts=[\"public-key\"]\n", 6,
      "citation"),
-    ("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"approved\"\ncontexts=[\"public-key\"]\n"
-     "[rule.match]\ncurve = \"P-999\"\n[[rule.citation]]\ndocument=\"d\"\nsection=\"1\"\n", 12, "catalogue"),
-    ("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"approved\"\ncontexts=[\"public-key\"]\n"
-     "colour = \"red\"\n[[rule.citation]]\ndocument=\"d\"\nsection=\"1\"\n", 11, "unknown rule key"),
+    (("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"approved\"\ncontexts=[\"public-key\"]\n"
+     "[rule.match]\ncurve = \"P-999\"\n[[rule.citation]]\ndocument=\"d\"\nsection=\"1\"\n"), 12, "catalogue"),
+    (("[[rule]]\nid = \"X\"\nsummary = \"s\"\nstatus = \"approved\"\ncontexts=[\"public-key\"]\n"
+     "colour = \"red\"\n[[rule.citation]]\ndocument=\"d\"\nsection=\"1\"\n"), 11, "unknown rule key"),
     ("[[rule]\nid = 1\n", 6, "TOML syntax"),
 ])
 def test_broken_policy_is_refused_with_file_and_line(tmp_path: Path, body: str, line: int, fragment: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import itertools
 import json
 import shutil
 import socket
@@ -40,18 +41,18 @@ KEY_SPECS = {  # name -> ssh-keygen arguments, expected (type, size)
 CONFIGS = {
     "default": (["ed25519", "rsa3072", "ecdsa384"], ""),
     "restricted": (["rsa2048", "ecdsa256"],
-                   "KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256\n"
+                   ("KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256\n"
                    "Ciphers aes256-gcm@openssh.com,aes128-ctr\n"
                    "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256\n"
-                   "Compression no\n"),
+                   "Compression no\n")),
     "legacy": (["rsa2048"],
-               "KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1\n"
+               ("KexAlgorithms diffie-hellman-group1-sha1,diffie-hellman-group14-sha1\n"
                "HostKeyAlgorithms ssh-rsa,rsa-sha2-256\n"
                "Ciphers aes128-cbc,3des-cbc,aes128-ctr\n"
-               "MACs hmac-md5,hmac-sha1-96,hmac-sha1\n"),
+               "MACs hmac-md5,hmac-sha1-96,hmac-sha1\n")),
     "gex-only": (["ecdsa256", "ed25519"],
-                 "KexAlgorithms diffie-hellman-group-exchange-sha256\n"
-                 "ModuliFile {moduli}\n"),
+                 ("KexAlgorithms diffie-hellman-group-exchange-sha256\n"
+                 "ModuliFile {moduli}\n")),
     "nistp521-only": (["ecdsa384"], "KexAlgorithms ecdh-sha2-nistp521\n"),
     "pq-only": (["ed25519"], "KexAlgorithms sntrup761x25519-sha512@openssh.com\n"),
     "certificate": (["ed25519"], "HostCertificate {certificate}\n"),
@@ -133,22 +134,21 @@ def _sshd(name: str, keys: dict[str, Path], moduli: Path, certificate: Path,
     offered_text = subprocess.run([SSHD, "-T", "-f", str(config)], check=True,
                                   capture_output=True, text=True).stdout
     offered = dict(line.split(" ", 1) for line in offered_text.splitlines() if " " in line)
-    log = open(folder / "sshd.log", "w")
-    process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield Server(name, port, {k: keys[k] for k in key_names}, offered,
-                     certificate if "HostCertificate" in extra else None)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with open(folder / "sshd.log", "w") as log:
+        process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield Server(name, port, {k: keys[k] for k in key_names}, offered,
+                         certificate if "HostCertificate" in extra else None)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def _scan(server: Server) -> tuple[EndpointAsset, list[KeyAsset], list[RunError]]:
@@ -347,7 +347,7 @@ def test_rate_spaces_connection_starts() -> None:
         return marks
 
     marks = asyncio.run(schedule())
-    assert all(later - earlier >= 1 / 20 - 1e-9 for earlier, later in zip(marks, marks[1:]))
+    assert all(later - earlier >= 1 / 20 - 1e-9 for earlier, later in itertools.pairwise(marks))
 
 
 def test_cli_reads_sshd_config_with_lines(tmp_path: Path) -> None:
