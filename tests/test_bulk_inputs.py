@@ -440,3 +440,7 @@ def test_cli_bulk_with_waivers(bundle: Path, tmp_path: Path) -> None:
     assert summary["record"] == "summary" and summary["summary"]["waived"] > 0
     assert summary["waivers"][0]["id"] == "W-ALL"
     assert '"waiver":"W-ALL"' in done.output
+    text = runner.invoke(main, ["certs", "--bulk", "--as-of", "2026-11-22", "--waivers",
+                                str(waivers), str(bundle)])
+    assert text.exit_code == 0
+    assert f"waived findings: {summary['summary']['waived']:,}" in text.output

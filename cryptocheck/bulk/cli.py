@@ -113,6 +113,10 @@ def write_text_summary(result: BulkResult, out: TextIO) -> None:
               f"in {record['seconds']}s ({record['certificates_per_second']:,}/s, "
               f"{record['jobs']} job(s), {record['engine']} scanner)\n")
     out.write(f"policy {result.policy.id} {result.policy.version} as of {result.as_of}\n")
+    waived = result.waived()
+    if waived:
+        out.write(f"waived findings: {waived:,} (they do not fail the run; the worst status "
+                  f"no waiver covers is {getattr(result.worst_status(), 'value', 'none')})\n")
     for title, key in (("certificates by worst status", "by_status"),
                        ("by key", "by_key"), ("by signature hash", "by_signature_hash"),
                        ("errors by reason", "errors_by_reason")):
