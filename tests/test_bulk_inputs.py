@@ -144,6 +144,9 @@ def test_one_reader_streams_many_files_alike(tmp_path: Path, ders: list[bytes],
         (folder / f"{number}.pem").write_bytes(b"".join(chosen) * copies)
     with tarfile.open(folder / "2b.tar", "w") as archive:
         archive.add(folder / "2.pem", arcname="member.pem")
+    rows = [base64.b64encode(d) for d in ders] * 3
+    rows.insert(4, b"@@@ not base64 @@@")
+    (folder / "3b.b64").write_bytes(b"\n".join(rows) + b"\n")
     whole, _ = run_bulk([str(folder)], dedup=False)
     for chunk in (600, 1000, 4096):  # (a tar archive is known by bytes 257-262 of its head)
         monkeypatch.setattr(bulk_reader, "CHUNK", chunk)
@@ -151,7 +154,8 @@ def test_one_reader_streams_many_files_alike(tmp_path: Path, ders: list[bytes],
                                source_options=SourceOptions(max_file_size=1024))
         kept = [r for r in streamed if r["record"] in ("certificate", "error")]
         assert kept == [r for r in whole if r["record"] in ("certificate", "error")]
-        assert len(of_kind(streamed, "certificate")) == 7 * 3 + 1 + 11 * 2 * 2 + 2 * 5 + 5
+        assert len(of_kind(streamed, "certificate")) == \
+            7 * 3 + 1 + 11 * 2 * 2 + 2 * 5 + 5 + 3 * len(ders)
 
 
 def test_json_lines_with_a_field(tmp_path: Path, ders: list[bytes]) -> None:

@@ -8,6 +8,7 @@ import binascii
 import io
 import json
 import os
+import stat
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
@@ -80,7 +81,7 @@ def certificate_bytes(value: Any) -> bytes | None:
         return None
 
 
-def looks_like_base64_lines(data: bytes) -> bool:
+def looks_like_base64_lines(data: bytes | bytearray) -> bool:
     """Whether ``data`` starts with a line of base64 that decodes to a DER SEQUENCE."""
     first = data[:8192].split(b"\n", 1)[0].strip()
     if len(first) < 16:
@@ -109,6 +110,15 @@ def walk(top: str, options: SourceOptions, tally: Tally) -> Iterator[str]:
                 tally.files_skipped += 1
                 continue
             yield path
+
+
+def regular_size(handle: IO[bytes]) -> int:
+    """The size of the regular file behind ``handle``, or -1 (a pipe, an archive member...)."""
+    try:
+        info = os.fstat(handle.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return -1
+    return info.st_size if stat.S_ISREG(info.st_mode) else -1
 
 
 class Rejoined(io.RawIOBase):

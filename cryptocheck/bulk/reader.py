@@ -37,6 +37,7 @@ from .inputs import (
     certificate_bytes,
     looks_like_base64_lines,
     names_other_items,
+    regular_size,
     reread,
     text_after_blocks,
     walk,
@@ -123,18 +124,23 @@ class Reader(Contents):
             yield from self.pem_file(path, head, handle.read, explicit, 0,
                                      archive.ArchiveBudget(), whole, readinto)
             return
-        head = bytes(head)
-        data = head if len(head) > limit else head + handle.read(limit + 1 - len(head))
-        if len(data) <= limit:
-            yield from self.data(path, data, explicit, 0, archive.ArchiveBudget())
-            return
+        data: bytes | bytearray
+        if readinto is not None and regular_size(handle) > limit:
+            # Larger than the normal path reads (its size says so): streamed from the head.
+            data = head
+        else:
+            head = bytes(head)
+            data = head if len(head) > limit else head + handle.read(limit + 1 - len(head))
+            if len(data) <= limit:
+                yield from self.data(path, data, explicit, 0, archive.ArchiveBudget())
+                return
         if archive.is_archive(head):
-            yield from self.big_archive(path, Rejoined(data, handle))
+            yield from self.big_archive(path, Rejoined(bytes(data), handle))
             return
         self.tally.files_read += 1
         if looks_like_base64_lines(head):
             self.start_file(path, False)
-            yield from self.lines_loop(path, data, handle.read)
+            yield from self.lines_loop(path, data, handle.read, readinto)
         else:
             self.emit(RunError(Location(path=path), "too-large",
                                f"input is over the {limit} limit and is neither PEM nor "
@@ -153,6 +159,23 @@ class Reader(Contents):
         while len(buffers) <= number:
             buffers.append(bytearray(CHUNK + _HEADROOM))
         return buffers[number]
+
+    def _refill(self, buf: bytes | bytearray, pos: int,
+                readinto: Callable[[memoryview], int]) -> tuple[bytes | bytearray, bool]:
+        """``buf[pos:]`` followed by the next CHUNK of the stream, in the other read buffer,
+        and whether the stream has ended. The last piece is copied out rather than the buffer
+        shrunk (CPython would give the memory back, and growing it again costs page faults)."""
+        tail = len(buf) - pos
+        first = self._buffer(0)
+        fresh = self._buffer(1) if buf is first else first
+        need = tail + CHUNK
+        if len(fresh) > need:
+            del fresh[need:]  # never by half: the memory is kept
+        elif len(fresh) < need:
+            fresh.extend(bytes(need - len(fresh)))
+        fresh[:tail] = buf[pos:]
+        got = readinto(memoryview(fresh)[tail:])
+        return (fresh if got == CHUNK else bytes(memoryview(fresh)[:tail + got])), got == 0
 
     def _head(self, readinto: Callable[[memoryview], int]) -> bytes | bytearray:
         """The first CHUNK bytes of a stream, in the first read buffer; a shorter stream
@@ -243,21 +266,7 @@ class Reader(Contents):
             if code == NEED_MORE:
                 scanner.base += pos
                 if readinto is not None:
-                    tail = len(buf) - pos
-                    # This reader's two buffers take turns (see :meth:`_buffer`).
-                    first = self._buffer(0)
-                    fresh = self._buffer(1) if buf is first else first
-                    need = tail + CHUNK
-                    if len(fresh) > need:
-                        del fresh[need:]  # never by half: the memory is kept
-                    elif len(fresh) < need:
-                        fresh.extend(bytes(need - len(fresh)))
-                    fresh[:tail] = buf[pos:]
-                    got = readinto(memoryview(fresh)[tail:])
-                    final = got == 0
-                    # The last piece is copied out rather than the buffer shrunk (CPython
-                    # would give the memory back, and growing it again costs page faults).
-                    buf = fresh if got == CHUNK else bytes(memoryview(fresh)[:tail + got])
+                    buf, final = self._refill(buf, pos, readinto)
                 else:
                     more = read(CHUNK) if read is not None else b""
                     if not more:
@@ -323,9 +332,11 @@ class Reader(Contents):
 
     # -- base64 lines ---------------------------------------------------------------
 
-    def lines_loop(self, path: str, data: bytes,
-                   read: Callable[[int], bytes] | None) -> Iterator[Piece]:
-        """Scan a file of one base64 DER certificate per line."""
+    def lines_loop(self, path: str, data: bytes | bytearray,
+                   read: Callable[[int], bytes] | None,
+                   readinto: Callable[[memoryview], int] | None = None) -> Iterator[Piece]:
+        """Scan a file of one base64 DER certificate per line (``read`` and ``readinto`` as
+        for :meth:`pem_loop`)."""
         scanner = self.scanner
         buf = data
         pos = 0
@@ -335,11 +346,14 @@ class Reader(Contents):
             if code == DONE:
                 return
             if code == NEED_MORE:
-                more = read(CHUNK) if read is not None else b""
-                if not more:
-                    final = True
                 scanner.base += pos
-                buf = buf[pos:] + more
+                if readinto is not None:
+                    buf, final = self._refill(buf, pos, readinto)
+                else:
+                    more = read(CHUNK) if read is not None else b""
+                    if not more:
+                        final = True
+                    buf = buf[pos:] + more
                 pos = 0
                 if scanner.buffered() >= FLUSH_AT:
                     yield self.take()
@@ -360,7 +374,7 @@ class Reader(Contents):
                 newline = buf.find(b"\n", pos)
                 end = len(buf) if newline < 0 else newline + 1
                 ctx = FileContext(path, self.passwords, next_index=scanner.index)
-                self.emit(self.base64_item(buf[start:end].strip(), ctx, scanner.line),
+                self.emit(self.base64_item(bytes(buf[start:end]).strip(), ctx, scanner.line),
                           scanner.base + start)
             scanner.index = ctx.next_index
             scanner.line += 1
