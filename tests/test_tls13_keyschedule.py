@@ -9,6 +9,7 @@ so the whole path from bytes on the wire to the CertificateVerify's scheme is ch
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -209,3 +210,36 @@ def test_any_damaged_byte_of_the_flight_is_an_error(position: int, flip: int) ->
     damaged[position] ^= flip
     with pytest.raises(tls13.Tls13Error):
         handshake.feed(bytes(damaged))
+
+
+@pytest.mark.parametrize("bits", [2048, 3072, 4096, 6144, 8192])
+def test_ffdhe_primes_are_openssls(bits: int) -> None:
+    """The RFC 7919 primes cryptocheck's key shares use are the ones OpenSSL writes for the
+    same named groups."""
+    import subprocess
+
+    from cryptography.hazmat.primitives.serialization import load_pem_parameters
+
+    from cryptocheck.tls import ffdhe
+
+    pem = subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt",
+                          f"group:ffdhe{bits}"], capture_output=True, check=True).stdout
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cryptography has deprecated finite-field DH
+        numbers = load_pem_parameters(pem).parameter_numbers()
+    code = {2048: 0x0100, 3072: 0x0101, 4096: 0x0102, 6144: 0x0103, 8192: 0x0104}[bits]
+    assert (ffdhe.PRIMES[code], ffdhe.GENERATOR) == (numbers.p, numbers.g)
+
+
+def test_ffdhe_share_agrees_and_refuses_bad_public_values() -> None:
+    from cryptocheck.tls import ffdhe
+
+    one, two = ffdhe.FfdheShare(0x0100), ffdhe.FfdheShare(0x0100)
+    assert len(one.public) == 256 and one.public != two.public
+    assert one.shared_secret(two.public) == two.shared_secret(one.public)
+    prime = ffdhe.PRIMES[0x0100]
+    for bad in (1, prime - 1, prime, 0):
+        with pytest.raises(ValueError):
+            one.shared_secret(bad.to_bytes(256, "big"))
+    with pytest.raises(ValueError):
+        one.shared_secret(b"\x02" * 255)

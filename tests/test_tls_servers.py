@@ -500,13 +500,16 @@ def test_tls13_compliance_mode_reads_the_chain_itself() -> None:
     assert "notes" not in endpoint.details
 
 
-def test_tls13_only_ffdhe_falls_back_to_pyopenssl_for_the_chain() -> None:
-    # cryptocheck makes no ffdhe key share: its handshake is refused, which is said in a note,
-    # and the chain comes from pyOpenSSL's handshake instead.
-    with s_server("-tls1_3", "-groups", "ffdhe2048") as port:
+@pytest.mark.parametrize("group", ["ffdhe2048", "ffdhe4096"])
+def test_tls13_only_ffdhe_schemes_from_its_own_handshake(group: str) -> None:
+    # cryptocheck makes RFC 7919 key shares: the CertificateVerify (verified) and the chain
+    # come from its own TLS 1.3 handshake, with no pyOpenSSL fallback and no note.
+    with s_server("-tls1_3", "-groups", group, "-sigalgs",
+                  "rsa_pss_rsae_sha384:rsa_pss_rsae_sha256") as port:
         endpoint, certs, _ = scan(f"localhost:{port}")
-    assert endpoint.details["groups"] == ["ffdhe2048"]
-    assert endpoint.details["signature_schemes"] == {}
-    assert endpoint.details["notes"] == [
-        "TLS 1.3 signature schemes not read: refused (handshake_failure)"]
+    assert endpoint.details["groups"] == [group]
+    assert list(endpoint.details["signature_schemes"]) == ["TLSv1.3"]
+    assert sorted(endpoint.details["signature_schemes"]["TLSv1.3"]) == [
+        "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384"]
+    assert not endpoint.details.get("notes")
     assert [c.sha256 for c in certs] == _der_chain("rsa.pem")
