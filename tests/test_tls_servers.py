@@ -486,6 +486,25 @@ def test_tls13_hostile_flight_is_a_note(behaviour: str) -> None:
     assert certs == []
 
 
+def test_tls13_chain_from_pyopenssl_where_no_key_share_can_be_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # As for a server whose TLS 1.3 groups are all ones cryptocheck makes no key share for
+    # (brainpool, ML-KEM; local OpenSSL serves neither in TLS 1.3): ffdhe is taken off the
+    # groups it shares, so its own handshake is refused, which is said in a note, and the
+    # chain comes from pyOpenSSL's handshake instead.
+    from cryptocheck.tls import tls13
+
+    monkeypatch.setattr(tls13, "KEY_SHARE_GROUPS",
+                        tuple(g for g in tls13.KEY_SHARE_GROUPS if g < 0x0100))
+    with s_server("-tls1_3", "-groups", "ffdhe2048") as port:
+        endpoint, certs, _ = scan(f"localhost:{port}")
+    assert endpoint.details["groups"] == ["ffdhe2048"]
+    assert endpoint.details["signature_schemes"] == {}
+    assert endpoint.details["notes"] == [
+        "TLS 1.3 signature schemes not read: refused (handshake_failure)"]
+    assert [c.sha256 for c in certs] == _der_chain("rsa.pem")
+
+
 def test_tls13_compliance_mode_reads_the_chain_itself() -> None:
     from cryptocheck.policy import load_policy
 
