@@ -243,3 +243,19 @@ def test_ffdhe_share_agrees_and_refuses_bad_public_values() -> None:
             one.shared_secret(bad.to_bytes(256, "big"))
     with pytest.raises(ValueError):
         one.shared_secret(b"\x02" * 255)
+
+
+def test_ml_kem_key_share_sizes_and_bad_answers() -> None:
+    """Client key_exchange sizes of draft-ietf-tls-ecdhe-mlkem and draft-ietf-tls-mlkem; a
+    server answer of the wrong size is refused (the layouts themselves are checked by real
+    handshakes against OpenSSL 4 in test_tls_servers.py)."""
+    from cryptocheck.tls import kem
+
+    sizes = {0x11EC: 1184 + 32, 0x11EB: 65 + 1184, 0x11ED: 97 + 1568, 0x0201: 1184,
+             0x0202: 1568}
+    assert set(kem.GROUPS) == set(sizes)  # cryptography >= 50 has both parameter sets
+    for group, size in sizes.items():
+        share = tls13.KeyShare(group)
+        assert len(share.public) == size
+        with pytest.raises(tls13.Tls13Error):
+            share.shared_secret(b"\x00" * 10)

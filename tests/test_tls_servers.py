@@ -11,6 +11,7 @@ from tls_servers import (
     FIXTURES,
     NULL_CAMELLIA_CCM8,
     RC4_3DES,
+    bundled_openssl_server,
     concurrency_relay,
     gnutls_serv,
     gnutls_suites,
@@ -484,6 +485,23 @@ def test_tls13_hostile_flight_is_a_note(behaviour: str) -> None:
     assert any(n.startswith("TLS 1.3 signature schemes not read:") for n in notes), notes
     assert any(n.startswith("certificate chain not read:") for n in notes), notes
     assert certs == []
+
+
+@pytest.mark.parametrize("groups", ["X25519MLKEM768", "SecP256r1MLKEM768",
+                                    "SecP384r1MLKEM1024", "MLKEM768", "MLKEM1024",
+                                    "X25519MLKEM768:SecP384r1MLKEM1024:x25519"])
+def test_tls13_ml_kem_groups_found_and_used(groups: str) -> None:
+    """Against OpenSSL 4 (cryptography's own, through pyOpenSSL): the ML-KEM hybrids and pure
+    ML-KEM groups configured are the groups reported, and cryptocheck's own handshake in them
+    (its key share, the server's ciphertext) reads the signature schemes, verifies the
+    CertificateVerify and gets the chain, with no note."""
+    with bundled_openssl_server(groups) as port:
+        endpoint, certs, _ = scan(f"127.0.0.1:{port}")
+    assert set(endpoint.details["groups_by_protocol"]["TLSv1.3"]) == set(groups.split(":"))
+    assert sorted(endpoint.details["signature_schemes"]["TLSv1.3"]) == [
+        "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"]
+    assert not endpoint.details.get("notes")
+    assert [c.sha256 for c in certs] == _der_chain("rsa.pem")
 
 
 def test_tls13_chain_from_pyopenssl_where_no_key_share_can_be_made(

@@ -1,6 +1,6 @@
-"""Real TLS servers for the TLS tests: openssl s_server, GnuTLS's gnutls-serv, nginx, a
-STARTTLS SMTP front, and hostile endpoints, each on a free 127.0.0.1 port and always stopped by
-its own pid."""
+"""Real TLS servers for the TLS tests: openssl s_server, GnuTLS's gnutls-serv, a pyOpenSSL
+server on cryptography's bundled OpenSSL (ML-KEM groups), nginx, a STARTTLS SMTP front, and
+hostile endpoints, each on a free 127.0.0.1 port and always stopped by its own pid."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -105,6 +106,24 @@ def gnutls_serv(priority: str, cert: str = "rsa") -> Iterator[int]:
     # It reports every refused probe on stderr: not kept (a full pipe would stall it).
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc)
+        yield port
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def bundled_openssl_server(groups: str, cert: str = "rsa") -> Iterator[int]:
+    """A TLS server on the OpenSSL `cryptography` bundles (through pyOpenSSL), which has the
+    ML-KEM groups the system's OpenSSL lacks, with the group list ``groups``; yields the
+    port."""
+    port = free_port()
+    base = str(FIXTURES / cert)
+    proc = subprocess.Popen([sys.executable, str(FIXTURES / "bundled_openssl_server.py"),
+                             f"{base}.pem", f"{base}.key", str(port), groups],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     try:
         wait_listening(port, proc)
         yield port

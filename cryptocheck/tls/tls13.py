@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from . import ffdhe, wire
+from . import ffdhe, kem, wire
 from .cert_verify import verify_certificate_verify
 from .connection import Endpoint, ProbeError, connection, read_some
 
@@ -76,9 +76,10 @@ X25519, X448 = 0x001D, 0x001E
 _CURVES: dict[int, type[ec.EllipticCurve]] = {
     0x0017: ec.SECP256R1, 0x0018: ec.SECP384R1, 0x0019: ec.SECP521R1}
 # The groups a key share can be made for, in the order offered (x25519 first: every TLS 1.3
-# server must support it or P-256, RFC 8446 §9.1, and it is the cheapest to compute; the
-# RFC 7919 finite-field groups last, the dearest, for a server that takes nothing else).
-KEY_SHARE_GROUPS = (X25519, 0x0017, X448, 0x0018, 0x0019, *ffdhe.PRIMES)
+# server must support it or P-256, RFC 8446 §9.1, and it is the cheapest to compute; then the
+# ML-KEM hybrids and ML-KEM, whose shares are large; the RFC 7919 finite-field groups last,
+# the dearest to compute, for a server that takes nothing else).
+KEY_SHARE_GROUPS = (X25519, 0x0017, X448, 0x0018, 0x0019, *kem.GROUPS, *ffdhe.PRIMES)
 
 
 class Tls13Error(wire.WireError):
@@ -114,6 +115,9 @@ class KeyShare:
         elif group in ffdhe.PRIMES:
             self._private = ffdhe.FfdheShare(group)
             self.public = self._private.public
+        elif group in kem.GROUPS:
+            self._private = kem.KemShare(group)
+            self.public = self._private.public
         else:
             raise ValueError(f"no key share for group 0x{group:04X}")
 
@@ -135,7 +139,7 @@ class KeyShare:
                     x25519.X25519PublicKey.from_public_bytes(peer)))
             if self.group == X448:
                 return bytes(self._private.exchange(x448.X448PublicKey.from_public_bytes(peer)))
-            if self.group in ffdhe.PRIMES:
+            if self.group in ffdhe.PRIMES or self.group in kem.GROUPS:
                 return bytes(self._private.shared_secret(peer))
             curve = _CURVES[self.group]()
             public = ec.EllipticCurvePublicKey.from_encoded_point(curve, peer)
