@@ -489,10 +489,13 @@ def test_tls13_hostile_flight_is_a_note(behaviour: str) -> None:
 
 @pytest.mark.parametrize("groups", ["X25519MLKEM768", "SecP256r1MLKEM768",
                                     "SecP384r1MLKEM1024", "MLKEM768", "MLKEM1024",
-                                    "X25519MLKEM768:SecP384r1MLKEM1024:x25519"])
-def test_tls13_ml_kem_groups_found_and_used(groups: str) -> None:
-    """Against OpenSSL 4 (cryptography's own, through pyOpenSSL): the ML-KEM hybrids and pure
-    ML-KEM groups configured are the groups reported, and cryptocheck's own handshake in them
+                                    "X25519MLKEM768:SecP384r1MLKEM1024:x25519",
+                                    "brainpoolP256r1tls13",
+                                    "brainpoolP384r1tls13:brainpoolP512r1tls13"])
+def test_tls13_ml_kem_and_brainpool_groups_found_and_used(groups: str) -> None:
+    """Against OpenSSL 4 (cryptography's own, through pyOpenSSL): the ML-KEM hybrids, pure
+    ML-KEM and the RFC 8734 brainpool groups configured are the groups reported, and
+    cryptocheck's own handshake in them
     (its key share, the server's ciphertext) reads the signature schemes, verifies the
     CertificateVerify and gets the chain, with no note."""
     with bundled_openssl_server(groups) as port:

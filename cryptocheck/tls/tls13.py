@@ -74,12 +74,15 @@ SUITES: dict[int, Suite] = {
 }
 X25519, X448 = 0x001D, 0x001E
 _CURVES: dict[int, type[ec.EllipticCurve]] = {
-    0x0017: ec.SECP256R1, 0x0018: ec.SECP384R1, 0x0019: ec.SECP521R1}
+    0x0017: ec.SECP256R1, 0x0018: ec.SECP384R1, 0x0019: ec.SECP521R1,
+    # brainpoolP256r1tls13, brainpoolP384r1tls13, brainpoolP512r1tls13 (RFC 8734)
+    0x001F: ec.BrainpoolP256R1, 0x0020: ec.BrainpoolP384R1, 0x0021: ec.BrainpoolP512R1}
 # The groups a key share can be made for, in the order offered (x25519 first: every TLS 1.3
-# server must support it or P-256, RFC 8446 §9.1, and it is the cheapest to compute; then the
-# ML-KEM hybrids and ML-KEM, whose shares are large; the RFC 7919 finite-field groups last,
+# server must support it or P-256, RFC 8446 §9.1, and it is the cheapest to compute; the NIST
+# and brainpool curves; then the ML-KEM hybrids and ML-KEM, whose shares are large; the RFC 7919 finite-field groups last,
 # the dearest to compute, for a server that takes nothing else).
-KEY_SHARE_GROUPS = (X25519, 0x0017, X448, 0x0018, 0x0019, *kem.GROUPS, *ffdhe.PRIMES)
+KEY_SHARE_GROUPS = (X25519, 0x0017, X448, 0x0018, 0x0019, 0x001F, 0x0020, 0x0021, *kem.GROUPS,
+                    *ffdhe.PRIMES)
 
 
 class Tls13Error(wire.WireError):
