@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tls"
 
@@ -26,11 +27,20 @@ def free_port() -> int:
 
 
 def wait_listening(port: int, proc: subprocess.Popen[bytes] | None = None,
-                   timeout: float = 10.0, host: str = "127.0.0.1") -> None:
+                   timeout: float = 10.0, host: str = "127.0.0.1",
+                   errors: IO[bytes] | None = None) -> None:
+    """Wait until ``port`` accepts connections; a server that exits first is an error with
+    what it wrote to ``errors`` (a file) or its stderr pipe."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            said = b""
+            if errors is not None:
+                errors.seek(0)
+                said = errors.read()
+            elif proc.stderr:
+                said = proc.stderr.read()
+            raise RuntimeError(f"server exited: {said.decode(errors='replace')}")
         with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
             return
         time.sleep(0.05)
@@ -58,13 +68,16 @@ def s_server(*args: str, cert: str = "rsa", host: str = "127.0.0.1") -> Iterator
     cmd = ["openssl", "s_server", "-accept", f"{where}:{port}", "-quiet",
            "-cert", f"{base}.pem", "-key", f"{base}.key",
            *args]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        wait_listening(port, proc, host=host)
-        yield port
-    finally:
-        _stop(proc)
+    # s_server writes a line for every refused handshake: to a file, not a pipe, which would
+    # fill (64 KiB, ten scans or so) and stall it mid-run.
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=errors)
+        try:
+            wait_listening(port, proc, host=host, errors=errors)
+            yield port
+        finally:
+            _stop(proc)
 
 
 # A GnuTLS priority string for a server that still offers RC4 and 3DES (Debian's OpenSSL 3
@@ -120,15 +133,16 @@ def bundled_openssl_server(groups: str, cert: str = "rsa") -> Iterator[int]:
     port."""
     port = free_port()
     base = str(FIXTURES / cert)
-    proc = subprocess.Popen([sys.executable, str(FIXTURES / "bundled_openssl_server.py"),
-                             f"{base}.pem", f"{base}.key", str(port), groups],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    try:
-        wait_listening(port, proc)
-        yield port
-    finally:
-        _stop(proc)
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen([sys.executable, str(FIXTURES / "bundled_openssl_server.py"),
+                                 f"{base}.pem", f"{base}.key", str(port), groups],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=errors)
+        try:
+            wait_listening(port, proc, errors=errors)
+            yield port
+        finally:
+            _stop(proc)
 
 
 @contextlib.contextmanager
@@ -158,14 +172,15 @@ http {{
 }}
 """
         Path(f"{prefix}/nginx.conf").write_text(conf)
-        proc = subprocess.Popen([binary, "-p", prefix, "-c", f"{prefix}/nginx.conf",
-                                 "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
-        try:
-            wait_listening(port, proc)
-            yield port
-        finally:
-            _stop(proc)
+        with open(f"{prefix}/stderr.log", "w+b") as errors:
+            proc = subprocess.Popen([binary, "-p", prefix, "-c", f"{prefix}/nginx.conf",
+                                     "-g", "daemon off;"], stdout=subprocess.DEVNULL,
+                                    stderr=errors)
+            try:
+                wait_listening(port, proc, errors=errors)
+                yield port
+            finally:
+                _stop(proc)
 
 
 class _Relay(threading.Thread):
@@ -377,17 +392,18 @@ def postgres_ssl() -> Iterator[int]:
         run_as = ["runuser", "-u", "postgres", "--"]
         subprocess.run([*run_as, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        proc = subprocess.Popen(
-            [*run_as, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
-             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={root}",
-             "-c", "ssl=on", "-c", f"ssl_cert_file={root}/rsa.pem",
-             "-c", f"ssl_key_file={root}/rsa.key", "-c", "ssl_min_protocol_version=TLSv1.2"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            wait_listening(port, proc, timeout=30)
-            yield port
-        finally:
-            _stop(proc)
+        with tempfile.TemporaryFile() as errors:  # postgres logs every refused handshake
+            proc = subprocess.Popen(
+                [*run_as, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port),
+                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={root}",
+                 "-c", "ssl=on", "-c", f"ssl_cert_file={root}/rsa.pem",
+                 "-c", f"ssl_key_file={root}/rsa.key", "-c", "ssl_min_protocol_version=TLSv1.2"],
+                stdout=subprocess.DEVNULL, stderr=errors)
+            try:
+                wait_listening(port, proc, timeout=30, errors=errors)
+                yield port
+            finally:
+                _stop(proc)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
