@@ -160,6 +160,17 @@ class Reader(Contents):
             buffers.append(bytearray(CHUNK + _HEADROOM))
         return buffers[number]
 
+    def _next_piece(self, buf: bytes | bytearray, pos: int,
+                    read: Callable[[int], bytes] | None,
+                    readinto: Callable[[memoryview], int] | None
+                    ) -> tuple[bytes | bytearray, bool]:
+        """``buf[pos:]`` followed by the next piece of the stream (in a kept buffer when the
+        stream has ``readinto``), and whether the stream has ended."""
+        if readinto is not None:
+            return self._refill(buf, pos, readinto)
+        more = read(CHUNK) if read is not None else b""
+        return buf[pos:] + more, not more
+
     def _refill(self, buf: bytes | bytearray, pos: int,
                 readinto: Callable[[memoryview], int]) -> tuple[bytes | bytearray, bool]:
         """``buf[pos:]`` followed by the next CHUNK of the stream, in the other read buffer,
@@ -265,13 +276,7 @@ class Reader(Contents):
                 return
             if code == NEED_MORE:
                 scanner.base += pos
-                if readinto is not None:
-                    buf, final = self._refill(buf, pos, readinto)
-                else:
-                    more = read(CHUNK) if read is not None else b""
-                    if not more:
-                        final = True
-                    buf = buf[pos:] + more
+                buf, final = self._next_piece(buf, pos, read, readinto)
                 pos = 0
                 if scanner.buffered() >= FLUSH_AT:
                     yield self.take()
@@ -347,13 +352,7 @@ class Reader(Contents):
                 return
             if code == NEED_MORE:
                 scanner.base += pos
-                if readinto is not None:
-                    buf, final = self._refill(buf, pos, readinto)
-                else:
-                    more = read(CHUNK) if read is not None else b""
-                    if not more:
-                        final = True
-                    buf = buf[pos:] + more
+                buf, final = self._next_piece(buf, pos, read, readinto)
                 pos = 0
                 if scanner.buffered() >= FLUSH_AT:
                     yield self.take()
