@@ -57,6 +57,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
+def _serving(cmd: list[str], port: int, host: str = "127.0.0.1",
+             stdin: int = subprocess.DEVNULL) -> Iterator[int]:
+    """Run a server until the block ends (stopped by its own pid); yields ``port`` once it
+    listens. Its stderr goes to a file, not a pipe: servers that log every refused
+    handshake would fill a pipe nobody reads (64 KiB, ten scans or so) and stall."""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=errors)
+        try:
+            wait_listening(port, proc, host=host, errors=errors)
+            yield port
+        finally:
+            _stop(proc)
+
+
+@contextlib.contextmanager
 def s_server(*args: str, cert: str = "rsa", host: str = "127.0.0.1") -> Iterator[int]:
     """``openssl s_server`` with ``args`` and the fixture certificate ``cert``; yields the port.
 
@@ -68,16 +83,8 @@ def s_server(*args: str, cert: str = "rsa", host: str = "127.0.0.1") -> Iterator
     cmd = ["openssl", "s_server", "-accept", f"{where}:{port}", "-quiet",
            "-cert", f"{base}.pem", "-key", f"{base}.key",
            *args]
-    # s_server writes a line for every refused handshake: to a file, not a pipe, which would
-    # fill (64 KiB, ten scans or so) and stall it mid-run.
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=errors)
-        try:
-            wait_listening(port, proc, host=host, errors=errors)
-            yield port
-        finally:
-            _stop(proc)
+    with _serving(cmd, port, host, stdin=subprocess.PIPE):
+        yield port
 
 
 # A GnuTLS priority string for a server that still offers RC4 and 3DES (Debian's OpenSSL 3
@@ -116,14 +123,8 @@ def gnutls_serv(priority: str, cert: str = "rsa") -> Iterator[int]:
     cmd = ["gnutls-serv", "--echo", "--quiet", "--port", str(port),
            "--x509certfile", f"{base}.pem", "--x509keyfile", f"{base}.key",
            "--priority", priority]
-    # It reports every refused probe on stderr: not kept (a full pipe would stall it).
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port, proc)
+    with _serving(cmd, port):
         yield port
-    finally:
-        _stop(proc)
 
 
 @contextlib.contextmanager
@@ -133,16 +134,9 @@ def bundled_openssl_server(groups: str, cert: str = "rsa") -> Iterator[int]:
     port."""
     port = free_port()
     base = str(FIXTURES / cert)
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, str(FIXTURES / "bundled_openssl_server.py"),
-                                 f"{base}.pem", f"{base}.key", str(port), groups],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=errors)
-        try:
-            wait_listening(port, proc, errors=errors)
-            yield port
-        finally:
-            _stop(proc)
+    with _serving([sys.executable, str(FIXTURES / "bundled_openssl_server.py"),
+                   f"{base}.pem", f"{base}.key", str(port), groups], port):
+        yield port
 
 
 @contextlib.contextmanager
