@@ -25,7 +25,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptocheck.model import CertificateAsset, Finding, Status
 from cryptocheck.policy import Policy
@@ -33,6 +33,28 @@ from cryptocheck.report.wire import clean_text, utc_timestamp
 
 DAY = 86400
 _EPOCH = date(1970, 1, 1)
+
+
+class JudgedFinding(NamedTuple):
+    """One finding of a class, as its ``class`` line gives it."""
+
+    context: str
+    rule: str
+    status: str
+    severity: str
+    waiver: str | None  # the id of the waiver that covers it
+    waiver_note: str | None  # why a waiver that matched was not applied (expired)
+
+    def record(self) -> dict[str, Any]:
+        """The finding's object in the ``class`` line (``waiver`` and ``waiver_note`` only
+        when set)."""
+        record: dict[str, Any] = {"context": self.context, "rule": self.rule,
+                                  "status": self.status, "severity": self.severity}
+        if self.waiver is not None:
+            record["waiver"] = self.waiver
+        if self.waiver_note is not None:
+            record["waiver_note"] = self.waiver_note
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +80,7 @@ class ClassInfo:
     signature_oid: str
     is_ca: bool
     self_signed: bool
-    findings: tuple[tuple[str, str, str, str, str | None, str | None], ...]
+    findings: tuple[JudgedFinding, ...]
     worst: str
 
     @property
@@ -80,7 +102,7 @@ class ClassInfo:
             "signature_scheme": self.signature_scheme,
             "signature_hash": self.signature_hash, "signature_oid": self.signature_oid,
             "is_ca": self.is_ca, "self_signed": self.self_signed, "status": self.worst,
-            "findings": [_finding_record(*finding) for finding in self.findings],
+            "findings": [finding.record() for finding in self.findings],
         }
 
     def mid(self) -> bytes:
@@ -88,27 +110,16 @@ class ClassInfo:
         return f'"class":"{self.name}","status":"{self.worst}",'.encode()
 
 
-def _finding_record(context: str, rule: str, status: str, severity: str, waiver: str | None,
-                    note: str | None) -> dict[str, Any]:
-    """One finding of a ``class`` line (``waiver`` and ``waiver_note`` only when set)."""
-    record: dict[str, Any] = {"context": context, "rule": rule, "status": status,
-                              "severity": severity}
-    if waiver is not None:
-        record["waiver"] = waiver
-    if note is not None:
-        record["waiver_note"] = note
-    return record
-
-
 def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
     """The class of a certificate judged by the normal path."""
-    judged = tuple((f.usage.context, f.rule, f.status.value, f.severity,
-                    f.waiver.id if f.waiver is not None else None, f.waiver_note)
+    judged = tuple(JudgedFinding(f.usage.context, f.rule, f.status.value, f.severity,
+                                 f.waiver.id if f.waiver is not None else None, f.waiver_note)
                    for f in findings)
     worst = max((f.status for f in findings), key=lambda s: s.rank, default=Status.UNKNOWN)
     # The name hashes what the class line says (a finding's waiver only when it has one, so
     # that names without waivers are what they always were).
-    said = tuple(j[:4] if j[4] is None and j[5] is None else j for j in judged)
+    said = tuple(tuple(j[:4]) if j.waiver is None and j.waiver_note is None else tuple(j)
+                 for j in judged)
     content = (asset.key_algorithm, asset.key_size, asset.curve, asset.key_oid,
                asset.signature_algorithm, asset.signature_scheme, asset.signature_hash,
                asset.signature_oid, asset.is_ca, asset.self_signed, said)

@@ -96,14 +96,15 @@ class BulkResult:
         counts: Counter[str] = Counter(self.tally.other_findings)
         for number, count in self.class_counts.items():
             for finding in self.classes[number].findings:
-                counts[finding[2]] += count
+                counts[finding.status] += count
         return counts
 
     def waived(self) -> int:
         """Findings a waiver covers (certificates' and other assets')."""
         total = sum(self.tally.other_waived.values())
         for number, count in self.class_counts.items():
-            total += count * sum(1 for f in self.classes[number].findings if f[4] is not None)
+            total += count * sum(1 for f in self.classes[number].findings
+                                 if f.waiver is not None)
         return total
 
     def worst_status(self) -> Status | None:
@@ -112,8 +113,8 @@ class BulkResult:
         ranks.subtract(self.tally.other_waived)
         for number, count in self.class_counts.items():
             for finding in self.classes[number].findings:
-                if finding[4] is None:
-                    ranks[finding[2]] += count
+                if finding.waiver is None:
+                    ranks[finding.status] += count
         statuses = [Status(s) for s, c in ranks.items() if c > 0]
         return max(statuses, key=lambda s: s.rank) if statuses else None
 
@@ -121,7 +122,7 @@ class BulkResult:
         """Certificates (and other assets' findings) at or worse than ``fail_on``."""
         total = 0
         for number, count in self.class_counts.items():
-            if any(Status(f[2]).rank >= fail_on.rank and f[4] is None
+            if any(Status(f.status).rank >= fail_on.rank and f.waiver is None
                    for f in self.classes[number].findings):
                 total += count
         total += sum(c - self.tally.other_waived.get(s, 0)
@@ -173,7 +174,8 @@ class BulkResult:
         summary = Summary(
             inputs=assets + self.errors, assets=assets, errors=self.errors,
             findings_by_status=tuple((s.value, by_status.get(s.value, 0)) for s in Status),
-            waived=self.waived(), files_read=self.tally.files_read, files_skipped=self.tally.files_skipped,
+            waived=self.waived(), files_read=self.tally.files_read,
+            files_skipped=self.tally.files_skipped,
             worst_status=self.worst_status())
         return Report(__version__, "certs", self.targets, self.policy, self.as_of, self.started,
                       self.finished, (), (), (), (), summary, tuple(waivers))
