@@ -7,7 +7,7 @@ files (with varied protocols and cipher strings) beside files that are not confi
 measures, in the same run and on one core:
 
   baseline   walking the tree and reading every file (os.walk + read), nothing parsed
-  walk+parse cryptocheck.config.iter_config_items (walk, .gitignore, kind detection, parsers,
+  walk+parse cryptocheck.sources.config.iter_config_items (walk, .gitignore, kind detection, parsers,
              cipher-string expansion, certificates/DH files, inline waivers)
   full scan  the whole run as ``cryptocheck config`` does it: items judged by the default
              policy (usages, policy evaluation), reported to nowhere
@@ -30,10 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cryptocheck.config import ConfigRun, iter_config_items
 from cryptocheck.model import Asset, Report, RunError
 from cryptocheck.report import Reporter, ReportOptions, RunHeader, make_reporter
 from cryptocheck.run import scan
+from cryptocheck.sources.config import ConfigRun, iter_config_items
 
 PROTOCOLS = ["TLSv1.2 TLSv1.3", "TLSv1 TLSv1.1 TLSv1.2", "TLSv1.2", "TLSv1.3", "SSLv3 TLSv1"]
 CIPHERS = ["HIGH:!aNULL:!MD5", "ECDHE+AESGCM:!aNULL", "DEFAULT", "ALL:!EXPORT:!LOW",

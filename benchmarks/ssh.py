@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptocheck.model import EndpointAsset
-from cryptocheck.ssh import SshOptions, iter_ssh_items
+from cryptocheck.sources.ssh import SshOptions, iter_ssh_items
 
 SSHD = "/usr/sbin/sshd"
 KEYS = {"ed25519": ["-t", "ed25519"], "rsa3072": ["-t", "rsa", "-b", "3072"],

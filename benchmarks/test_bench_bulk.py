@@ -23,9 +23,9 @@ from cryptocheck.bulk.pyscan import have_extension, load_merger
 from cryptocheck.bulk.reader import Reader
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
-from cryptocheck.sources import SourceOptions, archive, pem
-from cryptocheck.sources.context import FileContext
-from cryptocheck.sources.x509 import certificate_asset
+from cryptocheck.sources.files import SourceOptions, archive, pem
+from cryptocheck.sources.files.context import FileContext
+from cryptocheck.sources.files.x509 import certificate_asset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

@@ -211,7 +211,7 @@ print(time.perf_counter() - start)
 
 CRYPTOCHECK_INPROCESS = """
 import sys, time
-from cryptocheck.tls import TlsOptions, iter_tls_items
+from cryptocheck.sources.tls import TlsOptions, iter_tls_items
 start = time.perf_counter()
 items = list(iter_tls_items(["127.0.0.1:" + sys.argv[1]], TlsOptions()))
 print(time.perf_counter() - start)

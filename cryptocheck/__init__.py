@@ -16,13 +16,13 @@ The library API is the same run the command line makes::
 
 __version__ = "0.1.0"
 
-from ._dataclass_code import install as _install_dataclass_code
+from cryptocheck._dataclass_code import install as _install_dataclass_code
 
 _install_dataclass_code()  # before the first dataclass: their compiled methods are cached
 
 from typing import TYPE_CHECKING
 
-from .model import (
+from cryptocheck.model import (
     Asset,
     CertificateAsset,
     Citation,
@@ -39,9 +39,9 @@ from .model import (
 )
 
 if TYPE_CHECKING:
-    from .policy import Policy, PolicyError, evaluate, load_policy, load_waivers
-    from .run import scan
-    from .usages import usages_of
+    from cryptocheck.policy import Policy, PolicyError, evaluate, load_policy, load_waivers
+    from cryptocheck.run import scan
+    from cryptocheck.sources.files.usages import usages_of
 
 # The policy engine, the usages and the run (every source and reporter) are imported on first
 # use, so that ``import cryptocheck.catalog`` and the command line's start-up stay light (a

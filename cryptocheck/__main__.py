@@ -1,5 +1,5 @@
 """``python -m cryptocheck`` runs the command line."""
 
-from .cli import run
+from cryptocheck.cli.main import run
 
 run()

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from . import __version__
-from .chains import build_chains
-from .model import (
+from cryptocheck import __version__
+from cryptocheck.model import (
     Asset,
     CertificateAsset,
     ConfigAsset,
@@ -26,11 +25,12 @@ from .model import (
     Summary,
     Waiver,
 )
-from .policy import Policy, judge, load_policy
-from .policy.engine import judge_templates
-from .report import Reporter, RunHeader, failing_findings
-from .sources import SourceOptions, SourceStats, iter_assets
-from .usages import usages_of
+from cryptocheck.policy import Policy, judge, load_policy
+from cryptocheck.policy.engine import judge_templates
+from cryptocheck.report import Reporter, RunHeader, failing_findings
+from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
+from cryptocheck.sources.files.chains import build_chains
+from cryptocheck.sources.files.usages import usages_of
 
 
 def policy_info(policy: Policy) -> PolicyInfo:
@@ -46,7 +46,7 @@ def findings_for(asset: Asset, policy: Policy, as_of: date,
         facts = {"sha256": asset.sha256, "subject": asset.subject}
     elif isinstance(asset, ConfigAsset):
         # Configuration repeats identical settings: usages made and judged once, then stamped.
-        from .config.usages import usage_templates
+        from cryptocheck.sources.config.usages import usage_templates
 
         templates = usage_templates(asset)
         if templates is not None:

@@ -25,7 +25,7 @@ from cryptocheck.bulk.schema import bulk_record_schema
 from cryptocheck.model import CertificateAsset, Status, Waiver
 from cryptocheck.policy import load_policy
 from cryptocheck.run import scan
-from cryptocheck.sources import pem
+from cryptocheck.sources.files import pem
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = [str(ROOT / "tests" / "corpus"), str(ROOT / "tests" / "fixtures" / "sources")]

@@ -22,18 +22,18 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cryptocheck.bulk import cli as bulk_cli
 from cryptocheck.bulk import reader as bulk_reader
 from cryptocheck.bulk.compiled import breakpoints
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
 from cryptocheck.bulk.schema import bulk_record_schema
+from cryptocheck.cli import bulk as bulk_cli
 from cryptocheck.cli import main
 from cryptocheck.model import CryptoUsage, Location, RunError
 from cryptocheck.policy import evaluate, load_policy
 from cryptocheck.report.wire import jsonl_record_schema
 from cryptocheck.run import scan
-from cryptocheck.sources import SourceOptions, pem
-from cryptocheck.usages import lifetime_days
+from cryptocheck.sources.files import SourceOptions, pem
+from cryptocheck.sources.files.usages import lifetime_days
 
 ROOT = Path(__file__).resolve().parent.parent
 CERTS = ROOT / "tests" / "corpus" / "certs"

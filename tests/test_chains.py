@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cryptocheck.chains import build_chains
 from cryptocheck.model import CertificateAsset, Citation, CryptoUsage, Finding, Location, Status
+from cryptocheck.sources.files.chains import build_chains
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 T1 = datetime(2035, 1, 1, tzinfo=UTC)

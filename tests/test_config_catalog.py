@@ -17,7 +17,7 @@ from cryptocheck.catalog.openssl_ciphers import (
     openssl_suite,
     openssl_suites,
 )
-from cryptocheck.config.cloud import _table, policy_details
+from cryptocheck.sources.config.cloud import _table, policy_details
 
 
 def test_every_openssl_suite_is_an_iana_suite_with_the_same_openssl_name() -> None:

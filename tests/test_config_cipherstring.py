@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.catalog.openssl_ciphers import aliases, openssl_suites
-from cryptocheck.config.cipherstring import expand, tls13_suites
+from cryptocheck.sources.config.cipherstring import expand, tls13_suites
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 

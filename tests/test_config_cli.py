@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cryptocheck.cli import main
-from cryptocheck.config import ConfigOptions, ConfigRun, iter_config_items
+from cryptocheck.sources.config import ConfigOptions, ConfigRun, iter_config_items
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 POLICY = str(FIXTURES / "policy.toml")
@@ -200,13 +200,13 @@ def test_explicit_file_that_is_not_config_is_exit_2(tmp_path: Path) -> None:
 
 
 def test_sshd_config_is_read_through_the_ssh_package(tmp_path: Path) -> None:
-    pytest.importorskip("cryptocheck.ssh.config")
+    pytest.importorskip("cryptocheck.sources.config.sshd")
     repo = _repo(tmp_path, {"etc/ssh/sshd_config": "Ciphers aes128-ctr,3des-cbc\nMACs hmac-sha1\n"})
     items = [i for i in iter_config_items([str(repo)]) if hasattr(i, "kind")]
     explicit = [i for i in items if i.location.line is not None]
     assert {(i.kind, i.directive, i.location.line) for i in explicit} >= {
         ("sshd", "Ciphers", 1), ("sshd", "MACs", 2)}
-    from cryptocheck.usages import usages_of
+    from cryptocheck.sources.files.usages import usages_of
 
     ciphers = [u.algorithm for i in explicit if i.directive == "Ciphers" for u in usages_of(i)]
     assert "3des-cbc" in ciphers

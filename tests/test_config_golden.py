@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cryptocheck.config import ConfigOptions, iter_config_items
 from cryptocheck.model import CertificateAsset, ConfigAsset, RunError
-from cryptocheck.usages import usages_of
+from cryptocheck.sources.config import ConfigOptions, iter_config_items
+from cryptocheck.sources.files.usages import usages_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 KINDS = ["nginx", "apache", "haproxy", "openssl", "java", "postfix", "terraform", "kubernetes"]

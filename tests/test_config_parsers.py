@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptocheck.config import iter_config_items
 from cryptocheck.model import ConfigAsset
+from cryptocheck.sources.config import iter_config_items
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cryptocheck.config import ConfigRun, iter_config_items
-from cryptocheck.config.cipherstring import expand
-from cryptocheck.config.settings import FileContext
 from cryptocheck.model import EndpointAsset, Location, RunError
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
+from cryptocheck.sources.config import ConfigRun, iter_config_items
+from cryptocheck.sources.config.cipherstring import expand
+from cryptocheck.sources.config.settings import FileContext
 
 _ALPHABET = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                  " \t\n;{}#\"'\\:=+-!@,<>/*.$[]_") + ["ssl_ciphers ", "server {",
@@ -36,7 +36,7 @@ def test_text_parsers_never_raise(text: str) -> None:
 
     for kind in ("nginx", "apache", "haproxy", "openssl_conf", "java", "postfix", "kubernetes",
                  "terraform"):
-        module = importlib.import_module(f"cryptocheck.config.{kind}")
+        module = importlib.import_module(f"cryptocheck.sources.config.{kind}")
         for item in module.parse(_ctx(kind), text):
             assert isinstance(item, RunError) or item.location.line is not None
 

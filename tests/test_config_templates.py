@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from cryptocheck.config import ConfigRun, iter_config_items
-from cryptocheck.config import usages as config_usages
 from cryptocheck.model import ConfigAsset, Finding, Location, RunError, Waiver
 from cryptocheck.policy import Policy, judge, load_policy
 from cryptocheck.policy.engine import judge_templates
 from cryptocheck.run import findings_for, scan
-from cryptocheck.usages import usages_of
+from cryptocheck.sources.config import ConfigRun, iter_config_items
+from cryptocheck.sources.config import usages as config_usages
+from cryptocheck.sources.files.usages import usages_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 DAY = date(2026, 11, 22)

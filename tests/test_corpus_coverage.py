@@ -7,7 +7,7 @@ the same standard, so a rule no real certificate or key reaches - or a corpus th
 reaching one - is seen here. It reads only the golden files (no scan), which test_golden.py
 proves equal to what cryptocheck finds.
 
-Only rules for the contexts of certificate and key files (``cryptocheck.usages.CONTEXTS``)
+Only rules for the contexts of certificate and key files (``cryptocheck.sources.files.usages.CONTEXTS``)
 are held to the corpus; rules for TLS, SSH and configuration contexts are covered by the
 tests of the packages that produce those usages.
 
@@ -27,7 +27,7 @@ import pytest
 from test_golden import AS_OF, CASES, EXTRA_DATES, SHIPPED, Row, golden_path, load_golden
 
 from cryptocheck.policy import load_policy
-from cryptocheck.usages import CONTEXTS
+from cryptocheck.sources.files.usages import CONTEXTS
 
 # policy -> rule id -> why no corpus finding can have it as the deciding rule.
 UNREACHABLE: dict[str, dict[str, str]] = {}

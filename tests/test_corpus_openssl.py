@@ -5,7 +5,7 @@ run ``openssl x509 -text -noout`` at test time on the real file, parse out the p
 algorithm, its size or curve, the signature algorithm (and, for RSASSA-PSS, the hash in its
 parameters), the validity dates and whether it is a CA, map openssl's names to ours through
 the explicit tables below, and compare with the CertificateAsset that
-``cryptocheck.sources.iter_assets`` yields for the same certificate. Any difference fails
+``cryptocheck.sources.files.iter_assets`` yields for the same certificate. Any difference fails
 the test, and every difference of the run is listed, not just the first.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.model import CertificateAsset, KeyAsset, RunError
-from cryptocheck.sources import SourceOptions, iter_assets
+from cryptocheck.sources.files import SourceOptions, iter_assets
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 

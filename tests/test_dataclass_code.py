@@ -88,7 +88,7 @@ def counting(source, filename, mode, *args, **kwargs):
         made.append(1)
     return real(source, filename, mode, *args, **kwargs)
 builtins.compile = counting
-import cryptocheck.model, cryptocheck.report, cryptocheck.tls
+import cryptocheck.model, cryptocheck.report, cryptocheck.sources.tls
 json.dump({"compiled": len(made)}, sys.stdout)
 '''
     first = _run(str(tmp_path), count)

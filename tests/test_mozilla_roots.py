@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.model import CertificateAsset, Finding, RunError, Status
-from cryptocheck.sources import SourceOptions, iter_assets
+from cryptocheck.sources.files import SourceOptions, iter_assets
 
 certifi = pytest.importorskip("certifi")
 

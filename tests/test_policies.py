@@ -30,7 +30,7 @@ from cryptocheck.policy import (
     load_waivers,
     shipped_policy_ids,
 )
-from cryptocheck.usages import CONTEXTS
+from cryptocheck.sources.files.usages import CONTEXTS
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -89,7 +89,7 @@ def signature_usage(scheme: str, hash_name: str | None,
 
 def validity_usage(not_before: datetime, not_after: datetime, is_ca: bool = False,
                    self_signed: bool = False) -> CryptoUsage:
-    from cryptocheck.usages import lifetime_days
+    from cryptocheck.sources.files.usages import lifetime_days
 
     attrs = {"is_ca": is_ca, "self_signed": self_signed, "not_before": not_before,
              "not_after": not_after, "lifetime_days": lifetime_days(not_before, not_after)}

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from test_report_load import CORPUS, config_setting, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
-from cryptocheck.cli_common import parse_outputs, planned_outputs
+from cryptocheck.cli.common import parse_outputs, planned_outputs
 
 CERTS = str(CORPUS / "certs" / "leaf-ec-p256.pem")
 

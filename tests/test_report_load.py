@@ -21,7 +21,6 @@ from click.testing import CliRunner
 from tls_servers import s_server
 
 from cryptocheck.cli import main
-from cryptocheck.config import ConfigOptions, iter_config_items
 from cryptocheck.model import (
     ConfigAsset,
     EndpointAsset,
@@ -34,8 +33,9 @@ from cryptocheck.report.load import ReportLoadError, load_report
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report, report_schema, summary_to_dict
 from cryptocheck.run import scan
-from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
-from cryptocheck.tls import TlsOptions, iter_tls_items
+from cryptocheck.sources.config import ConfigOptions, iter_config_items
+from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
+from cryptocheck.sources.tls import TlsOptions, iter_tls_items
 
 TESTS = Path(__file__).resolve().parent
 CORPUS = TESTS / "corpus"

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from cryptocheck.cli import main
-from cryptocheck.config import ConfigRun, iter_config_items
 from cryptocheck.report import ReportOptions, make_reporter
 from cryptocheck.run import scan
+from cryptocheck.sources.config import ConfigRun, iter_config_items
 
 # The official SARIF 2.1.0 schema, as the project's shared schemas hold it
 # (shared/schemas/sarif-schema-2.1.0.json), copied here so a bare checkout can run the test.
@@ -108,7 +108,7 @@ def test_certificates_and_endpoints_validate_too(tmp_path: Path) -> None:
         address="192.0.2.1", service="tls",
         details={"protocols": {"TLSv1.0": {"accepted": True, "cipher_suites": []}}})
     certs = str(FIXTURES / "nginx" / "certs" / "legacy.crt")
-    from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
+    from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
 
     items = [*iter_assets([certs], SourceOptions(), SourceStats()), endpoint]
     scan([certs, "example.org:443"], "nhs-acagpg", date(2026, 11, 22), reporters=[reporter],

@@ -246,7 +246,7 @@ def test_openapi_describes_every_route(service: tuple[Server, dict[str, str]]) -
     server, _ = service
     spec = server.request("GET", "/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    from cryptocheck.serve.api import routes
+    from cryptocheck.service.api import routes
     described = {p.replace("{id}", "{id:int}") for p in spec["paths"]}
     for route in routes():
         assert route.path in described, route.path

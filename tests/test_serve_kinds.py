@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from cryptocheck.serve.kinds import available_kinds
+from cryptocheck.service.kinds import available_kinds
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
 from serverproc import Server, free_port, make_token, write_config
@@ -67,7 +67,7 @@ def _run_scan(server: Server, token: str, body: dict[str, object]) -> dict[str, 
     return report
 
 
-@pytest.mark.skipif("tls" not in available_kinds(), reason="cryptocheck.tls not installed")
+@pytest.mark.skipif("tls" not in available_kinds(), reason="cryptocheck.sources.tls not installed")
 def test_tls_scan_of_a_live_server(service: tuple[Server, str]) -> None:
     server, token = service
     port = free_port()
@@ -103,7 +103,7 @@ def test_tls_scan_of_a_live_server(service: tuple[Server, str]) -> None:
     assert [a["asset"]["port"] for a in listed] == [port]
 
 
-@pytest.mark.skipif("ssh" not in available_kinds(), reason="cryptocheck.ssh not installed")
+@pytest.mark.skipif("ssh" not in available_kinds(), reason="cryptocheck.sources.ssh not installed")
 def test_ssh_scan_of_a_live_sshd(service: tuple[Server, str], tmp_path: Path) -> None:
     server, token = service
     key = tmp_path / "host_ed25519"
@@ -132,7 +132,7 @@ def test_ssh_scan_of_a_live_sshd(service: tuple[Server, str], tmp_path: Path) ->
         f["usage"]["context"].startswith("ssh.") for f in findings)
 
 
-@pytest.mark.skipif("config" not in available_kinds(), reason="cryptocheck.config not installed")
+@pytest.mark.skipif("config" not in available_kinds(), reason="cryptocheck.sources.config not installed")
 def test_config_check_and_archive_scan(service: tuple[Server, str]) -> None:
     server, token = service
     answer = server.request("POST", "/v1/check/config?name=nginx.conf", token=token, body=NGINX)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from cryptocheck.serve import estate, jobs
-from cryptocheck.serve.config import ServeConfig
-from cryptocheck.serve.kinds import validate_scan
-from cryptocheck.serve.metrics import RequestCounter, render
-from cryptocheck.serve.security import Allowlist
-from cryptocheck.serve.storage import MIGRATIONS, Database
+from cryptocheck.service import estate, jobs
+from cryptocheck.service.config import ServeConfig
+from cryptocheck.service.kinds import validate_scan
+from cryptocheck.service.metrics import RequestCounter, render
+from cryptocheck.service.security import Allowlist
+from cryptocheck.service.storage import MIGRATIONS, Database
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
 from serverproc import create_pg_schema, drop_pg_schema

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cryptocheck.serve.config import ConfigError, load_config
-from cryptocheck.serve.security import Allowlist, TargetRefused, forbidden, split_target
+from cryptocheck.service.config import ConfigError, load_config
+from cryptocheck.service.security import Allowlist, TargetRefused, forbidden, split_target
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
 from serverproc import Server, make_token, write_config

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.model import CertificateAsset, KeyAsset, RunError
-from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
+from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
 
 GEN = Path(__file__).parent / "fixtures" / "sources" / "gen"
 P12_PASS = "p12-fixture-secret"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.model import CertificateAsset, KeyAsset, RunError
-from cryptocheck.sources import SourceOptions, SourceStats, iter_assets
+from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
 
 GEN = Path(__file__).parent / "fixtures" / "sources" / "gen"
 P12_PASS = "p12-fixture-secret"
@@ -313,7 +313,7 @@ def test_nested_archives_within_and_beyond_the_depth_limit() -> None:
 
 
 def test_stdin_is_sniffed() -> None:
-    code = ("from cryptocheck.sources import *;"
+    code = ("from cryptocheck.sources.files import *;"
             "print([(type(i).__name__, i.location.path) for i in "
             "iter_assets(['-'], SourceOptions())])")
     out = subprocess.run([sys.executable, "-c", code], input=(GEN / "leaf.der").read_bytes(),
@@ -369,7 +369,7 @@ def test_certificate_with_ml_dsa_key_is_still_an_asset(tmp_path: Path) -> None:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from cryptocheck.sources import der
+    from cryptocheck.sources.files import der
 
     original = x509.load_pem_x509_certificate(ROOT.read_bytes()).public_bytes(Encoding.DER)
     tbs, signature_algorithm, signature = der.read_one(original).children()

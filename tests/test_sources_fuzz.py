@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cryptocheck.model import CertificateAsset, KeyAsset, RunError
-from cryptocheck.sources import SourceOptions, SourceStats
-from cryptocheck.sources.walk import scan_bytes
+from cryptocheck.sources.files import SourceOptions, SourceStats
+from cryptocheck.sources.files.walk import scan_bytes
 
 GEN = Path(__file__).parent / "fixtures" / "sources" / "gen"
 SEEDS = [

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.model import ConfigAsset, RunError
-from cryptocheck.ssh import config as ssh_config
-from cryptocheck.ssh.usages import config_usages
+from cryptocheck.sources.config import sshd as ssh_config
+from cryptocheck.sources.ssh.usages import config_usages
 
 SSHD = "/usr/sbin/sshd"
 LISTS = ("kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms",

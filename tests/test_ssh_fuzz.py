@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cryptocheck.model import ConfigAsset, RunError
-from cryptocheck.ssh import config as ssh_config
-from cryptocheck.ssh import wire
+from cryptocheck.sources.config import sshd as ssh_config
+from cryptocheck.sources.ssh import wire
 
 
 @settings(max_examples=300, deadline=None)

@@ -12,7 +12,7 @@ from cryptocheck.catalog import ssh as ssh_catalog
 from cryptocheck.model import CryptoUsage, Location, Status
 from cryptocheck.policy import load_policy
 from cryptocheck.policy.engine import evaluate
-from cryptocheck.ssh.usages import algorithm_usages, gex_usage
+from cryptocheck.sources.ssh.usages import algorithm_usages, gex_usage
 
 AS_OF = date(2026, 11, 22)
 

@@ -23,8 +23,8 @@ from tls_servers import concurrency_relay
 
 from cryptocheck.cli import main
 from cryptocheck.model import EndpointAsset, KeyAsset, RunError
-from cryptocheck.ssh import SshOptions, iter_ssh_items
-from cryptocheck.ssh.usages import usages_of
+from cryptocheck.sources.ssh import SshOptions, iter_ssh_items
+from cryptocheck.sources.ssh.usages import usages_of
 
 SSHD = "/usr/sbin/sshd"
 pytestmark = pytest.mark.skipif(shutil.which(SSHD) is None or shutil.which("ssh-keygen") is None,
@@ -294,7 +294,7 @@ def test_per_host_limit_and_connection_count(servers: dict[str, Server],
     """Three host key types and GEX probes, one connection at a time to the host: never
     two open at once (counted where the scanner opens and closes them; a relay in front of
     sshd sees closes late), and each probe is one connection (counted by the relay)."""
-    from cryptocheck.ssh import wire
+    from cryptocheck.sources.ssh import wire
 
     state = {"open": 0, "most": 0}
     real_open, real_close = wire.Connection.open, wire.Connection.close
@@ -336,7 +336,7 @@ def test_rate_spaces_connection_starts() -> None:
     """The pacing schedule (not wall time): each new connection to a host is 1/rate later."""
     import asyncio
 
-    from cryptocheck.ssh.scan import _Scanner
+    from cryptocheck.sources.ssh.scan import _Scanner
 
     async def schedule() -> list[float]:
         scanner = _Scanner(SshOptions(rate=20.0))

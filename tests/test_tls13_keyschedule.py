@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cryptocheck.tls import tls13, wire
+from cryptocheck.sources.tls import tls13, wire
 
 
 def h(text: str) -> bytes:
@@ -220,7 +220,7 @@ def test_ffdhe_primes_are_openssls(bits: int) -> None:
 
     from cryptography.hazmat.primitives.serialization import load_pem_parameters
 
-    from cryptocheck.tls import ffdhe
+    from cryptocheck.sources.tls import ffdhe
 
     pem = subprocess.run(["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt",
                           f"group:ffdhe{bits}"], capture_output=True, check=True).stdout
@@ -232,7 +232,7 @@ def test_ffdhe_primes_are_openssls(bits: int) -> None:
 
 
 def test_ffdhe_share_agrees_and_refuses_bad_public_values() -> None:
-    from cryptocheck.tls import ffdhe
+    from cryptocheck.sources.tls import ffdhe
 
     one, two = ffdhe.FfdheShare(0x0100), ffdhe.FfdheShare(0x0100)
     assert len(one.public) == 256 and one.public != two.public
@@ -249,7 +249,7 @@ def test_ml_kem_key_share_sizes_and_bad_answers() -> None:
     """Client key_exchange sizes of draft-ietf-tls-ecdhe-mlkem and draft-ietf-tls-mlkem; a
     server answer of the wrong size is refused (the layouts themselves are checked by real
     handshakes against OpenSSL 4 in test_tls_servers.py)."""
-    from cryptocheck.tls import kem
+    from cryptocheck.sources.tls import kem
 
     sizes = {0x11EC: 1184 + 32, 0x11EB: 65 + 1184, 0x11ED: 97 + 1568, 0x0201: 1184,
              0x0202: 1568}

@@ -1,4 +1,4 @@
-"""cryptocheck's own TLS 1.3 handshake (cryptocheck.tls.tls13) against real servers on
+"""cryptocheck's own TLS 1.3 handshake (cryptocheck.sources.tls.tls13) against real servers on
 127.0.0.1: every AEAD and key-share group it implements, HelloRetryRequest (with a cookie),
 the chain and OCSP response served, refusals, and hostile servers that break the encrypted
 flight (a ProbeError, never a crash)."""
@@ -16,9 +16,9 @@ from test_tls_servers import _ocsp_response
 from tls_servers import FIXTURES, s_server, tampering_relay
 
 from cryptocheck.catalog import tls as tls_catalog
-from cryptocheck.tls import tls13, wire
-from cryptocheck.tls.connection import Endpoint, HostLimiter, ProbeError
-from cryptocheck.tls.facts import SCHEMES
+from cryptocheck.sources.tls import tls13, wire
+from cryptocheck.sources.tls.connection import Endpoint, HostLimiter, ProbeError
+from cryptocheck.sources.tls.facts import SCHEMES
 
 X25519, P256, P384, P521, X448 = 0x1D, 0x17, 0x18, 0x19, 0x1E
 

@@ -24,9 +24,9 @@ from test_tls13_keyschedule import (
 )
 from tls_servers import FIXTURES
 
-from cryptocheck.tls import cert_verify, tls13, tls13_schemes, wire
-from cryptocheck.tls.connection import Endpoint, HostLimiter
-from cryptocheck.tls.facts import EndpointFacts
+from cryptocheck.sources.tls import cert_verify, tls13, tls13_schemes, wire
+from cryptocheck.sources.tls.connection import Endpoint, HostLimiter
+from cryptocheck.sources.tls.facts import EndpointFacts
 
 RSA_PSS_RSAE_SHA256 = 0x0804
 

@@ -11,7 +11,7 @@ import pytest
 from cryptocheck import catalog
 from cryptocheck.catalog import tls
 from cryptocheck.model import EndpointAsset, Location
-from cryptocheck.tls import usages
+from cryptocheck.sources.tls import usages
 
 
 def _openssl_suites() -> list[tuple[int, str, str]]:

@@ -10,7 +10,7 @@ from tls_servers import FIXTURES, RC4_3DES, gnutls_serv, s_server
 from cryptocheck.model import Asset, Status
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
-from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
+from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
 
 DAY = date(2026, 11, 22)
 SERVERS = {

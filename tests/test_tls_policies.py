@@ -13,8 +13,8 @@ import pytest
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import CryptoUsage, Status
 from cryptocheck.policy import evaluate, load_policy, shipped_policy_ids
-from cryptocheck.tls import usages
-from cryptocheck.usages import CONTEXTS as KEY_CONTEXTS
+from cryptocheck.sources.files.usages import CONTEXTS as KEY_CONTEXTS
+from cryptocheck.sources.tls import usages
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 TLS_POLICIES: dict[str, str | tuple[str, ...]] = {"mozilla-modern": "MOZ-MOD-", "mozilla-intermediate": "MOZ-INT-",

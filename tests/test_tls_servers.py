@@ -28,7 +28,7 @@ from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import CertificateAsset, EndpointAsset, RunError, Status
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
-from cryptocheck.tls import TlsOptions, TlsStats, iter_tls_items
+from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
 
 OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
 
@@ -399,7 +399,7 @@ def test_start_tls_scan_reports_what_iter_tls_items_does() -> None:
     """The command line's eager start (scan running before the first next()) yields the same
     endpoint, certificates and connection count as the lazy generator; a TLS 1.3-only
     server's chain (full handshake beside the enumeration) is read once."""
-    from cryptocheck.tls import start_tls_scan
+    from cryptocheck.sources.tls import start_tls_scan
 
     with s_server("-tls1_3", "-groups", "X25519:P-256") as port:
         target = f"localhost:{port}"
@@ -513,7 +513,7 @@ def test_tls13_chain_from_pyopenssl_where_no_key_share_can_be_made(
     # (brainpool, ML-KEM; local OpenSSL serves neither in TLS 1.3): ffdhe is taken off the
     # groups it shares, so its own handshake is refused, which is said in a note, and the
     # chain comes from pyOpenSSL's handshake instead.
-    from cryptocheck.tls import tls13
+    from cryptocheck.sources.tls import tls13
 
     monkeypatch.setattr(tls13, "KEY_SHARE_GROUPS",
                         tuple(g for g in tls13.KEY_SHARE_GROUPS if g < 0x0100))

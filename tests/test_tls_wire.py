@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cryptocheck.tls import wire
-from cryptocheck.tls.targets import TargetError, parse_target
+from cryptocheck.sources.tls import wire
+from cryptocheck.sources.tls.targets import TargetError, parse_target
 
 
 def _parse_client_hello(record: bytes) -> dict[str, object]:

@@ -10,6 +10,6 @@ back), ``compiled`` (the policy compiled into certificate classes and date break
 ``schema`` (JSON Schema of the output lines) and ``cli``. See docs/bulk.md.
 """
 
-from .run import BulkOptions, BulkResult, bulk_scan
+from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
 
 __all__ = ["BulkOptions", "BulkResult", "bulk_scan"]

@@ -12,12 +12,11 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING
 
+from cryptocheck.bulk.entries import Entries, Piece
+from cryptocheck.bulk.inputs import Rejoined, looks_like_base64_lines
 from cryptocheck.model import Asset, Location, RunError
-from cryptocheck.sources import archive, der, jks, pem
-from cryptocheck.sources.context import FileContext, has_crypto_extension
-
-from .entries import Entries, Piece
-from .inputs import Rejoined, looks_like_base64_lines
+from cryptocheck.sources.files import archive, der, jks, pem
+from cryptocheck.sources.files.context import FileContext, has_crypto_extension
 
 
 class Contents(Entries):

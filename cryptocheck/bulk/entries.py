@@ -2,7 +2,7 @@
 
 :class:`Entries` holds the state one :class:`~cryptocheck.bulk.reader.Reader` keeps (the
 scanner, the classes met so far, the :class:`Tally`) and turns items of the normal path of
-:mod:`cryptocheck.sources` into *entries* (see ``_fastcert.c``): a class of certificate met for
+:mod:`cryptocheck.sources.files` into *entries* (see ``_fastcert.c``): a class of certificate met for
 the first time, a certificate the scanner does not read with certainty, a block with another
 label, a line that is not plain base64, a file read whole by the normal path.
 """
@@ -19,20 +19,25 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 
+from cryptocheck.bulk.compiled import (
+    ClassInfo,
+    breakpoints,
+    certificate_line,
+    class_of,
+    month_index,
+)
+from cryptocheck.bulk.handover import Sink
+from cryptocheck.bulk.inputs import json_path, key_numbers, names_other_items, raw_path
+from cryptocheck.bulk.pyscan import DOUBT, MISS, load_scanner
 from cryptocheck.model import Asset, CertificateAsset, RunError, Waiver
 from cryptocheck.policy import Policy
 from cryptocheck.report.jsonl import asset_record, error_record
 from cryptocheck.report.wire import clean_text, dumps_line
 from cryptocheck.run import findings_for
-from cryptocheck.sources import SourceOptions, SourceStats, archive, pem, text
-from cryptocheck.sources.context import FileContext
-from cryptocheck.sources.walk import _Run, content_items
-from cryptocheck.sources.x509 import certificate_asset
-
-from .compiled import ClassInfo, breakpoints, certificate_line, class_of, month_index
-from .handover import Sink
-from .inputs import json_path, key_numbers, names_other_items, raw_path
-from .pyscan import DOUBT, MISS, load_scanner
+from cryptocheck.sources.files import SourceOptions, SourceStats, archive, pem, text
+from cryptocheck.sources.files.context import FileContext
+from cryptocheck.sources.files.walk import _Run, content_items
+from cryptocheck.sources.files.x509 import certificate_asset
 
 Piece = tuple[bytes, bytes]  # (meta, lines): see _fastcert.c
 HANDED_ON = b"\x00"  # meta of a piece whose entries went to the reader's sink
@@ -237,7 +242,7 @@ class Entries:
     # -- what the scanner hands back -------------------------------------------------
 
     def block(self, path: str, buf: bytes | bytearray, pos: int, final: bool) -> int | None:
-        """Handle the BEGIN line at ``pos`` exactly as :func:`cryptocheck.sources.pem.scan`
+        """Handle the BEGIN line at ``pos`` exactly as :func:`cryptocheck.sources.files.pem.scan`
         does; return where scanning goes on, or None when more text is needed."""
         scanner = self.scanner
         match = pem._BEGIN.match(buf, pos)

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from cryptocheck.model import Asset, RunError
-from cryptocheck.sources import SourceOptions, pem, ssh, text
-from cryptocheck.sources.context import FileContext
-from cryptocheck.sources.walk import VCS_DIRECTORIES
+from cryptocheck.sources.files import SourceOptions, openssh, pem, text
+from cryptocheck.sources.files.context import FileContext
+from cryptocheck.sources.files.walk import VCS_DIRECTORIES
 
 if TYPE_CHECKING:  # the reader imports this module
-    from .entries import Tally
+    from cryptocheck.bulk.entries import Tally
 
 # Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
 # keys quoted in text: every key type name holds one of the last three).
@@ -30,7 +30,7 @@ def names_other_items(text_bytes: bytes | bytearray) -> bool:
 
 
 def text_after_blocks(data: bytes, ctx: FileContext) -> Iterator[Asset | RunError]:
-    """What :func:`cryptocheck.sources.text.text_items` finds in a PEM text after its blocks,
+    """What :func:`cryptocheck.sources.files.text.text_items` finds in a PEM text after its blocks,
     in the same order (Kubernetes Secrets, then SSH public keys quoted in the text)."""
     if b"tls.crt" in data or b"tls.key" in data or b"ca.crt" in data:
         yield from text.kubernetes_items(data, ctx)
@@ -38,7 +38,7 @@ def text_after_blocks(data: bytes, ctx: FileContext) -> Iterator[Asset | RunErro
         decoded = data.decode("utf-8")
     except UnicodeDecodeError:
         return
-    yield from ssh.embedded_public_keys(decoded, ctx)
+    yield from openssh.embedded_public_keys(decoded, ctx)
 
 
 def reread(path: str, limit: int) -> bytes | None:

@@ -17,18 +17,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cryptocheck.bulk.compiled import ClassInfo
+from cryptocheck.bulk.entries import Tally
+from cryptocheck.bulk.handover import Lines, Sink, discard
+from cryptocheck.bulk.inputs import walk
+from cryptocheck.bulk.merge import Merge, Progress
+from cryptocheck.bulk.pyscan import _extension
+from cryptocheck.bulk.reader import Reader
 from cryptocheck.model import Waiver
 from cryptocheck.policy import Policy
-from cryptocheck.sources import SourceOptions, pem
-from cryptocheck.sources.context import has_crypto_extension
-
-from .compiled import ClassInfo
-from .entries import Tally
-from .handover import Lines, Sink, discard
-from .inputs import walk
-from .merge import Merge, Progress
-from .pyscan import _extension
-from .reader import Reader
+from cryptocheck.sources.files import SourceOptions, pem
+from cryptocheck.sources.files.context import has_crypto_extension
 
 _READER: Reader | None = None
 _SPOOL = ""

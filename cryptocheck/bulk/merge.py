@@ -8,13 +8,12 @@ import sys
 import time
 from typing import IO
 
+from cryptocheck.bulk import handover
+from cryptocheck.bulk.compiled import ClassInfo
+from cryptocheck.bulk.entries import Tally
+from cryptocheck.bulk.handover import copy_file
+from cryptocheck.bulk.pyscan import load_filter, load_merger
 from cryptocheck.report.wire import dumps_line
-
-from . import handover
-from .compiled import ClassInfo
-from .entries import Tally
-from .handover import copy_file
-from .pyscan import load_filter, load_merger
 
 
 class Merge:

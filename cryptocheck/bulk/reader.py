@@ -2,7 +2,7 @@
 
 One :class:`Reader` per process. It drives the scanner (the C one when it is built, else
 :mod:`cryptocheck.bulk.pyscan`) over streams of bytes, and settles everything the scanner
-hands back through the normal path of :mod:`cryptocheck.sources`: a block with another label,
+hands back through the normal path of :mod:`cryptocheck.sources.files`: a block with another label,
 a body that is not plain base64, a certificate the scanner does not read with certainty, a
 class of certificate met for the first time. Small files whose content the bulk path does not
 read (keys, PKCS#12, JKS, Kubernetes Secrets, text with SSH keys...) go to the normal path
@@ -25,14 +25,9 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from cryptocheck.model import Location, RunError
-from cryptocheck.sources import archive, jks, pem
-from cryptocheck.sources.context import FileContext, has_crypto_extension
-from cryptocheck.sources.x509 import certificate_asset
-
-from .contents import Contents
-from .entries import FLUSH_AT, Piece
-from .inputs import (
+from cryptocheck.bulk.contents import Contents
+from cryptocheck.bulk.entries import FLUSH_AT, Piece
+from cryptocheck.bulk.inputs import (
     Rejoined,
     certificate_bytes,
     looks_like_base64_lines,
@@ -42,7 +37,11 @@ from .inputs import (
     text_after_blocks,
     walk,
 )
-from .pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT
+from cryptocheck.bulk.pyscan import DONE, DOUBT, GAP, MISS, NEED_MORE, TAIL, TEXT
+from cryptocheck.model import Location, RunError
+from cryptocheck.sources.files import archive, jks, pem
+from cryptocheck.sources.files.context import FileContext, has_crypto_extension
+from cryptocheck.sources.files.x509 import certificate_asset
 
 CHUNK = 4 * 1024 * 1024
 _HEADROOM = 1024 * 1024  # for the unfinished block carried from one piece to the next

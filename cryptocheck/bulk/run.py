@@ -22,18 +22,10 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from cryptocheck import __version__
-from cryptocheck.model import PolicyInfo, Report, Status, Summary, Waiver
-from cryptocheck.policy import Policy
-from cryptocheck.report.jsonl import summary_record
-from cryptocheck.report.wire import dumps_line
-from cryptocheck.run import policy_info
-from cryptocheck.sources import SourceOptions
-from cryptocheck.sources.context import has_crypto_extension
-
-from .compiled import ClassInfo, month_label
-from .entries import Tally
-from .handover import close_slabs, open_slabs, spool_dir
-from .jobs import (
+from cryptocheck.bulk.compiled import ClassInfo, month_label
+from cryptocheck.bulk.entries import Tally
+from cryptocheck.bulk.handover import close_slabs, open_slabs, spool_dir
+from cryptocheck.bulk.jobs import (
     Range,
     add_unit,
     init_worker,
@@ -44,8 +36,15 @@ from .jobs import (
     splittable,
     target_units,
 )
-from .merge import Merge, Progress
-from .reader import Reader
+from cryptocheck.bulk.merge import Merge, Progress
+from cryptocheck.bulk.reader import Reader
+from cryptocheck.model import PolicyInfo, Report, Status, Summary, Waiver
+from cryptocheck.policy import Policy
+from cryptocheck.report.jsonl import summary_record
+from cryptocheck.report.wire import dumps_line
+from cryptocheck.run import policy_info
+from cryptocheck.sources.files import SourceOptions
+from cryptocheck.sources.files.context import has_crypto_extension
 
 
 @dataclass(frozen=True)

@@ -327,7 +327,7 @@ def _known_names() -> dict[str, frozenset[str]]:
     # Built once per process, and kept between runs compiled (catalog/compiled.py: keyed on
     # the catalogue's files): the loader asks for every rule, and a short command then need
     # not parse the X.509, TLS and SSH tables to load a policy.
-    from .compiled import cached
+    from cryptocheck.catalog.compiled import cached
 
     names: dict[str, frozenset[str]] = cached("known-names", _build_known_names)
     return names

@@ -200,7 +200,7 @@ def _masks(s: OpenSslSuite) -> tuple[int, int, int, int, int, int]:
 @functools.lru_cache(maxsize=1)
 def openssl_suites() -> tuple[OpenSslSuite, ...]:
     """Every suite any OpenSSL 3.x can be built with, ordered by code (TLS 1.3 included)."""
-    from . import data_toml
+    from cryptocheck.catalog import data_toml
 
     data = data_toml("openssl-ciphers.toml")
     suites = [OpenSslSuite(**row) for row in data["suite"]]

@@ -67,7 +67,7 @@ class SshAlgorithm:
 
 
 def _load_table() -> dict[str, Any]:
-    from . import data_toml
+    from cryptocheck.catalog import data_toml
 
     return data_toml("ssh.toml")
 

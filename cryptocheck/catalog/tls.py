@@ -132,7 +132,9 @@ class _Tables:
 
 
 def _group_strength(entry: Mapping[str, Any]) -> int | None:
-    from . import key_strength  # the package imports this module lazily; no cycle at load
+    from cryptocheck.catalog import (
+        key_strength,  # the package imports this module lazily; no cycle at load
+    )
 
     kind = entry["kind"]
     if kind == "ff":
@@ -159,7 +161,7 @@ Row = tuple[Any, ...]
 
 def _rows() -> tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]]:
     """The three tables as plain rows (the dataclasses' fields in order), from tls.toml."""
-    from . import data_toml
+    from cryptocheck.catalog import data_toml
 
     data = data_toml("tls.toml")
     suites = tuple(
@@ -186,7 +188,7 @@ def _rows() -> tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]]:
 def _tables() -> _Tables:
     # The rows are compiled once per catalogue version (catalog/compiled.py): parsing the
     # TOML at every start of a short command costs more than a whole scan of one server.
-    from .compiled import cached
+    from cryptocheck.catalog.compiled import cached
 
     suite_rows, group_rows, scheme_rows = cached("tls", _rows)
     suites = tuple(CipherSuite(*row) for row in suite_rows)

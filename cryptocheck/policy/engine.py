@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ..model import Citation, CryptoUsage, Finding, Location, Status, Waiver
-from .rules import DEFAULT_SEVERITY, Policy, Rule
+from cryptocheck.model import Citation, CryptoUsage, Finding, Location, Status, Waiver
+from cryptocheck.policy.rules import DEFAULT_SEVERITY, Policy, Rule
 
 UNMATCHED_RULE = "unmatched"
 UNMATCHED_CITATION = Citation(
@@ -137,7 +137,7 @@ def judge_templates(templates: Sequence[CryptoUsage], asset_id: str, location: L
                     facts: dict[str, str | None] | None = None) -> list[Finding]:
     """The findings of one asset whose usages are given without its id and location
     (``templates``: usages with an empty id and location, long-lived objects such as
-    :func:`cryptocheck.config.usages.usage_templates` returns): exactly the findings
+    :func:`cryptocheck.sources.config.usages.usage_templates` returns): exactly the findings
     :func:`judge` gives each template stamped with ``asset_id`` and ``location``, in order.
 
     Why: configuration repeats the same settings in thousands of files. Each template's

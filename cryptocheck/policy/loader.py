@@ -13,10 +13,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import catalog
-from ..catalog.compiled import parse_toml
-from ..model import SEVERITIES, Citation, Status
-from .rules import DEFAULT_SEVERITY, MATCH_FIELDS, OPERATORS, Condition, Policy, Rule
+from cryptocheck import catalog
+from cryptocheck.catalog.compiled import parse_toml
+from cryptocheck.model import SEVERITIES, Citation, Status
+from cryptocheck.policy.rules import (
+    DEFAULT_SEVERITY,
+    MATCH_FIELDS,
+    OPERATORS,
+    Condition,
+    Policy,
+    Rule,
+)
 
 POLICY_KEYS = {"id", "title", "version", "description", "extends", "disable", "status_labels"}
 RULE_KEYS = {"id", "summary", "status", "severity", "contexts", "match", "citation",

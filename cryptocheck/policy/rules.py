@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ..model import Citation, CryptoUsage, Status
+from cryptocheck.model import Citation, CryptoUsage, Status
 
 # Fields of a usage a rule may match on, and the computed, date-relative ones.
 USAGE_FIELDS = ("algorithm", "key_size", "curve", "hash", "strength", "quantum_vulnerable", "oid")

@@ -22,8 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..model import Waiver
-from .loader import PolicyError
+from cryptocheck.model import Waiver
+from cryptocheck.policy.loader import PolicyError
 
 WAIVER_KEYS = {"id", "owner", "reason", "expires", "match"}
 MATCH_KEYS = {"rule", "sha256", "path", "subject", "asset"}

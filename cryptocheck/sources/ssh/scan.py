@@ -1,0 +1,366 @@
+"""Scan SSH servers: algorithm lists, host keys, group-exchange modulus sizes.
+
+Per target: one connection reads the banner and the server's KEXINIT and fetches the first
+host key; one further connection per other host key type (``ssh-rsa``, ``rsa-sha2-256`` and
+``rsa-sha2-512`` share one RSA key, fetched once); one per group-exchange probe size. Targets
+run concurrently (``SshOptions.concurrency``), connections to one host at most
+``per_host`` at a time, every step under ``timeout``. A target that cannot be scanned is one
+RunError; a probe that fails after the KEXINIT was read is noted in the asset's details.
+
+The ``ssh-endpoint`` asset's details: ``banner``, ``software``, ``kex``,
+``host_key_algorithms``, ``ciphers`` / ``macs`` / ``compression`` (each
+``{"client_to_server": [...], "server_to_client": [...]}``), ``host_keys`` (per host key
+algorithm: ``algorithm``, ``type``, ``size``, ``curve``, ``fingerprint`` SHA256),
+``gex_modulus_sizes``, ``probe_errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import queue
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptocheck.model import Asset, EndpointAsset, KeyAsset, Location, RunError
+from cryptocheck.sources.files.openssh import WireError, blob_facts
+from cryptocheck.sources.ssh import wire
+
+DEFAULT_GEX_SIZES = (1024, 1536, 2048, 3072, 4096, 6144, 8192)
+MAX_CIDR_HOSTS = 65536
+RESULT_BACKLOG = 1024
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """How to scan. ``ports`` apply to targets given without a port (and to CIDR blocks).
+
+    Politeness: at most ``per_host`` connections to one host at a time, at most ``rate``
+    new connections per second to one host; ``timeout`` bounds every step and
+    ``target_timeout`` a whole target (then one ``timeout`` RunError for it).
+    """
+
+    ports: tuple[int, ...] = (22,)
+    timeout: float = 10.0  # each connection step (connect, banner, each message)
+    target_timeout: float = 120.0  # everything for one target
+    concurrency: int = 32  # targets at once
+    per_host: int = 2  # connections to one host at once
+    rate: float | None = None  # new connections per second to one host (None: no limit)
+    host_keys: bool = True
+    gex: bool = True
+    gex_sizes: tuple[int, ...] = DEFAULT_GEX_SIZES
+
+
+@dataclass
+class _Target:
+    text: str
+    host: str
+    port: int
+    errors: list[RunError] = field(default_factory=list)
+
+
+def expand_targets(targets: Sequence[str], ports: Sequence[int]) -> Iterator[_Target | RunError]:
+    """``host``, ``host:port``, ``[v6]:port`` and CIDR blocks (each address x each port)."""
+    for text in targets:
+        text = text.strip()
+        if not text or text.startswith("#"):
+            continue
+        if "/" in text:
+            try:
+                network = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                yield RunError(Location(host=text), "bad-target", "not a CIDR block")
+                continue
+            if network.num_addresses > MAX_CIDR_HOSTS:
+                yield RunError(Location(host=text), "bad-target",
+                               f"CIDR block larger than {MAX_CIDR_HOSTS} addresses")
+                continue
+            hosts = list(network.hosts()) or [network.network_address]
+            for address in hosts:
+                for port in ports:
+                    yield _Target(text, str(address), port)
+            continue
+        host, port_text = text, ""
+        if text.startswith("["):
+            host, _, rest = text[1:].partition("]")
+            port_text = rest[1:] if rest.startswith(":") else ""
+        elif text.count(":") == 1:
+            host, _, port_text = text.partition(":")
+        if port_text:
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                yield RunError(Location(host=host), "bad-target", f"bad port {port_text!r}")
+                continue
+            yield _Target(text, host, int(port_text))
+        else:
+            for port in ports:
+                yield _Target(text, host, port)
+
+
+def _software(banner: str) -> str:
+    """The software part of ``SSH-2.0-softwareversion SP comments``."""
+    rest = banner.split("-", 2)[2] if banner.count("-") >= 2 else banner
+    return rest.split(" ", 1)[0]
+
+
+def _key_type_group(algorithm: str) -> str:
+    """Host key algorithms that use the same key: the RSA signature variants share one."""
+    if algorithm in ("ssh-rsa", "rsa-sha2-256", "rsa-sha2-512"):
+        return "ssh-rsa"
+    if algorithm in ("ssh-rsa-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
+                     "rsa-sha2-512-cert-v01@openssh.com"):
+        return "ssh-rsa-cert-v01@openssh.com"
+    return algorithm
+
+
+class _Scanner:
+    def __init__(self, options: SshOptions) -> None:
+        self.options = options
+        self.host_limits: dict[str, asyncio.Semaphore] = {}
+        self.host_users: dict[str, int] = {}  # targets in progress per host
+        self.next_start: dict[str, float] = {}  # earliest next connection (rate limit)
+        self.connections = 0
+
+    def _limit(self, host: str) -> asyncio.Semaphore:
+        if host not in self.host_limits:
+            self.host_limits[host] = asyncio.Semaphore(max(1, self.options.per_host))
+        return self.host_limits[host]
+
+    async def _pace(self, host: str) -> None:
+        """Wait until a new connection to ``host`` keeps within ``rate``."""
+        if not self.options.rate:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = max(now, self.next_start.get(host, now))
+        self.next_start[host] = start + 1.0 / self.options.rate
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def scan_bounded(self, target: _Target) -> list[Asset | RunError]:
+        """:meth:`scan` under ``target_timeout``; per-host state is dropped when the last
+        target of a host finishes, so memory does not grow with the number of hosts."""
+        host = target.host
+        self.host_users[host] = self.host_users.get(host, 0) + 1
+        try:
+            return await asyncio.wait_for(self.scan(target), self.options.target_timeout)
+        except TimeoutError:
+            return [RunError(Location(host=host, port=target.port), "timeout",
+                             f"target not finished within {self.options.target_timeout:g} s")]
+        finally:
+            self.host_users[host] -= 1
+            if not self.host_users[host]:
+                for table in (self.host_users, self.host_limits, self.next_start):
+                    table.pop(host, None)
+
+    async def _session(self, target: _Target) -> tuple[wire.Connection, str, wire.KexInit]:
+        await self._pace(target.host)
+        self.connections += 1
+        conn = await asyncio.wait_for(wire.Connection.open(target.host, target.port),
+                                      self.options.timeout)
+        try:
+            banner = await asyncio.wait_for(conn.exchange_banners(), self.options.timeout)
+            server = await asyncio.wait_for(conn.read_kexinit(), self.options.timeout)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn, banner, server
+
+    async def scan(self, target: _Target) -> list[Asset | RunError]:
+        location = Location(host=target.host, port=target.port)
+        try:
+            async with self._limit(target.host):
+                conn, banner, server = await self._session(target)
+                address = conn.address
+                first_key: tuple[str, bytes] | None = None
+                kex = wire.client_kex_for(server)
+                algorithms = server.lists["host_key_algorithms"]
+                try:
+                    if self.options.host_keys and kex and algorithms:
+                        blob = await asyncio.wait_for(
+                            wire.fetch_host_key(conn, server, algorithms[0], kex),
+                            self.options.timeout)
+                        first_key = (algorithms[0], blob)
+                finally:
+                    await conn.close()
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, wire.SshProtocolError) as exc:
+            return [RunError(location, _reason(exc), _message(exc))]
+        details: dict[str, Any] = {
+            "banner": banner,
+            "software": _software(banner),
+            "kex": server.lists["kex"],
+            "host_key_algorithms": server.lists["host_key_algorithms"],
+            "ciphers": _directions(server, "ciphers"),
+            "macs": _directions(server, "macs"),
+            "compression": _directions(server, "compression"),
+            "host_keys": [],
+            "gex_modulus_sizes": [],
+            "probe_errors": [],
+        }
+        blobs: dict[str, bytes] = {}
+        if first_key:
+            blobs[_key_type_group(first_key[0])] = first_key[1]
+        if self.options.host_keys and kex is None:
+            details["probe_errors"].append(
+                "host keys: no key exchange method in common (the server offers only "
+                "methods this client does not speak)")
+        elif self.options.host_keys and kex is not None:
+            await self._host_keys(target, server, kex, blobs, details)
+        if self.options.gex:
+            await self._gex(target, server, details)
+        items: list[Asset | RunError] = []
+        seen: set[str] = set()
+        keys: list[dict[str, Any]] = []
+        for algorithm in server.lists["host_key_algorithms"]:
+            if _key_type_group(algorithm) not in blobs:
+                continue
+            blob = blobs[_key_type_group(algorithm)]
+            try:
+                facts = blob_facts(blob)
+            except WireError as exc:
+                details["probe_errors"].append(f"host key {algorithm}: {exc}")
+                continue
+            print_ = wire.fingerprint(blob)
+            key_type = wire.Reader(blob).string().decode("ascii", "replace")
+            keys.append({"algorithm": algorithm, "type": key_type,
+                         "key_algorithm": facts.algorithm, "size": facts.size,
+                         "curve": facts.curve, "fingerprint": print_})
+            if print_ not in seen:
+                seen.add(print_)
+                items.append(KeyAsset(
+                    id=f"ssh-host-key:{target.host}:{target.port}:{print_}",
+                    type="public-key", location=location, key_algorithm=facts.algorithm,
+                    key_size=facts.size, curve=facts.curve, key_oid=facts.oid,
+                    spki_sha256=facts.spki_sha256, format="ssh-host-key", comment=key_type))
+        details["host_keys"] = keys
+        endpoint = EndpointAsset(id=f"ssh:{target.host}:{target.port}", type="ssh-endpoint",
+                                 location=location, address=address, service="ssh",
+                                 details=details)
+        return [endpoint, *items]
+
+    async def _host_keys(self, target: _Target, server: wire.KexInit, kex: str,
+                         blobs: dict[str, bytes], details: dict[str, Any]) -> None:
+        wanted: dict[str, str] = {}
+        for algorithm in server.lists["host_key_algorithms"]:
+            group = _key_type_group(algorithm)
+            if group not in blobs and group not in wanted:
+                wanted[group] = algorithm
+
+        async def one(algorithm: str) -> None:
+            try:
+                async with self._limit(target.host):
+                    conn, _, kexinit = await self._session(target)
+                    try:
+                        blobs[_key_type_group(algorithm)] = await asyncio.wait_for(
+                            wire.fetch_host_key(conn, kexinit, algorithm, kex),
+                            self.options.timeout)
+                    finally:
+                        await conn.close()
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, wire.SshProtocolError) as exc:
+                details["probe_errors"].append(f"host key {algorithm}: {_message(exc)}")
+
+        await asyncio.gather(*(one(algorithm) for algorithm in wanted.values()))
+
+    async def _gex(self, target: _Target, server: wire.KexInit, details: dict[str, Any]) -> None:
+        methods = [m for m in wire.GEX_METHODS if m in server.lists["kex"]]
+        host_keys = server.lists["host_key_algorithms"]
+        if not methods or not host_keys:
+            return
+        sizes: set[int] = set()
+
+        async def probe(bits: int) -> None:
+            try:
+                async with self._limit(target.host):
+                    conn, _, kexinit = await self._session(target)
+                    try:
+                        sizes.add(await asyncio.wait_for(
+                            wire.gex_modulus_bits(conn, kexinit, methods[0], host_keys[0], bits),
+                            self.options.timeout))
+                    finally:
+                        await conn.close()
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, wire.SshProtocolError):
+                pass  # the server refuses this size: not offered
+
+        await asyncio.gather(*(probe(bits) for bits in self.options.gex_sizes))
+        details["gex_modulus_sizes"] = sorted(sizes)
+
+
+def _directions(server: wire.KexInit, name: str) -> dict[str, list[str]]:
+    return {"client_to_server": server.lists[f"{name}_client_to_server"],
+            "server_to_client": server.lists[f"{name}_server_to_client"]}
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, wire.SshProtocolError):
+        return exc.reason
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return "connection-closed"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection-refused"
+    if isinstance(exc, socket.gaierror):
+        return "dns-failure"
+    return "connection-failed"
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return "connection closed by the server"
+    return str(exc) or type(exc).__name__
+
+
+async def _run_all(targets: Sequence[str], options: SshOptions,
+                   emit: Callable[[list[Asset | RunError]], None]) -> None:
+    """Scan with ``concurrency`` workers pulling targets from a lazy iterator (a large CIDR
+    block is never expanded in memory) and ``emit`` each target's items when it finishes."""
+    scanner = _Scanner(options)
+    pending = iter(expand_targets(targets, options.ports))
+
+    async def worker() -> None:
+        for item in pending:
+            if isinstance(item, RunError):
+                emit([item])
+            else:
+                emit(await scanner.scan_bounded(item))
+
+    await asyncio.gather(*(worker() for _ in range(max(1, options.concurrency))))
+
+
+async def scan_targets(targets: Sequence[str], options: SshOptions) -> list[Asset | RunError]:
+    """Scan every target (from inside an event loop); items in the order targets finish."""
+    found: list[Asset | RunError] = []
+    await _run_all(targets, options, found.extend)
+    return found
+
+
+def iter_ssh_items(targets: Sequence[str], options: SshOptions | None = None
+                   ) -> Iterator[Asset | RunError]:
+    """Each endpoint asset (and the host keys it served) or error, as each target finishes.
+
+    A sync wrapper over the asyncio scanner (it runs in its own thread, so that callers
+    inside an event loop, such as the service, can use it too). The queue between them is
+    bounded (``RESULT_BACKLOG`` targets), so a consumer far behind slows the scan instead of
+    buffering without limit.
+    """
+    options = options or SshOptions()
+    results: queue.Queue[list[Asset | RunError] | None] = queue.Queue(maxsize=RESULT_BACKLOG)
+
+    def worker() -> None:
+        try:
+            asyncio.run(_run_all(targets, options, results.put))
+        finally:
+            results.put(None)
+
+    thread = threading.Thread(target=worker, name="cryptocheck-ssh", daemon=True)
+    thread.start()
+    while True:
+        batch = results.get()
+        if batch is None:
+            break
+        yield from batch
+    thread.join()

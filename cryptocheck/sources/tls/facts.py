@@ -1,0 +1,109 @@
+"""What the probes of one endpoint find, and the one probe they are all made of.
+
+The catalogue's suites, groups and signature schemes as offered in ClientHellos;
+:class:`EndpointFacts` (and :class:`VersionResult` per protocol version), which every probe
+adds to; and the helpers that build a hello, send it and read which suite the server chose.
+The enumerations are in :mod:`.suites`, :mod:`.groups` and :mod:`.tls13_schemes`, the scans
+that combine them in :mod:`.scan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptocheck.catalog import tls as tls_catalog
+from cryptocheck.sources.tls import wire
+from cryptocheck.sources.tls.connection import Endpoint, exchange
+
+VERSIONS = {"SSLv3": 0x0300, "TLSv1.0": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303,
+            "TLSv1.3": 0x0304}
+LEGACY_SUITES = tuple(s.code for s in tls_catalog.cipher_suites() if not s.tls13 and not s.sslv2)
+TLS13_SUITES = tuple(s.code for s in tls_catalog.cipher_suites() if s.tls13)
+# RFC 7919 makes a TLS 1.2 server that knows ffdhe refuse DHE with its own prime when the
+# client offers ffdhe groups: offering them would hide a weak custom prime, so <= 1.2 hellos
+# carry elliptic-curve groups only.
+LEGACY_GROUPS = tuple(g.code for g in tls_catalog.groups() if g.kind in ("ec", "ecx"))
+TLS13_GROUPS = tuple(g.code for g in tls_catalog.groups())
+SCHEMES = tuple(s.code for s in tls_catalog.signature_schemes())
+
+
+@dataclass
+class VersionResult:
+    accepted: bool | None = False
+    suites: list[int] = field(default_factory=list)
+    server_order: bool | None = None
+    anomaly: str | None = None
+    version_refused: bool = False  # a protocol_version alert: the version itself is refused
+
+
+@dataclass
+class EndpointFacts:
+    """What the probes of one endpoint found (turned into asset details by the caller)."""
+
+    versions: dict[str, VersionResult] = field(default_factory=dict)
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    dh_primes: dict[int, bytes] = field(default_factory=dict)  # bits -> prime
+    schemes: dict[str, list[int]] = field(default_factory=dict)
+    chains: list[list[bytes]] = field(default_factory=list)
+    ocsp_stapled: bool = False
+    answered_tls: bool = False
+    sslv2_certificate: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+    chain_fetched: bool = False  # a full handshake for the chain was made (or tried)
+    group_order: dict[str, bool] = field(default_factory=dict)  # server enforces its order
+
+    def observe_chain(self, chain: list[bytes], stapled: bool) -> None:
+        """A chain served (kept when its leaf is new: a server may have several keys)."""
+        if chain and all(chain[0] != c[0] for c in self.chains):
+            self.chains.append(list(chain))
+        self.ocsp_stapled |= stapled
+
+    def observe(self, protocol: str, flight: wire.ServerFlight) -> None:
+        """Record what a flight reveals beyond the chosen suite."""
+        self.observe_chain(flight.certificates, flight.ocsp_stapled)
+        kex = flight.key_exchange
+        if kex is None:
+            return
+        if kex.group is not None:
+            _add(self.groups.setdefault(protocol, []), kex.group)
+        if kex.dh_prime:
+            self.dh_primes.setdefault(len(kex.dh_prime) * 8 - _leading_zero_bits(kex.dh_prime),
+                                      kex.dh_prime)
+        if kex.signature_scheme is not None:
+            _add(self.schemes.setdefault(protocol, []), kex.signature_scheme)
+
+
+def _add(items: list[int], item: int) -> None:
+    if item not in items:
+        items.append(item)
+
+
+def _leading_zero_bits(data: bytes) -> int:
+    return 8 - data[0].bit_length() if data else 0
+
+
+def _spec(ep: Endpoint, version: int, suites: list[int] | tuple[int, ...],
+          groups: tuple[int, ...] | list[int] | None = None,
+          schemes: tuple[int, ...] | list[int] = SCHEMES) -> wire.ClientHelloSpec:
+    if groups is None:
+        groups = TLS13_GROUPS if version >= 0x0304 else LEGACY_GROUPS
+    return wire.ClientHelloSpec(version=version, cipher_suites=tuple(suites),
+                                server_name=ep.sni, groups=tuple(groups),
+                                signature_schemes=tuple(schemes))
+
+
+def _chosen(flight: wire.ServerFlight, version: int, offered: list[int] | tuple[int, ...]
+            ) -> int | None:
+    """The suite the server chose in ``version`` among ``offered``, or None (refused)."""
+    hello = flight.hello
+    if hello is None or hello.version != version or hello.cipher_suite not in offered:
+        return None
+    return hello.cipher_suite
+
+
+async def _probe(ep: Endpoint, facts: EndpointFacts, spec: wire.ClientHelloSpec
+                 ) -> wire.ServerFlight:
+    flight = await exchange(ep, spec)
+    if flight.hello is not None or flight.alert is not None:
+        facts.answered_tls = True
+    return flight
