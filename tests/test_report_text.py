@@ -9,14 +9,8 @@ from io import StringIO
 from cryptocheck.model import Status
 from cryptocheck.report import header_from_report, make_reporter, replay
 from cryptocheck.report.sample import assets, empty_report, sample_report
-from cryptocheck.report.text import (
-    describe_asset,
-    describe_key,
-    display_width,
-    fit,
-    printable,
-    short_name,
-)
+from cryptocheck.report.terminal import display_width, fit, printable
+from cryptocheck.report.text import describe_asset, describe_key, short_name
 
 ANSI = re.compile(r"\x1b\[")
 
@@ -216,21 +210,21 @@ def test_long_tables_spilled_to_disk_read_the_same(monkeypatch) -> None:  # type
     from click.testing import CliRunner
 
     from cryptocheck import cli
-    from cryptocheck.report import text as text_module
+    from cryptocheck.report import external_sort
 
     corpus = str(Path(__file__).resolve().parent / "corpus")
     args = ["certs", corpus, "--as-of", "2026-11-22", "--show-approved", "--format", "text"]
     held = CliRunner().invoke(cli.main, args)
     runs: list[int] = []
-    real_write_run = text_module._write_run
+    real_write_run = external_sort._write_run
 
     def counting(rows):  # type: ignore[no-untyped-def]
         runs.append(len(rows))
         return real_write_run(rows)
 
-    monkeypatch.setattr(text_module, "SPILL_ROWS", 7)
-    monkeypatch.setattr(text_module, "_BATCH", 3)  # each run in several pickles
-    monkeypatch.setattr(text_module, "_write_run", counting)
+    monkeypatch.setattr(external_sort, "SPILL_ROWS", 7)
+    monkeypatch.setattr(external_sort, "_BATCH", 3)  # each run in several pickles
+    monkeypatch.setattr(external_sort, "_write_run", counting)
     spilled = CliRunner().invoke(cli.main, args)
     assert held.exit_code == spilled.exit_code == 1
     assert len(runs) > 10 and set(runs) == {7}

@@ -46,7 +46,7 @@ from cryptocheck.report import (
     finding_fingerprint,
     verdict,
 )
-from cryptocheck.report.text import printable
+from cryptocheck.report.terminal import printable
 from cryptocheck.report.wire import SCHEMA_VERSION, STATUS_ORDER, iso_date, utc_timestamp
 
 PROTOCOL_ORDER = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")

@@ -6,18 +6,16 @@ findings are counted, and listed only when asked. The reporter prints no verdict
 knows ``--fail-on`` and adds it.
 
 Everything printed that came from an input (subjects, comments, paths, messages) is passed
-through :func:`printable` first, so a certificate whose subject holds an escape sequence or a
-newline cannot rewrite the terminal or forge a line of the report.
+through :func:`~cryptocheck.report.terminal.printable` first, so a certificate whose subject
+holds an escape sequence or a newline cannot rewrite the terminal or forge a line of the
+report. Columns, widths and colours are :mod:`cryptocheck.report.terminal`'s; the rows of a
+long table are held by :mod:`cryptocheck.report.external_sort`.
 """
 
 from __future__ import annotations
 
-import heapq
-import pickle
-import tempfile
-import unicodedata
-from collections.abc import Iterator, Sequence
-from typing import IO, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from cryptocheck.model import (
     Asset,
@@ -32,21 +30,21 @@ from cryptocheck.model import (
     Summary,
 )
 from cryptocheck.report import ReportOptions, RunHeader
+from cryptocheck.report.external_sort import ExternalSort
+from cryptocheck.report.terminal import (
+    BOLD,
+    DIM,
+    STATUS_COLOUR,
+    display_width,
+    fit,
+    pad,
+    paint,
+    printable,
+)
 from cryptocheck.report.wire import findings_by_status, iso_date, require_summary
 
 # Statuses worst first: the order of the table and of the summary counts.
 _WORST_FIRST = tuple(sorted(Status, key=lambda s: s.rank, reverse=True))
-
-_ANSI_RESET = "\x1b[0m"
-_STATUS_COLOUR = {
-    Status.DISALLOWED: "\x1b[1;31m",  # bold red
-    Status.UNKNOWN: "\x1b[35m",  # magenta
-    Status.DEPRECATED: "\x1b[33m",  # yellow
-    Status.LEGACY: "\x1b[36m",  # cyan
-    Status.APPROVED: "\x1b[32m",  # green
-}
-_BOLD = "\x1b[1m"
-_DIM = "\x1b[2m"
 
 # Widest a column may grow before its cells are shortened; the message column is last and
 # never shortened, so long messages only make lines long, not misaligned.
@@ -55,77 +53,16 @@ _MAX_ASSET = 48
 _MAX_LOCATION = 56
 _MAX_REASON = 24
 _TARGETS_SHOWN = 5
-_ELLIPSIS = "…"
 
 # Algorithms whose description is incomplete without a size (or a curve).
 _SIZED = frozenset({"RSA", "RSA-PSS", "DSA", "DH", "EC", "ECDSA", "ECDH"})
 
 
-# --- text helpers ------------------------------------------------------------------------
-
-def printable(text: str) -> str:
-    """``text`` with control and format characters shown as escapes (``\\x1b``, ``\\u202e``).
-
-    Input-derived strings are untrusted: an ANSI sequence in a certificate subject must not
-    reach the terminal, a newline must not start a forged line, and a bidi override must not
-    reorder what is shown.
-    """
-    if text.isprintable():
-        return text
-    out = []
-    for char in text:
-        if char.isprintable() or char == " ":
-            out.append(char)
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"):
-            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
-        else:  # other separators (NBSP and the like): show as a plain space
-            out.append(" ")
-    return "".join(out)
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: wide East Asian characters count 2, combining 0."""
-    if text.isascii():
-        return len(text)
-    width = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
-
-
-def fit(text: str, width: int, *, keep_end: bool = False) -> str:
-    """``text`` shortened to at most ``width`` columns with ``…``.
-
-    ``keep_end`` keeps the end rather than the start (for paths: the file name matters most).
-    """
-    if display_width(text) <= width:
-        return text
-    chars = list(reversed(text)) if keep_end else list(text)
-    kept: list[str] = []
-    used = display_width(_ELLIPSIS)
-    for char in chars:
-        w = display_width(char)
-        if used + w > width:
-            break
-        kept.append(char)
-        used += w
-    if keep_end:
-        return _ELLIPSIS + "".join(reversed(kept))
-    return "".join(kept) + _ELLIPSIS
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` followed by spaces up to ``width`` columns."""
-    return text + " " * max(0, width - display_width(text))
-
+# --- descriptions ------------------------------------------------------------------------
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
-
-# --- descriptions ------------------------------------------------------------------------
 
 def _rdn_parts(name: str) -> list[str]:
     """The attribute=value parts of an RFC 4514 name, split on unescaped ``,`` and ``+``."""
@@ -223,38 +160,12 @@ _Key = tuple[int, int, str, int, int, str, str]
 _Row = tuple[_Key, str, str, str, str, str]
 
 
-# Rows held in memory before a sorted run of them is written to a temporary file; the table
-# is then written by merging the runs, so a run with millions of findings to list takes the
-# memory of this many rows, not of all of them.
-SPILL_ROWS = 50_000
-_BATCH = 1000  # rows in one pickle of a run
-
-
-def _write_run(rows: list[_Row]) -> IO[bytes]:
-    """``rows`` sorted, in a temporary file (deleted when closed)."""
-    run = tempfile.TemporaryFile(prefix="cryptocheck-text-")  # noqa: SIM115 - closed in end()
-    rows.sort()
-    for start in range(0, len(rows), _BATCH):  # batches, each its own pickle
-        pickle.dump(rows[start:start + _BATCH], run, protocol=pickle.HIGHEST_PROTOCOL)
-    run.seek(0)
-    return run
-
-
-def _read_run(run: IO[bytes]) -> Iterator[_Row]:
-    while True:
-        try:
-            batch = pickle.load(run)
-        except EOFError:
-            return
-        yield from batch
-
-
 class TextReporter:
     """Writes the header at ``begin`` and the tables and summary at ``end``.
 
     Only findings to be listed are kept between calls (approved ones are not, unless
-    ``show_approved``), and past :data:`SPILL_ROWS` of them they go to temporary files in
-    sorted runs, merged at the end: memory stays bounded however many there are.
+    ``show_approved``), in an :class:`~cryptocheck.report.external_sort.ExternalSort`:
+    memory stays bounded however many there are.
     """
 
     def __init__(self, stream: TextIO, options: ReportOptions | None = None) -> None:
@@ -262,18 +173,17 @@ class TextReporter:
         self._stream = stream
         self._color = opts.color
         self._show_approved = opts.show_approved
-        self._rows: list[_Row] = []
-        self._runs: list[IO[bytes]] = []  # sorted runs of rows written out (SPILL_ROWS)
+        self._rows: ExternalSort[_Row] = ExternalSort()
         self._widths = [len("STATUS"), len("RULE"), len("ASSET"), len("LOCATION")]
         self._errors: list[RunError] = []
         self._names: dict[str, str] = {}  # certificate id -> description, for the chains
 
     # colour is applied after padding, so escape codes never count towards a width
     def _paint(self, text: str, code: str) -> str:
-        return f"{code}{text}{_ANSI_RESET}" if self._color else text
+        return paint(text, code) if self._color else text
 
     def _status(self, status: Status, width: int = 0) -> str:
-        return self._paint(pad(status.value, width), _STATUS_COLOUR[status])
+        return self._paint(pad(status.value, width), STATUS_COLOUR[status])
 
     def begin(self, header: RunHeader) -> None:
         """Write who is checking what, under which policy, as of when."""
@@ -283,7 +193,7 @@ class TextReporter:
         if more > 0:
             targets.append(f"(+{more} more)")
         lines = [
-            self._paint(f"cryptocheck {header.tool_version}", _BOLD)
+            self._paint(f"cryptocheck {header.tool_version}", BOLD)
             + f"  {printable(header.command)} {' '.join(targets)}".rstrip(),
             f"Policy  {printable(policy.id)} {printable(policy.version)}"
             + (f" — {printable(policy.title)}" if policy.title else ""),
@@ -316,11 +226,8 @@ class TextReporter:
             widths[1] = max(widths[1], min(_MAX_RULE, display_width(rule)))
             widths[2] = max(widths[2], min(_MAX_ASSET, display_width(description)))
             widths[3] = max(widths[3], min(_MAX_LOCATION, display_width(location)))
-            self._rows.append((key, status.value, rule, description, location,
-                               printable(message)))
-            if len(self._rows) >= SPILL_ROWS:
-                self._runs.append(_write_run(self._rows))
-                self._rows = []
+            self._rows.add((key, status.value, rule, description, location,
+                            printable(message)))
 
     def error(self, error: RunError) -> None:
         """Keep the error for the errors table."""
@@ -332,9 +239,7 @@ class TextReporter:
         try:
             self._write_findings_table()
         finally:
-            for run in self._runs:
-                run.close()
-            self._runs = []
+            self._rows.close()
         out: list[str] = []
         counts = findings_by_status(summary.findings_by_status)
         approved = counts[Status.APPROVED.value]
@@ -348,23 +253,19 @@ class TextReporter:
         self._stream.flush()
 
     def _write_findings_table(self) -> None:
-        """The findings, worst first, written as they come off the merge of the sorted runs
-        (those spilled to disk and the rows still held)."""
+        """The findings, worst first, written as they come off the sort."""
         write = self._stream.write
-        if not self._rows and not self._runs:
+        if not self._rows:
             write("No findings to list.\n\n")
             return
-        self._rows.sort()
-        rows: Iterator[_Row] = heapq.merge(*(_read_run(run) for run in self._runs),
-                                           iter(self._rows))
         w_status, w_rule, w_asset, w_loc = self._widths
         heading = "  ".join(
             [pad("STATUS", w_status), pad("RULE", w_rule), pad("ASSET", w_asset),
              pad("LOCATION", w_loc), "MESSAGE"]
         )
-        write(self._paint(heading, _BOLD) + "\n")
+        write(self._paint(heading, BOLD) + "\n")
         previous: str | None = None
-        for _, status, rule, asset, location, message in rows:
+        for _, status, rule, asset, location, message in self._rows.sorted():
             if previous is not None and status != previous:
                 write("\n")
             previous = status
@@ -378,13 +279,12 @@ class TextReporter:
                 ]
             ).rstrip() + "\n")
         write("\n")
-        self._rows = []
 
     def _chains_table(self, chains: Sequence[Chain]) -> list[str]:
         """Each chain, leaf first, with its weakest link (worst status on any certificate)."""
         if not chains:
             return []
-        lines = [self._paint(f"Chains ({len(chains)})", _BOLD)]
+        lines = [self._paint(f"Chains ({len(chains)})", BOLD)]
         for chain in chains:
             names = [self._names.get(cert_id, cert_id) for cert_id in chain.certificates]
             state = "" if chain.complete else " (incomplete: no self-signed root given)"
@@ -408,8 +308,8 @@ class TextReporter:
         w_loc = min(_MAX_LOCATION, max(len("LOCATION"), *(display_width(s) for s in locations)))
         w_reason = min(_MAX_REASON, max(len("REASON"), *(display_width(s) for s in reasons)))
         lines = [
-            self._paint(f"Errors ({len(errors)})", _BOLD),
-            self._paint("  ".join([pad("LOCATION", w_loc), pad("REASON", w_reason), "MESSAGE"]), _DIM),
+            self._paint(f"Errors ({len(errors)})", BOLD),
+            self._paint("  ".join([pad("LOCATION", w_loc), pad("REASON", w_reason), "MESSAGE"]), DIM),
         ]
         for error, location, reason in zip(errors, locations, reasons):
             lines.append(
@@ -428,7 +328,7 @@ class TextReporter:
         """``12 assets, 1 error: 3 disallowed, 7 approved (1 waived) — worst status: disallowed``."""
         counts = findings_by_status(summary.findings_by_status)
         parts = [
-            self._paint(f"{counts[status.value]} {status.value}", _STATUS_COLOUR[status])
+            self._paint(f"{counts[status.value]} {status.value}", STATUS_COLOUR[status])
             for status in _WORST_FIRST
             if counts[status.value]
         ]
