@@ -21,7 +21,10 @@ from cryptocheck.cli import main
 from cryptocheck.model import CryptoUsage, EndpointAsset, Location
 from cryptocheck.policy import judge, load_policy
 from cryptocheck.report import finding_fingerprint
-from cryptocheck.report.cbom import _is_algorithm, _primitive, _quantum_level, render_cbom
+from cryptocheck.report.cbom import render_cbom
+from cryptocheck.report.cbom_components import is_algorithm as _is_algorithm
+from cryptocheck.report.cbom_components import primitive as _primitive
+from cryptocheck.report.cbom_components import quantum_level as _quantum_level
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report
 
