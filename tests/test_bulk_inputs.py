@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cryptocheck.bulk import buffers as bulk_buffers
 from cryptocheck.bulk import reader as bulk_reader
 from cryptocheck.bulk.compiled import breakpoints
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
@@ -121,7 +122,7 @@ def test_streamed_bundle_equals_bundle_read_whole(tmp_path: Path, ders: list[byt
     path.write_bytes(b"".join(parts) * 3)
     whole, _ = run_bulk([str(path)], dedup=False)
     for chunk in (97, 1000, 4096):
-        monkeypatch.setattr(bulk_reader, "CHUNK", chunk)
+        monkeypatch.setattr(bulk_buffers, "CHUNK", chunk)
         streamed, _ = run_bulk([str(path)], dedup=False,
                                source_options=SourceOptions(max_file_size=1024))
         assert [r for r in streamed if r["record"] in ("certificate", "error")] == \
@@ -149,7 +150,7 @@ def test_one_reader_streams_many_files_alike(tmp_path: Path, ders: list[bytes],
     (folder / "3b.b64").write_bytes(b"\n".join(rows) + b"\n")
     whole, _ = run_bulk([str(folder)], dedup=False)
     for chunk in (600, 1000, 4096):  # (a tar archive is known by bytes 257-262 of its head)
-        monkeypatch.setattr(bulk_reader, "CHUNK", chunk)
+        monkeypatch.setattr(bulk_buffers, "CHUNK", chunk)
         streamed, _ = run_bulk([str(folder)], dedup=False,
                                source_options=SourceOptions(max_file_size=1024))
         kept = [r for r in streamed if r["record"] in ("certificate", "error")]
