@@ -8,10 +8,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from cryptocheck.model import Asset, KeyAsset, RunError
-from cryptocheck.sources.files import der, pbe
+from cryptocheck.sources.files import der
 from cryptocheck.sources.files.context import FileContext
 from cryptocheck.sources.files.keyinfo import UNKNOWN, KeyFacts, facts_of_public_key, spki_facts
-from cryptocheck.sources.files.keys import private_key_from_facts
+from cryptocheck.sources.files.keys import encrypted_pkcs8_protection, private_key_from_facts
 from cryptocheck.sources.files.x509 import certificate_asset
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
@@ -54,7 +54,7 @@ def _private_key_entry(entry: Any, ctx: FileContext, store_format: str) -> KeyAs
     protection: str | None = None
     try:
         # pyjks keeps the EncryptedPrivateKeyInfo only until decryption; read its header first.
-        protection = pbe.encrypted_pkcs8_protection(entry._encrypted)
+        protection = encrypted_pkcs8_protection(entry._encrypted)
     except (der.DerError, IndexError, TypeError, AttributeError):
         protection = None
     facts = _decrypted_facts(entry, ctx.passwords)

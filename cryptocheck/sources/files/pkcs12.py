@@ -8,10 +8,10 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from cryptocheck.model import Asset, RunError
-from cryptocheck.sources.files import der, pbe
+from cryptocheck.sources.files import der
 from cryptocheck.sources.files.context import FileContext
 from cryptocheck.sources.files.keyinfo import facts_of_public_key
-from cryptocheck.sources.files.keys import private_key_from_facts
+from cryptocheck.sources.files.keys import encrypted_pkcs8_protection, private_key_from_facts
 from cryptocheck.sources.files.x509 import certificate_asset
 
 _DATA = "1.2.840.113549.1.7.1"
@@ -75,7 +75,7 @@ def _key_protection(data: bytes) -> str | None:
                 bag_parts = bag.children()
                 if der.decode_oid(bag_parts[0]) == _SHROUDED_KEY_BAG:
                     shrouded = bag_parts[1].children()[0]
-                    return pbe.encrypted_pkcs8_protection(shrouded.raw)
+                    return encrypted_pkcs8_protection(shrouded.raw)
     except (der.DerError, IndexError):
         return None
     return None
