@@ -146,6 +146,8 @@ def _pump(a: socket.socket, b: socket.socket) -> None:
 
 @contextlib.contextmanager
 def starttls_front(backend_port: int, protocol: str = "smtp") -> Iterator[int]:
+    """A STARTTLS front for ``protocol`` relaying to the TLS server on ``backend_port``;
+    yields its port."""
     relay = _Relay(backend_port, protocol)
     relay.start()
     try:
@@ -191,6 +193,7 @@ class _Hostile(threading.Thread):
 
 @contextlib.contextmanager
 def hostile(behaviour: str) -> Iterator[int]:
+    """An endpoint that misbehaves (``garbage``, ``stall`` or ``reset``); yields its port."""
     server = _Hostile(behaviour)
     server.start()
     try:
@@ -241,6 +244,8 @@ class ConcurrencyRelay(threading.Thread):
 
 @contextlib.contextmanager
 def concurrency_relay(backend_port: int) -> Iterator[ConcurrencyRelay]:
+    """A relay to ``backend_port`` that counts connections open at once; yields it (its
+    ``port``, ``peak`` and ``total``)."""
     relay = ConcurrencyRelay(backend_port)
     relay.start()
     try:
@@ -311,6 +316,8 @@ def _copy(src: socket.socket, dst: socket.socket) -> None:
 
 @contextlib.contextmanager
 def tampering_relay(backend_port: int, behaviour: str) -> Iterator[int]:
+    """A relay to the TLS 1.3 server on ``backend_port`` that tampers with its encrypted
+    flight (``bad-tag`` or ``garbage``); yields its port."""
     relay = TamperingRelay(backend_port, behaviour)
     relay.start()
     try:
