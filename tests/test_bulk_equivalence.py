@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from servers.needs import declares
 
 from cryptocheck.bulk.pyscan import have_extension
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
@@ -36,6 +37,7 @@ needs_c = pytest.mark.usefixtures("c_scanner")
 
 
 @pytest.fixture
+@declares("c_extension")
 def c_scanner() -> None:
     assert have_extension(), ("C scanner not built: install gcc, libssl-dev and the Python "
                               "headers, then pip install -e . (scripts/test.sh does)")

@@ -85,12 +85,14 @@ def _check(strings: list[str]) -> None:
     assert not mismatches, f"{len(mismatches)} of {len(strings)} differ, first: {mismatches[:3]}"
 
 
+@pytest.mark.tools
 def test_real_strings_expand_like_openssl() -> None:
     strings = _real()
     assert len(strings) >= 50
     _check(strings)
 
 
+@pytest.mark.tools
 def test_generated_strings_expand_like_openssl() -> None:
     _check(_generated(400))
 
@@ -108,10 +110,12 @@ EDGE = [":HIGH:", "HIGH+", "+HIGH+MEDIUM", "!", "HIGH:!", "HIGH:-", "HIGH:+", "@
         "EDH-RSA-DES-CBC3-SHA:HIGH", "a b c HIGH", "HIGH\tMEDIUM"]
 
 
+@pytest.mark.tools
 def test_edge_cases_of_the_syntax() -> None:
     _check(EDGE)
 
 
+@pytest.mark.tools
 def test_every_suite_name_and_alias_alone() -> None:
     names = sorted(aliases()) + [s.openssl for s in openssl_suites() if not s.tls13]
     _check(names)

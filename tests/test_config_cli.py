@@ -158,6 +158,7 @@ def test_walk_respects_gitignore_vendored_binary_and_size(tmp_path: Path) -> Non
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.tools
 def test_changed_since_reads_only_changed_files(tmp_path: Path) -> None:
     repo = _repo(tmp_path, {"a/nginx.conf": WEAK, "b/site.conf": GOOD})
 

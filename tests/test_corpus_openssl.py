@@ -256,6 +256,7 @@ def compare_file(path: Path) -> tuple[list[str], int]:
     return problems, len(blocks)
 
 
+@pytest.mark.tools
 def test_every_corpus_certificate_matches_openssl(corpus_dir: Path) -> None:
     files = corpus_certificate_files(corpus_dir)
     assert len(files) >= 60, "the corpus lost certificates"
@@ -455,6 +456,7 @@ def compare_key_file(path: Path, corpus: Path, passwords: tuple[str, ...]) -> li
     return problems
 
 
+@pytest.mark.tools
 def test_every_corpus_key_matches_openssl_and_ssh_keygen(corpus_dir: Path,
                                                          corpus_passwords: tuple[str, ...]) -> None:
     files = corpus_key_files(corpus_dir)

@@ -637,6 +637,7 @@ def test_waiver_type_is_the_model_record(tmp_path: Path) -> None:
     assert isinstance(waivers[0], Waiver) and waivers[0].owner == "web-team@example.org"
 
 
+@pytest.mark.tools
 def test_waiver_sha256_as_openssl_prints_it(tmp_path: Path) -> None:
     """`openssl x509 -fingerprint -sha256` gives colons and capitals: kept as plain lower-case
     hex (what certificates' sha256 facts and the report schema hold); not hex is refused."""

@@ -54,7 +54,7 @@ def _props(component: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield prop["name"], prop.get("value", "")
 
 
-@pytest.mark.parametrize("build", [mixed_report, sample_report, empty_report])
+@pytest.mark.parametrize("build", [pytest.param(mixed_report, marks=pytest.mark.tls_server), sample_report, empty_report])
 def test_valid_cyclonedx_1_6(build: object, validator: jsonschema.Draft7Validator) -> None:
     document = json.loads(render_cbom(build()))  # type: ignore[operator]
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
@@ -69,6 +69,7 @@ def test_the_validator_is_live(validator: jsonschema.Draft7Validator) -> None:
     assert len(list(validator.iter_errors(document))) == 2
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_every_asset_and_finding_is_there_with_its_verdict() -> None:
     report = mixed_report()
     wire = json.loads(dumps_report(report))
@@ -100,6 +101,7 @@ def test_every_asset_and_finding_is_there_with_its_verdict() -> None:
     assert fingerprints == {finding_fingerprint(f) for f in report.findings}
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_crypto_properties_of_each_kind() -> None:
     document = json.loads(render_cbom(mixed_report()))
     components = {c["bom-ref"]: c for c in document["components"]}
@@ -146,6 +148,7 @@ def test_crypto_properties_of_each_kind() -> None:
     assert meta["cryptocheck:verdict"] == "FAIL"
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_cli_cbom_from_saved_report(tmp_path: Path,
                                     validator: jsonschema.Draft7Validator) -> None:
     saved = write_mixed(tmp_path / "m.json")

@@ -93,6 +93,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run("report", "--help").exit_code == 0
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_report_renders_text_by_default(tmp_path: Path) -> None:
     saved = write_mixed(tmp_path / "m.json")
     result = run("report", str(saved))

@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from test_report_load import CORPUS, mixed_report, tls_endpoint, write_mixed
 
@@ -23,6 +24,7 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_findings_round_trip_with_the_json_counts() -> None:
     report = mixed_report()
     document = json.loads(dumps_report(report))
@@ -43,6 +45,7 @@ def test_findings_round_trip_with_the_json_counts() -> None:
     assert config and all(r["path"] and r["line"] for r in config)
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_assets_round_trip_one_row_per_asset() -> None:
     report = mixed_report()
     document = json.loads(dumps_report(report))
@@ -68,6 +71,7 @@ def test_spreadsheet_formulas_are_defused() -> None:
     assert hostile and not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values())
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_cli_writes_csv_for_findings_and_assets(tmp_path: Path) -> None:
     saved = write_mixed(tmp_path / "mixed.json")
     for flag, expected in (([], len(mixed_report().findings)),

@@ -18,15 +18,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 from pypdf import PdfReader
+from servers.browser import chromium
+from servers.needs import declares
 from test_report_load import config_setting, mixed_report, tls_endpoint, write_mixed
 
 from cryptocheck.cli import main
 from cryptocheck.report.html import STATUS_COLOUR, render_html
 from cryptocheck.report.sample import empty_report, sample_report
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SECTIONS = ("Executive summary", "Charts", "Findings by rule", "Asset inventory", "Waivers",
             "Unreadable inputs", "Scope and evidence")
@@ -35,20 +36,14 @@ CHARTS = ("Findings by status", "Key algorithms and sizes", "Certificate signatu
 
 
 @pytest.fixture(scope="module")
+@declares("browser")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "the system chromium is needed (see README set-up)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
+@declares("tls_server")  # the mixed report scans a live s_server
 def mixed_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mixed report rendered by the CLI from its saved JSON, as an auditor would."""
     root = tmp_path_factory.mktemp("html")
@@ -140,6 +135,7 @@ def test_empty_report_renders() -> None:
     assert "No assets." in page and "PASS" in page and "No TLS endpoints" in page
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_content_security_policy_allows_nothing_remote() -> None:
     page = render_html(mixed_report())
     csp = re.search(r'Content-Security-Policy" content="([^"]+)"', page)
@@ -153,6 +149,7 @@ def test_content_security_policy_allows_nothing_remote() -> None:
     assert "<link" not in page and "@import" not in page
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_chart_colours_are_the_policys_statuses() -> None:
     report = mixed_report()
     page = render_html(report)

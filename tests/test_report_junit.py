@@ -25,7 +25,7 @@ def _parse(text: str) -> etree._Element:
     return root
 
 
-@pytest.mark.parametrize("build", [mixed_report, sample_report, empty_report])
+@pytest.mark.parametrize("build", [pytest.param(mixed_report, marks=pytest.mark.tls_server), sample_report, empty_report])
 def test_valid_against_the_junit_schema(build: object) -> None:
     _parse(render_junit(build()))  # type: ignore[operator]
 
@@ -37,6 +37,7 @@ def test_schema_rejects_what_it_should() -> None:
 
 
 @pytest.mark.parametrize("fail_on", [Status.DISALLOWED, Status.DEPRECATED, Status.LEGACY])
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_one_case_per_asset_and_rule_and_failures_at_threshold(fail_on: Status) -> None:
     report = mixed_report()
     root = _parse(render_junit(report, fail_on=fail_on))
@@ -71,6 +72,7 @@ def test_hostile_text_stays_well_formed() -> None:
     assert len(errors) == 3 and "\\x07" in errors[-1].get("message")
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_cli_junit_from_saved_report(tmp_path: Path) -> None:
     saved = write_mixed(tmp_path / "m.json")
     out = tmp_path / "junit.xml"

@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from tls_servers import s_server
+from servers.tls import s_server
 
 from cryptocheck.cli import main
 from cryptocheck.model import (
@@ -82,6 +82,7 @@ def write_mixed(path: Path) -> Path:
     return path
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_mixed_report_has_every_asset_type_and_a_waiver() -> None:
     report = mixed_report()
     assert {a.type for a in report.assets} >= {"certificate", "private-key", "public-key",
@@ -92,7 +93,7 @@ def test_mixed_report_has_every_asset_type_and_a_waiver() -> None:
     jsonschema.Draft202012Validator(report_schema()).validate(json.loads(dumps_report(report)))
 
 
-@pytest.mark.parametrize("build", [sample_report, empty_report, mixed_report])
+@pytest.mark.parametrize("build", [sample_report, empty_report, pytest.param(mixed_report, marks=pytest.mark.tls_server)])
 def test_round_trip_gives_identical_json(build: object) -> None:
     report = build()  # type: ignore[operator]
     text = dumps_report(report)
@@ -115,6 +116,7 @@ def test_scan_json_load_json_identical(tmp_path: Path) -> None:
     assert dumps_report(load_report(str(out))) == text
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_endpoint_details_come_back_as_details() -> None:
     report = mixed_report()
     loaded = load_report(dumps_report(report))
@@ -126,6 +128,7 @@ def test_endpoint_details_come_back_as_details() -> None:
     assert config.location.path is not None and config.location.path.endswith(".conf")
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_dates_in_usage_attributes_read_back_as_dates() -> None:
     loaded = load_report(dumps_report(mixed_report()))
     validity = next(f for f in loaded.findings if f.usage.context == "certificate.validity")
@@ -151,6 +154,7 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_report_command_renders_every_format_from_a_saved_report(fmt: str,
                                                                   tmp_path: Path) -> None:
     saved = write_mixed(tmp_path / "mixed.json")

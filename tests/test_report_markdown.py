@@ -14,6 +14,7 @@ from cryptocheck.report.markdown import code, md, render_markdown
 from cryptocheck.report.sample import empty_report, sample_report
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_verdict_counts_and_sections() -> None:
     report = mixed_report()
     text = render_markdown(report)
@@ -32,6 +33,7 @@ def test_pass_when_threshold_not_reached() -> None:
     assert "## cryptocheck config: **PASS**" in render_markdown(empty_report())
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_rows_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     report = mixed_report()
     notable = sum(1 for f in report.findings if f.status is not Status.APPROVED)

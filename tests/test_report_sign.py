@@ -169,6 +169,7 @@ def test_sign_needs_a_json_file_and_no_stdout(keypair: tuple[Path, Path], tmp_pa
     assert result.exit_code == 2 and "every output written to a file" in result.output
 
 
+@pytest.mark.tls_server  # mixed_report scans a live s_server
 def test_rendering_a_saved_report_can_be_signed(keypair: tuple[Path, Path],
                                                 tmp_path: Path) -> None:
     key, pub = keypair

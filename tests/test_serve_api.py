@@ -7,7 +7,6 @@ import base64
 import json
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -16,20 +15,21 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from servers.database import create_pg_schema, drop_pg_schema
+from servers.service import Server, make_token, write_config
 
 from cryptocheck.report import FORMATS
 from cryptocheck.report.wire import report_schema
 from cryptocheck.run import scan
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, create_pg_schema, drop_pg_schema, make_token, write_config
-
+pytestmark = pytest.mark.service
 CERTS = Path(__file__).parent / "corpus" / "certs"
 CHAIN = CERTS / "chain-leaf-rsa-2048.pem"
 WEAK = CERTS / "leaf-ec-p192.pem"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.database)])
 def service(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("serve-api")

@@ -4,22 +4,18 @@ error; without a session it sends the browser to the login page."""
 from __future__ import annotations
 
 import base64
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, sync_playwright
+from playwright.sync_api import ConsoleMessage
+from servers.browser import chromium
+from servers.service import Server, make_token, write_config
 
 from cryptocheck.report import FORMATS
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config
-
-CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.service, pytest.mark.browser]
 CERTS = Path(__file__).parent / "corpus" / "certs"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +40,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
 def test_dashboard_renders_without_console_errors(service: tuple[Server, str]) -> None:
     server, token = service
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         try:
             page = browser.new_page()
 

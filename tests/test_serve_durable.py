@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import signal
 import sqlite3
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,21 +13,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from servers.database import create_pg_schema, drop_pg_schema
+from servers.needs import declares
+from servers.service import Server, make_token, write_config
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import (
-    Server,
-    create_pg_schema,
-    drop_pg_schema,
-    make_token,
-    write_config,
-)
-
+pytestmark = pytest.mark.service
 CORPUS_CERT = Path(__file__).parent / "corpus" / "certs" / "chain-leaf-rsa-2048.pem"
 COPIES = 600  # a bundle that takes the server a few seconds, so it can be killed mid-scan
 
 
 @pytest.fixture
+@declares("database")
 def pg_url() -> Iterator[str]:
     url, schema = create_pg_schema()
     try:
@@ -37,7 +32,7 @@ def pg_url() -> Iterator[str]:
         drop_pg_schema(schema)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.database)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'serve.db'}"

@@ -8,9 +8,7 @@ for tracebacks too, since a handler that fails after its answer would not show a
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +21,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from servers.service import Server, make_token, write_config
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config
-
+pytestmark = pytest.mark.service
 _STATE: dict[str, Any] = {}
 
 

@@ -6,21 +6,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import subprocess
-import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from servers.service import Server, make_token, write_config
+from servers.sshd import host_key, sshd
+from servers.tls import s_server
 
 from cryptocheck.service.kinds import available_kinds
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, free_port, make_token, write_config
-
+pytestmark = pytest.mark.service
 TLS_FIXTURES = Path(__file__).parent / "fixtures" / "tls"
 NGINX = b"""server {
     listen 443 ssl;
@@ -44,19 +42,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
         server.stop()
 
 
-def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    import socket
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the test server exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("test server not listening")
-
-
 def _run_scan(server: Server, token: str, body: dict[str, object]) -> dict[str, object]:
     answer = server.request("POST", "/v1/scans", token=token, json_body=body)
     assert answer.status == 202, answer.body
@@ -68,24 +53,16 @@ def _run_scan(server: Server, token: str, body: dict[str, object]) -> dict[str, 
 
 
 @pytest.mark.skipif("tls" not in available_kinds(), reason="cryptocheck.sources.tls not installed")
+@pytest.mark.tls_server
 def test_tls_scan_of_a_live_server(service: tuple[Server, str]) -> None:
     server, token = service
-    port = free_port()
-    process = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-quiet",
-         "-cert", str(TLS_FIXTURES / "rsa.pem"), "-key", str(TLS_FIXTURES / "rsa.key")],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port, process)
+    with s_server() as port:  # the fixture certificate rsa (TLS_FIXTURES)
         # Options may only make a scan gentler than the scanner's defaults.
         harsh = server.request("POST", "/v1/scans", token=token, json_body={
             "kind": "tls", "targets": [f"127.0.0.1:{port}"], "options": {"per_host": 1000}})
         assert harsh.status == 400 and harsh.json()["error"] == "bad-options"
         report = _run_scan(server, token, {"kind": "tls", "targets": [f"127.0.0.1:{port}"],
                                            "options": {"connect_timeout": 3.0, "per_host": 1}})
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assets = report["assets"]
     assert isinstance(assets, list)
     endpoints = [a for a in assets if a["type"] == "tls-endpoint"]
@@ -104,25 +81,14 @@ def test_tls_scan_of_a_live_server(service: tuple[Server, str]) -> None:
 
 
 @pytest.mark.skipif("ssh" not in available_kinds(), reason="cryptocheck.sources.ssh not installed")
+@pytest.mark.ssh_server
 def test_ssh_scan_of_a_live_sshd(service: tuple[Server, str], tmp_path: Path) -> None:
     server, token = service
-    key = tmp_path / "host_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    port = free_port()
-    config = tmp_path / "sshd_config"
-    config.write_text(f"Port {port}\nListenAddress 127.0.0.1\nPidFile {tmp_path}/sshd.pid\n"
-                      "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                      f"HostKey {key}\n")
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port, process)
+    key = host_key(tmp_path / "host_ed25519", "-t", "ed25519")
+    with sshd(tmp_path, [key]) as running:
+        port = running.port
         report = _run_scan(server, token, {"kind": "ssh", "targets": [f"127.0.0.1:{port}"],
                                            "options": {"timeout": 5.0, "gex": False}})
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assets = report["assets"]
     assert isinstance(assets, list)
     assert [a["port"] for a in assets if a["type"] == "ssh-endpoint"] == [port]

@@ -6,13 +6,13 @@ the dashboard summary and metrics read the same on both databases."""
 from __future__ import annotations
 
 import base64
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from servers.database import create_pg_schema, drop_pg_schema
 
 from cryptocheck.service import estate, jobs
 from cryptocheck.service.config import ServeConfig
@@ -21,13 +21,10 @@ from cryptocheck.service.metrics import RequestCounter, render
 from cryptocheck.service.security import Allowlist
 from cryptocheck.service.storage import MIGRATIONS, Database
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import create_pg_schema, drop_pg_schema
-
 CERT = Path(__file__).parent / "corpus" / "certs" / "leaf-ec-p256.pem"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.database)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         database = Database(f"sqlite:///{tmp_path / 'queue.db'}")

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers.needs import declares
+from servers.service import Server, make_token, write_config
 
 from cryptocheck.service.config import ConfigError, load_config
 from cryptocheck.service.security import Allowlist, TargetRefused, forbidden, split_target
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config
 
 CORPUS = Path(__file__).parent / "corpus"
 PRIVATE_KEY = CORPUS / "keys" / "rsa-2048-pkcs8.pem"
@@ -26,6 +25,7 @@ CERT = CORPUS / "certs" / "leaf-ec-p256.pem"
 
 
 @pytest.fixture(scope="module")
+@declares("service")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("serve-security")
     url = f"sqlite:///{folder / 'serve.db'}"

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from servers.needs import declares
 
 from cryptocheck.model import ConfigAsset, RunError
 from cryptocheck.sources.config import sshd as ssh_config
@@ -23,6 +24,7 @@ needs_openssh = pytest.mark.skipif(shutil.which(SSHD) is None or shutil.which("s
 
 
 @pytest.fixture(scope="module")
+@declares("tools")  # ssh-keygen
 def host_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     key = tmp_path_factory.mktemp("hostkey") / "ssh_host_ed25519_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
@@ -135,6 +137,7 @@ def test_match_block_like_sshd_t_c(tmp_path: Path, host_key: Path) -> None:
 
 
 @needs_openssh
+@pytest.mark.tools
 def test_ssh_config_host_blocks_like_ssh_g(tmp_path: Path) -> None:
     (tmp_path / "extra.conf").write_text("Host legacy.example\n    Ciphers +aes128-cbc\n")
     path = tmp_path / "ssh_config"

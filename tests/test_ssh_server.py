@@ -12,21 +12,22 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tls_servers import concurrency_relay
+from servers.needs import declares
+from servers.process import free_port
+from servers.relays import concurrency_relay
+from servers.sshd import SSHD, sshd, sshd_offered
 
 from cryptocheck.cli import main
 from cryptocheck.model import EndpointAsset, KeyAsset, RunError
 from cryptocheck.sources.ssh import SshOptions, iter_ssh_items
 from cryptocheck.sources.ssh.usages import usages_of
 
-SSHD = "/usr/sbin/sshd"
 pytestmark = pytest.mark.skipif(shutil.which(SSHD) is None or shutil.which("ssh-keygen") is None,
                                 reason="OpenSSH not installed (README set-up installs it)")
 
@@ -68,12 +69,6 @@ class Server:
     certificate: Path | None = None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("hostkeys")
@@ -109,6 +104,7 @@ def certificate(keys: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture(scope="module")
+@declares("ssh_server")
 def servers(keys: dict[str, Path], moduli: Path, certificate: Path,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
     """Every configuration's sshd, started once for the module and stopped by its pid."""
@@ -123,32 +119,11 @@ def _sshd(name: str, keys: dict[str, Path], moduli: Path, certificate: Path,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     key_names, extra = CONFIGS[name]
     folder = tmp_path_factory.mktemp(f"sshd-{name}")
-    port = _free_port()
-    config = folder / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nPidFile {folder}/sshd.pid\n"
-        "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        + "".join(f"HostKey {keys[k]}\n" for k in key_names)
-        + extra.format(moduli=moduli, certificate=certificate))
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-    offered_text = subprocess.run([SSHD, "-T", "-f", str(config)], check=True,
-                                  capture_output=True, text=True).stdout
-    offered = dict(line.split(" ", 1) for line in offered_text.splitlines() if " " in line)
-    with open(folder / "sshd.log", "w") as log:
-        process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            yield Server(name, port, {k: keys[k] for k in key_names}, offered,
-                         certificate if "HostCertificate" in extra else None)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with sshd(folder, [keys[k] for k in key_names],
+              extra.format(moduli=moduli, certificate=certificate)) as running:
+        yield Server(name, running.port, {k: keys[k] for k in key_names},
+                     sshd_offered(running.config),
+                     certificate if "HostCertificate" in extra else None)
 
 
 def _scan(server: Server) -> tuple[EndpointAsset, list[KeyAsset], list[RunError]]:
@@ -255,7 +230,7 @@ def test_legacy_server_judged_disallowed(servers: dict[str, Server]) -> None:
 
 
 def test_unreachable_and_bad_targets_are_errors() -> None:
-    port = _free_port()
+    port = free_port()
     items = list(iter_ssh_items([f"127.0.0.1:{port}", "127.0.0.1:notaport", "10.0.0.0/33"],
                                 SshOptions(timeout=2)))
     assert all(isinstance(i, RunError) for i in items)

@@ -212,6 +212,7 @@ def test_any_damaged_byte_of_the_flight_is_an_error(position: int, flip: int) ->
         handshake.feed(bytes(damaged))
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("bits", [2048, 3072, 4096, 6144, 8192])
 def test_ffdhe_primes_are_openssls(bits: int) -> None:
     """The RFC 7919 primes cryptocheck's key shares use are the ones OpenSSL writes for the

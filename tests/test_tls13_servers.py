@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from servers.relays import tampering_relay
+from servers.tls import FIXTURES, s_server
 from test_tls_servers import _ocsp_response
-from tls_servers import FIXTURES, s_server, tampering_relay
 
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.sources.tls import tls13, wire
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter, ProbeError
 from cryptocheck.sources.tls.facts import SCHEMES
 
+pytestmark = pytest.mark.tls_server
 X25519, P256, P384, P521, X448 = 0x1D, 0x17, 0x18, 0x19, 0x1E
 
 

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from servers.tls import FIXTURES
 from test_tls13_keyschedule import (
     CLIENT_HELLO,
     S_HS_TRAFFIC,
@@ -22,7 +23,6 @@ from test_tls13_keyschedule import (
     SUITE,
     _rfc_handshake,
 )
-from tls_servers import FIXTURES
 
 from cryptocheck.sources.tls import cert_verify, tls13, tls13_schemes, wire
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter

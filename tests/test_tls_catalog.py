@@ -27,6 +27,7 @@ def _openssl_suites() -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+@pytest.mark.tools
 def test_every_openssl_suite_has_the_same_codepoint_and_names() -> None:
     rows = _openssl_suites()
     assert len(rows) > 100

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tls_servers import FIXTURES, RC4_3DES, gnutls_serv, s_server
+from servers.tls import FIXTURES, RC4_3DES, gnutls_serv, s_server
 
 from cryptocheck.model import Asset, Status
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
 from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
 
+pytestmark = pytest.mark.tls_server
 DAY = date(2026, 11, 22)
 SERVERS = {
     "modern": (["-no_tls1", "-no_tls1_1", "-cipher",

@@ -7,21 +7,18 @@ from datetime import date
 from typing import Any
 
 import pytest
-from tls_servers import (
+from servers.relays import concurrency_relay, hostile, starttls_front, tampering_relay
+from servers.tls import (
     FIXTURES,
     NULL_CAMELLIA_CCM8,
     RC4_3DES,
     bundled_openssl_server,
-    concurrency_relay,
     gnutls_serv,
     gnutls_suites,
-    hostile,
     nginx,
     postgres_available,
     postgres_ssl,
     s_server,
-    starttls_front,
-    tampering_relay,
 )
 
 from cryptocheck.catalog import tls as tls_catalog
@@ -30,6 +27,7 @@ from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
 from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
 
+pytestmark = pytest.mark.tls_server  # every test but the last of the machine's PostgreSQL
 OPTIONS = TlsOptions(read_timeout=3.0, connect_timeout=3.0, ca_files=(str(FIXTURES / "ca.pem"),))
 
 
@@ -246,7 +244,7 @@ def test_hostile_and_unreachable_targets_are_one_error_each() -> None:
     options = TlsOptions(read_timeout=0.5, connect_timeout=0.5, retries=0, target_timeout=20)
     with hostile("garbage") as garbage, hostile("stall") as stall, hostile("reset") as reset, \
             s_server("-no_tls1_3") as good:
-        from tls_servers import free_port
+        from servers.process import free_port
 
         closed = free_port()
         targets = [f"127.0.0.1:{p}" for p in (garbage, stall, reset, closed, good)]
@@ -270,6 +268,7 @@ def test_postgres_starttls() -> None:
     assert [c.subject for c in certs] == ["CN=localhost"]
 
 
+@pytest.mark.database
 def test_the_machines_postgres_without_ssl_is_one_error() -> None:
     # The machine's own PostgreSQL at 127.0.0.1:5432 runs with ssl = off: SSLRequest -> "N".
     import socket
