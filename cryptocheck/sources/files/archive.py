@@ -19,12 +19,10 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from cryptocheck.model import Asset, Location, RunError
-
-if TYPE_CHECKING:  # the package imports this module lazily; avoid the cycle
-    from cryptocheck.sources.files import SourceOptions
+from cryptocheck.sources.files.options import SourceOptions
 
 ZIP_MAGIC = b"PK\x03\x04"
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")

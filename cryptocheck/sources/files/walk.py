@@ -12,15 +12,12 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from cryptocheck.model import Asset, Location, RunError
 from cryptocheck.sources.files import archive, der, jks, keys, pem, pkcs12, text
 from cryptocheck.sources.files.context import FileContext, has_crypto_extension
+from cryptocheck.sources.files.options import SourceOptions, SourceStats
 from cryptocheck.sources.files.x509 import certificate_asset, pkcs7_assets
-
-if TYPE_CHECKING:  # the package imports this module lazily; avoid the cycle
-    from cryptocheck.sources.files import SourceOptions, SourceStats
 
 
 @dataclass
