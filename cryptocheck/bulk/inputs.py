@@ -10,15 +10,20 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 from cryptocheck.model import Asset, RunError
 from cryptocheck.sources.files import SourceOptions, openssh, pem, text
 from cryptocheck.sources.files.context import FileContext
 from cryptocheck.sources.files.walk import VCS_DIRECTORIES
 
-if TYPE_CHECKING:  # the reader imports this module
-    from cryptocheck.bulk.entries import Tally
+
+
+class SkipCounter(Protocol):
+    """What :func:`walk` counts into (the reader's ``Tally``); a protocol, so that this
+    module does not import the entries module that imports it."""
+
+    files_skipped: int
 
 # Text in which the normal path finds more than PEM blocks (Kubernetes Secrets, SSH public
 # keys quoted in text: every key type name holds one of the last three).
@@ -92,7 +97,7 @@ def looks_like_base64_lines(data: bytes | bytearray) -> bool:
         return False
 
 
-def walk(top: str, options: SourceOptions, tally: Tally) -> Iterator[str]:
+def walk(top: str, options: SourceOptions, tally: SkipCounter) -> Iterator[str]:
     """Files under ``top`` in the normal path's order (sorted, version control skipped)."""
     follow = bool(options.follow_symlinks)
     visited: set[str] = set()
