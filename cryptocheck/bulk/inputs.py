@@ -18,7 +18,6 @@ from cryptocheck.sources.files.context import FileContext
 from cryptocheck.sources.files.walk import VCS_DIRECTORIES
 
 
-
 class SkipCounter(Protocol):
     """What :func:`walk` counts into (the reader's ``Tally``); a protocol, so that this
     module does not import the entries module that imports it."""
