@@ -24,9 +24,10 @@ from test_tls13_keyschedule import (
 )
 from tls_servers import FIXTURES
 
-from cryptocheck.sources.tls import cert_verify, tls13, tls13_schemes, wire
+from cryptocheck.sources.tls import cert_verify, tls13, wire
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter
 from cryptocheck.sources.tls.facts import EndpointFacts
+from cryptocheck.sources.tls.probes import tls13_schemes
 
 RSA_PSS_RSAE_SHA256 = 0x0804
 

@@ -4,11 +4,25 @@ probe lists (names, needs, budgets, facts) and the scheduler that runs them."""
 from __future__ import annotations
 
 import ast
+import asyncio
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+
+from cryptocheck.sources.probe import (
+    ALL,
+    COMPLIANCE,
+    FULL,
+    BudgetExceeded,
+    Probe,
+    announce,
+    charge,
+    plan,
+    run_probes,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCANNERS = ("tls", "ssh")
@@ -55,3 +69,155 @@ def test_importing_every_scanner_module_loads_no_policy_module() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# --- the scheduler ---------------------------------------------------------------------------
+
+def _recorder(log: list[str], name: str, delay: float = 0.0, fail: bool = False
+              ) -> Callable[[object], Awaitable[None]]:
+    async def run(_context: object) -> None:
+        log.append(f"start {name}")
+        await asyncio.sleep(delay)
+        if fail:
+            raise RuntimeError(name)
+        log.append(f"end {name}")
+
+    return run
+
+
+def test_a_probe_starts_when_its_needs_are_ready_and_not_before() -> None:
+    log: list[str] = []
+    probes = [
+        Probe("last", _recorder(log, "last"), needs=("b", ALL)),
+        Probe("c", _recorder(log, "c"), needs=("a",), adds=("c",)),
+        Probe("b", _recorder(log, "b", 0.02), needs=("a",), adds=("b",)),
+        Probe("a", _recorder(log, "a", 0.01), adds=("a",)),
+        Probe("skipped", _recorder(log, "skipped"), needs=("c",), when=lambda _: False),
+    ]
+    asyncio.run(run_probes(probes, None, FULL))
+    assert log.index("end a") < log.index("start b")
+    assert log.index("end a") < log.index("start c") < log.index("end b")  # beside b
+    assert log[-2:] == ["start last", "end last"]  # after every other probe
+    assert "start skipped" not in log
+
+
+def test_an_announced_fact_starts_what_waits_for_it_before_its_probe_ends() -> None:
+    log: list[str] = []
+
+    async def early(_context: object) -> None:
+        announce("early")
+        await asyncio.sleep(0.02)
+        log.append("end slow")
+
+    probes = [Probe("slow", early, adds=("early", "late")),
+              Probe("waiter", _recorder(log, "waiter"), needs=("early",))]
+    asyncio.run(run_probes(probes, None, FULL))
+    assert log == ["start waiter", "end waiter", "end slow"]
+
+
+def test_announcing_a_fact_the_probe_does_not_add_is_a_bug() -> None:
+    async def wrong(_context: object) -> None:
+        announce("other")
+
+    with pytest.raises(ValueError, match="other"):
+        asyncio.run(run_probes([Probe("p", wrong, adds=("mine",))], None, FULL))
+
+
+@pytest.mark.parametrize("probes, message", [
+    ([Probe("a", _recorder([], "a"), needs=("y",), adds=("x",)),
+      Probe("b", _recorder([], "b"), needs=("x",), adds=("y",))], "wait for one another"),
+    ([Probe("a", _recorder([], "a"), needs=("nobody",))], "no probe"),
+    ([Probe("a", _recorder([], "a")), Probe("a", _recorder([], "a"))], "repeated"),
+])
+def test_a_plan_that_cannot_run_is_refused(probes: list[Probe[object]], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plan(probes, FULL)
+
+
+def test_a_failing_probe_cancels_the_others() -> None:
+    log: list[str] = []
+    probes = [Probe("long", _recorder(log, "long", 5.0)),
+              Probe("bad", _recorder(log, "bad", 0.01, fail=True), adds=("x",)),
+              Probe("after", _recorder(log, "after"), needs=("x",))]
+    with pytest.raises(RuntimeError, match="bad"):
+        asyncio.run(asyncio.wait_for(run_probes(probes, None, FULL), 2.0))
+    assert "end long" not in log and "start after" not in log
+
+
+def test_a_probe_over_its_budget_fails() -> None:
+    async def greedy(_context: object) -> None:
+        for _ in range(3):
+            charge()
+
+    counts: dict[str, int] = {}
+    asyncio.run(run_probes([Probe("fits", greedy, budget=3)], None, FULL, counts))
+    assert counts == {"fits": 3}
+    with pytest.raises(BudgetExceeded, match="greedy"):
+        asyncio.run(run_probes([Probe("greedy", greedy, budget=2)], None, FULL))
+
+
+def test_modes_select_their_probes() -> None:
+    log: list[str] = []
+    probes = [Probe("both", _recorder(log, "both")),
+              Probe("full only", _recorder(log, "full only"), modes=(FULL,)),
+              Probe("compliance only", _recorder(log, "compliance only"), modes=(COMPLIANCE,))]
+    asyncio.run(run_probes(probes, None, COMPLIANCE))
+    assert sorted(log) == ["end both", "end compliance only", "start both",
+                           "start compliance only"]
+
+
+# --- the lists ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", [FULL, COMPLIANCE])
+def test_the_tls_list_plans_in_both_modes(mode: str) -> None:
+    from cryptocheck.sources.tls.probes import PROBES
+
+    selected = plan(PROBES, mode)
+    # Only the check that the endpoint answered TLS at all opens no connection.
+    assert [p.name for p in selected if p.budget == 0] == (
+        ["answered"] if mode == FULL else ["answered-at-end"])
+    assert all(p.budget > 0 for p in selected if not p.name.startswith("answered"))
+
+
+SERVERS = {
+    "tls13-only": ("-tls1_3",),
+    "legacy-dhe": ("-min_protocol", "TLSv1", "-no_tls1_3", "-cipher",
+                   "AES128-SHA:DHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0"),
+    "default": (),
+}
+
+
+@pytest.mark.parametrize("server", list(SERVERS))
+@pytest.mark.parametrize("policy_id", [None, "nhs-acagpg", "mozilla-modern"])
+def test_each_probe_keeps_its_budget_on_real_servers(server: str, policy_id: str | None) -> None:
+    from datetime import date
+
+    from tls_servers import s_server
+
+    from cryptocheck.policy import load_policy
+    from cryptocheck.policy.engine import approver
+    from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
+    from cryptocheck.sources.tls.probes import PROBES
+
+    options = TlsOptions(retries=0) if policy_id is None else TlsOptions(
+        mode="compliance", retries=0, approves=approver(load_policy(policy_id), date.today()))
+    stats = TlsStats()
+    with s_server(*SERVERS[server]) as port:
+        items = list(iter_tls_items([f"127.0.0.1:{port}"], options, stats))
+    assert stats.endpoints == 1 and not stats.errors, items
+    budgets = {p.name: p.budget for p in PROBES}
+    assert all(count <= budgets[name] for name, count in stats.per_probe.items()), \
+        stats.per_probe
+    # Every connection is charged to the probe that opened it (no retries here).
+    assert sum(stats.per_probe.values()) == stats.connections
+
+
+def test_tls_usages_come_from_the_probe_records_in_report_order() -> None:
+    from cryptocheck.sources.tls.probes import PROBES
+
+    owners = []
+    for probe in PROBES:
+        if probe.usages is not None and probe.usages not in owners:
+            owners.append(probe.usages)
+    assert [f.__module__.rsplit(".", 1)[-1] for f in owners] == [
+        "versions", "groups", "dhe", "schemes", "tls13_schemes"]

@@ -60,6 +60,8 @@ class TlsStats:
     connections: int = 0
     per_endpoint: dict[str, int] = field(default_factory=dict)
     peak_per_host: int = 0  # most connections open to one address at once
+    # Connections each probe opened, over all endpoints (retries of a failed connect apart).
+    per_probe: dict[str, int] = field(default_factory=dict)
 
 
 def _approver(options: TlsOptions) -> Callable[[CryptoUsage], bool]:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from cryptocheck.catalog import tls as tls_catalog
+from cryptocheck.sources.probe import charge
 from cryptocheck.sources.tls import wire
 
 
@@ -106,7 +107,9 @@ async def _open(endpoint: Endpoint) -> tuple[asyncio.StreamReader, asyncio.Strea
 @contextlib.asynccontextmanager
 async def connection(endpoint: Endpoint
                      ) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
-    """An open connection within the per-host and global limits, closed on exit."""
+    """An open connection within the per-host and global limits, closed on exit; counted
+    against the running probe's budget."""
+    charge()
     limiter = endpoint.limiter
     async with endpoint.global_limit, limiter.semaphore:
         limiter.open_now += 1

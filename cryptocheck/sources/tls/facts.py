@@ -2,18 +2,20 @@
 
 The catalogue's suites, groups and signature schemes as offered in ClientHellos;
 :class:`EndpointFacts` (and :class:`VersionResult` per protocol version), which every probe
-adds to; and the helpers that build a hello, send it and read which suite the server chose.
-The enumerations are in :mod:`.suites`, :mod:`.groups` and :mod:`.tls13_schemes`, the scans
-that combine them in :mod:`.scan`.
+adds to; :class:`ProbeContext`, what a probe record's ``run`` is given; and the helpers that
+build a hello, send it and read which suite the server chose. The probes themselves are the
+modules of :mod:`cryptocheck.sources.tls.probes`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from cryptocheck.catalog import tls as tls_catalog
+from cryptocheck.model import CryptoUsage
 from cryptocheck.sources.tls import wire
-from cryptocheck.sources.tls.connection import Endpoint, exchange
+from cryptocheck.sources.tls.connection import Endpoint, ProbeError, exchange
 
 VERSIONS = {"SSLv3": 0x0300, "TLSv1.0": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303,
             "TLSv1.3": 0x0304}
@@ -51,6 +53,9 @@ class EndpointFacts:
     notes: list[str] = field(default_factory=list)
     chain_fetched: bool = False  # a full handshake for the chain was made (or tried)
     group_order: dict[str, bool] = field(default_factory=dict)  # server enforces its order
+    # The answer to the first hello of a version, for the enumeration that goes on from it.
+    hellos: dict[str, wire.ServerFlight] = field(default_factory=dict)
+    tls13_seen: bool = False  # a HelloRetryRequest showed TLS 1.3 (set as soon as seen)
 
     def observe_chain(self, chain: list[bytes], stapled: bool) -> None:
         """A chain served (kept when its leaf is new: a server may have several keys)."""
@@ -71,6 +76,56 @@ class EndpointFacts:
                                       kex.dh_prime)
         if kex.signature_scheme is not None:
             _add(self.schemes.setdefault(protocol, []), kex.signature_scheme)
+
+
+@dataclass(frozen=True)
+class ProbeContext:
+    """What a TLS probe's ``run`` and ``when`` are given: the endpoint, the facts found so
+    far, and in compliance mode the caller's predicate (None in a full scan)."""
+
+    endpoint: Endpoint
+    facts: EndpointFacts
+    approves: Callable[[CryptoUsage], bool] | None = None
+
+    def version(self, protocol: str) -> VersionResult:
+        """The result of ``protocol`` so far (not accepted when not probed)."""
+        return self.facts.versions.get(protocol) or VersionResult()
+
+
+# A ProbeError for these reasons means the endpoint cannot be scanned at all: no probe
+# tolerates it. Any other (a reset, a timeout, a malformed answer) a guarded probe takes as
+# "this was not accepted" once the endpoint is known to answer (some servers reset
+# connections for what they do not speak).
+FATAL_REASONS = ("refused", "unreachable", "starttls-failed")
+
+
+async def guarded(step: Awaitable[object]) -> None:
+    """Run ``step``; a ProbeError other than :data:`FATAL_REASONS` ends it quietly."""
+    try:
+        await step
+    except ProbeError as exc:
+        if exc.reason in FATAL_REASONS:
+            raise
+
+
+async def guarded_version(step: Awaitable[VersionResult]) -> VersionResult:
+    """A version probe whose network failure means 'not accepted', with the reason noted."""
+    try:
+        return await step
+    except ProbeError as exc:
+        if exc.reason in FATAL_REASONS:
+            raise
+        return VersionResult(anomaly=f"{exc.reason}: {exc.message}")
+
+
+def kx_suites(accepted: list[int] | tuple[int, ...], kx: tuple[str, ...]) -> list[int]:
+    """The suites of ``accepted`` whose key exchange is one of ``kx``."""
+    out = []
+    for code in accepted:
+        suite = tls_catalog.suite(code)
+        if suite is not None and suite.kx in kx:
+            out.append(code)
+    return out
 
 
 def _add(items: list[int], item: int) -> None:
