@@ -60,7 +60,8 @@ class Probe(Generic[Context]):
     once ``needs`` are ready, decides whether it runs at all (a skipped probe adds nothing and
     opens no connection). ``needs`` and ``adds`` are fact names (``"suites:TLSv1.2"``) or
     :data:`ALL`. ``budget`` bounds the connections it opens (retries of a failed connect
-    apart). ``usages``, when set, derives the crypto usages of the endpoint asset from the
+    apart): a number, or a function of the context, asked when the probe starts, for a probe
+    whose work depends on what the server listed (one connection per host key type). ``usages``, when set, derives the crypto usages of the endpoint asset from the
     facts this probe reports (it is called once per distinct function, in list order).
     """
 
@@ -68,7 +69,7 @@ class Probe(Generic[Context]):
     run: Callable[[Context], Awaitable[None]]
     needs: tuple[str, ...] = ()
     adds: tuple[str, ...] = ()
-    budget: int = 1
+    budget: int | Callable[[Context], int] = 1
     modes: tuple[str, ...] = (FULL, COMPLIANCE)
     when: Callable[[Context], bool] = _always
     usages: Callable[[EndpointAsset], Iterator[CryptoUsage]] | None = None
@@ -77,6 +78,7 @@ class Probe(Generic[Context]):
 @dataclass
 class _Running:
     probe: Probe[Any]
+    budget: int
     counts: dict[str, int]
     ready: dict[str, asyncio.Event]
 
@@ -96,9 +98,9 @@ def charge() -> None:
         return
     name = running.probe.name
     running.counts[name] = running.counts.get(name, 0) + 1
-    if running.counts[name] > running.probe.budget:
+    if running.counts[name] > running.budget:
         raise BudgetExceeded(f"probe {name} opened more than its budget of "
-                             f"{running.probe.budget} connections")
+                             f"{running.budget} connections")
 
 
 def announce(fact: str) -> None:
@@ -161,12 +163,13 @@ async def run_probes(probes: Sequence[Probe[Context]], context: Context, mode: s
                 await ready[fact].wait()
             elif ordinary:
                 await asyncio.wait(ordinary)
-        token = _running.set(_Running(probe, counts, ready))
-        try:
-            if probe.when(context):
+        if probe.when(context):
+            budget = probe.budget(context) if callable(probe.budget) else probe.budget
+            token = _running.set(_Running(probe, budget, counts, ready))
+            try:
                 await probe.run(context)
-        finally:
-            _running.reset(token)
+            finally:
+                _running.reset(token)
         for fact in probe.adds:
             remaining[fact] -= 1
             if not remaining[fact]:
