@@ -1,6 +1,6 @@
 """TLS 1.3 signature schemes, and the TLS 1.3 chain, from cryptocheck's own handshake.
 
-TLS 1.3 signature schemes are in the CertificateVerify, which is encrypted: :mod:`.tls13` makes
+TLS 1.3 signature schemes are in the CertificateVerify, which is encrypted: :mod:`..tls13` makes
 the handshake (a real key share, the key schedule, record decryption) as far as that message,
 and the schemes are removed one by one as for TLS 1.2. Its first handshake gives the TLS 1.3
 chain and OCSP stapling too (pyOpenSSL is the fallback where that handshake cannot be made).
@@ -40,7 +40,7 @@ _TLS13 = "cryptocheck.sources.tls.tls13"
 
 
 async def _import_tls13() -> None:
-    """:mod:`.tls13` imports cryptography: import it in a worker thread, so that the probes
+    """:mod:`..tls13` imports cryptography: import it in a worker thread, so that the probes
     waiting in the event loop are not held up (another thread may be importing it already)."""
     if _TLS13 not in sys.modules:
         await asyncio.to_thread(importlib.import_module, _TLS13)
@@ -65,15 +65,15 @@ async def enumerate_tls13_schemes(ep: Endpoint, facts: EndpointFacts,
     when the first was refused (``no-tls13``: with an older version), ``failed`` when it could
     not be made; with the reason."""
     await _import_tls13()
-    from cryptocheck.sources.tls import tls13
+    from cryptocheck.sources.tls import key_schedule, key_share, tls13
 
     found = facts.schemes.setdefault("TLSv1.3", [])
     remaining = [s for s in candidates if s not in found]
-    groups = _share_groups(facts, tls13.KEY_SHARE_GROUPS)
+    groups = _share_groups(facts, key_share.KEY_SHARE_GROUPS)
     outcome: tuple[Outcome, str] = ("refused", "nothing to offer")
     while remaining:
         try:
-            auth = await tls13.server_auth(ep, _spec(ep, 0x0304, tuple(tls13.SUITES), groups,
+            auth = await tls13.server_auth(ep, _spec(ep, 0x0304, tuple(key_schedule.SUITES), groups,
                                                      remaining))
         except tls13.HandshakeRefused as exc:
             if outcome[0] != "made":
