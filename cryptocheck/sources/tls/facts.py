@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import CryptoUsage
 from cryptocheck.sources.tls import wire
-from cryptocheck.sources.tls.connection import Endpoint, ProbeError, exchange
+from cryptocheck.sources.tls.connection import Endpoint, ProbeError
+from cryptocheck.sources.tls.flight import exchange
 
 VERSIONS = {"SSLv3": 0x0300, "TLSv1.0": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303,
             "TLSv1.3": 0x0304}

@@ -26,7 +26,7 @@ from cryptocheck.model import CryptoUsage, EndpointAsset
 from cryptocheck.sources.probe import ALL, COMPLIANCE, FULL, Probe, announce
 from cryptocheck.sources.tls import usages as tls_usages
 from cryptocheck.sources.tls import wire
-from cryptocheck.sources.tls.connection import Endpoint, ProbeError, sslv2_exchange
+from cryptocheck.sources.tls.connection import Endpoint, ProbeError
 from cryptocheck.sources.tls.facts import (
     LEGACY_SUITES,
     TLS13_GROUPS,
@@ -41,6 +41,7 @@ from cryptocheck.sources.tls.facts import (
     _spec,
     guarded_version,
 )
+from cryptocheck.sources.tls.flight import sslv2_exchange
 
 # Versions in the order their probes start (TLS 1.2 first: the most common, and the one the
 # compliance scan asks first), and the facts that say each is known.
