@@ -71,12 +71,12 @@ class EndpointFacts:
         if kex is None:
             return
         if kex.group is not None:
-            _add(self.groups.setdefault(protocol, []), kex.group)
+            add_once(self.groups.setdefault(protocol, []), kex.group)
         if kex.dh_prime:
             self.dh_primes.setdefault(len(kex.dh_prime) * 8 - _leading_zero_bits(kex.dh_prime),
                                       kex.dh_prime)
         if kex.signature_scheme is not None:
-            _add(self.schemes.setdefault(protocol, []), kex.signature_scheme)
+            add_once(self.schemes.setdefault(protocol, []), kex.signature_scheme)
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,8 @@ def kx_suites(accepted: list[int] | tuple[int, ...], kx: tuple[str, ...]) -> lis
     return out
 
 
-def _add(items: list[int], item: int) -> None:
+def add_once(items: list[int], item: int) -> None:
+    """Append ``item`` unless listed: lists of codes keep the order things were found in."""
     if item not in items:
         items.append(item)
 
@@ -138,9 +139,11 @@ def _leading_zero_bits(data: bytes) -> int:
     return 8 - data[0].bit_length() if data else 0
 
 
-def _spec(ep: Endpoint, version: int, suites: list[int] | tuple[int, ...],
-          groups: tuple[int, ...] | list[int] | None = None,
-          schemes: tuple[int, ...] | list[int] = SCHEMES) -> wire.ClientHelloSpec:
+def hello_spec(ep: Endpoint, version: int, suites: list[int] | tuple[int, ...],
+               groups: tuple[int, ...] | list[int] | None = None,
+               schemes: tuple[int, ...] | list[int] = SCHEMES) -> wire.ClientHelloSpec:
+    """A ClientHello for ``ep`` offering ``suites`` (and by default every group the version
+    may be offered, and every signature scheme)."""
     if groups is None:
         groups = TLS13_GROUPS if version >= 0x0304 else LEGACY_GROUPS
     return wire.ClientHelloSpec(version=version, cipher_suites=tuple(suites),
@@ -148,8 +151,8 @@ def _spec(ep: Endpoint, version: int, suites: list[int] | tuple[int, ...],
                                 signature_schemes=tuple(schemes))
 
 
-def _chosen(flight: wire.ServerFlight, version: int, offered: list[int] | tuple[int, ...]
-            ) -> int | None:
+def chosen_suite(flight: wire.ServerFlight, version: int,
+                 offered: list[int] | tuple[int, ...]) -> int | None:
     """The suite the server chose in ``version`` among ``offered``, or None (refused)."""
     hello = flight.hello
     if hello is None or hello.version != version or hello.cipher_suite not in offered:
@@ -157,8 +160,10 @@ def _chosen(flight: wire.ServerFlight, version: int, offered: list[int] | tuple[
     return hello.cipher_suite
 
 
-async def _probe(ep: Endpoint, facts: EndpointFacts, spec: wire.ClientHelloSpec
-                 ) -> wire.ServerFlight:
+async def send_hello(ep: Endpoint, facts: EndpointFacts, spec: wire.ClientHelloSpec
+                     ) -> wire.ServerFlight:
+    """Send one ClientHello and read the first flight, noting that the endpoint answers TLS
+    (a ServerHello or an alert)."""
     flight = await exchange(ep, spec)
     if flight.hello is not None or flight.alert is not None:
         facts.answered_tls = True

@@ -16,9 +16,9 @@ from cryptocheck.sources.tls.facts import (
     LEGACY_SUITES,
     SCHEMES,
     ProbeContext,
-    _chosen,
-    _probe,
-    _spec,
+    chosen_suite,
+    hello_spec,
+    send_hello,
 )
 from cryptocheck.sources.tls.probes.tls13_schemes import enumerate_tls13_schemes, pyopenssl_chain
 from cryptocheck.sources.tls.probes.versions import PROTOCOLS, suites_fact
@@ -27,8 +27,8 @@ from cryptocheck.sources.tls.probes.versions import PROTOCOLS, suites_fact
 async def _tls12_chain(ctx: ProbeContext) -> None:
     ep, facts = ctx.endpoint, ctx.facts
     tls12 = facts.versions["TLSv1.2"]
-    flight = await _probe(ep, facts, _spec(ep, 0x0303, list(LEGACY_SUITES)))
-    if _chosen(flight, 0x0303, LEGACY_SUITES) is not None:
+    flight = await send_hello(ep, facts, hello_spec(ep, 0x0303, list(LEGACY_SUITES)))
+    if chosen_suite(flight, 0x0303, LEGACY_SUITES) is not None:
         facts.observe("TLSv1.2", flight)
         tls12.accepted = True
     elif tls12.accepted is None:

@@ -18,10 +18,10 @@ from cryptocheck.sources.tls import usages as tls_usages
 from cryptocheck.sources.tls.facts import (
     LEGACY_SUITES,
     ProbeContext,
-    _chosen,
-    _probe,
-    _spec,
+    chosen_suite,
+    hello_spec,
     kx_suites,
+    send_hello,
 )
 
 DHE_SUITES = kx_suites(LEGACY_SUITES, ("DHE",))
@@ -34,8 +34,8 @@ def _judged(ctx: ProbeContext) -> bool:
 
 
 async def _dhe_prime(ctx: ProbeContext) -> None:
-    flight = await _probe(ctx.endpoint, ctx.facts, _spec(ctx.endpoint, 0x0303, DHE_SUITES))
-    if _chosen(flight, 0x0303, DHE_SUITES) is not None:
+    flight = await send_hello(ctx.endpoint, ctx.facts, hello_spec(ctx.endpoint, 0x0303, DHE_SUITES))
+    if chosen_suite(flight, 0x0303, DHE_SUITES) is not None:
         ctx.facts.observe("TLSv1.2", flight)
 
 

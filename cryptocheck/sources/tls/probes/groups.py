@@ -29,11 +29,11 @@ from cryptocheck.sources.tls.facts import (
     VERSIONS,
     EndpointFacts,
     ProbeContext,
-    _chosen,
-    _probe,
-    _spec,
+    chosen_suite,
     guarded,
+    hello_spec,
     kx_suites,
+    send_hello,
 )
 from cryptocheck.sources.tls.probes.order import group_order
 from cryptocheck.sources.tls.probes.versions import enumerate_tls13, suites_fact
@@ -47,9 +47,9 @@ async def enumerate_legacy_groups(ep: Endpoint, facts: EndpointFacts, protocol: 
     found = facts.groups.setdefault(protocol, [])
     remaining = [g for g in candidates if g not in found]
     while remaining:
-        flight = await _probe(ep, facts, _spec(ep, version, ecdhe_suites, remaining))
+        flight = await send_hello(ep, facts, hello_spec(ep, version, ecdhe_suites, remaining))
         kex = flight.key_exchange
-        if _chosen(flight, version, ecdhe_suites) is None or kex is None \
+        if chosen_suite(flight, version, ecdhe_suites) is None or kex is None \
                 or kex.group not in remaining:
             break
         assert kex.group is not None
@@ -74,9 +74,9 @@ async def enumerate_groups_and_schemes(ep: Endpoint, facts: EndpointFacts, ecdhe
     while not (groups_done and schemes_done):
         offer_g = remaining_g if not groups_done else list(LEGACY_GROUPS)
         offer_s = remaining_s if not schemes_done else list(SCHEMES)
-        flight = await _probe(ep, facts, _spec(ep, 0x0303, ecdhe, offer_g, offer_s))
+        flight = await send_hello(ep, facts, hello_spec(ep, 0x0303, ecdhe, offer_g, offer_s))
         kex = flight.key_exchange
-        if _chosen(flight, 0x0303, ecdhe) is not None and kex is not None:
+        if chosen_suite(flight, 0x0303, ecdhe) is not None and kex is not None:
             facts.observe("TLSv1.2", flight)
             if kex.group in remaining_g and not groups_done:
                 remaining_g.remove(kex.group)
@@ -95,10 +95,10 @@ async def enumerate_groups_and_schemes(ep: Endpoint, facts: EndpointFacts, ecdhe
             groups_done = True
         else:
             # Both lists reduced and refused: did the groups run out? Ask with every group.
-            flight = await _probe(ep, facts, _spec(ep, 0x0303, ecdhe, LEGACY_GROUPS,
+            flight = await send_hello(ep, facts, hello_spec(ep, 0x0303, ecdhe, LEGACY_GROUPS,
                                                    remaining_s))
             kex = flight.key_exchange
-            if _chosen(flight, 0x0303, ecdhe) is not None and kex is not None \
+            if chosen_suite(flight, 0x0303, ecdhe) is not None and kex is not None \
                     and kex.signature_scheme in remaining_s:
                 facts.observe("TLSv1.2", flight)
                 remaining_s.remove(kex.signature_scheme)

@@ -19,10 +19,10 @@ from cryptocheck.sources.tls.facts import (
     VERSIONS,
     EndpointFacts,
     ProbeContext,
-    _chosen,
-    _probe,
-    _spec,
+    chosen_suite,
     guarded,
+    hello_spec,
+    send_hello,
 )
 from cryptocheck.sources.tls.probes.versions import suites_fact
 
@@ -34,8 +34,8 @@ async def server_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
         return None
     version = VERSIONS[protocol]
     offered = list(reversed(accepted))
-    flight = await _probe(ep, facts, _spec(ep, version, offered))
-    choice = _chosen(flight, version, offered)
+    flight = await send_hello(ep, facts, hello_spec(ep, version, offered))
+    choice = chosen_suite(flight, version, offered)
     if choice is None:
         return None
     return choice != offered[0]
@@ -50,8 +50,8 @@ async def group_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
         return
     version = VERSIONS[protocol]
     offered = list(reversed(found))
-    flight = await _probe(ep, facts, _spec(ep, version, suites, offered))
-    if _chosen(flight, version, suites) is None or flight.hello is None:
+    flight = await send_hello(ep, facts, hello_spec(ep, version, suites, offered))
+    if chosen_suite(flight, version, suites) is None or flight.hello is None:
         return
     if version >= 0x0304:
         chosen = flight.hello.selected_group

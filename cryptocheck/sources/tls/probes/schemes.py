@@ -21,11 +21,11 @@ from cryptocheck.sources.tls.facts import (
     SCHEMES,
     EndpointFacts,
     ProbeContext,
-    _chosen,
-    _probe,
-    _spec,
+    chosen_suite,
     guarded,
+    hello_spec,
     kx_suites,
+    send_hello,
 )
 
 
@@ -35,9 +35,9 @@ async def enumerate_schemes(ep: Endpoint, facts: EndpointFacts, suites: list[int
     found = facts.schemes.setdefault("TLSv1.2", [])
     remaining = [s for s in candidates if s not in found]
     while remaining:
-        flight = await _probe(ep, facts, _spec(ep, 0x0303, suites, schemes=remaining))
+        flight = await send_hello(ep, facts, hello_spec(ep, 0x0303, suites, schemes=remaining))
         kex = flight.key_exchange
-        if _chosen(flight, 0x0303, suites) is None or kex is None \
+        if chosen_suite(flight, 0x0303, suites) is None or kex is None \
                 or kex.signature_scheme not in remaining:
             break
         assert kex.signature_scheme is not None

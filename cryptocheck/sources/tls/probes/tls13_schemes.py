@@ -30,9 +30,9 @@ from cryptocheck.sources.tls.facts import (
     SCHEMES,
     EndpointFacts,
     ProbeContext,
-    _chosen,
-    _spec,
+    chosen_suite,
     guarded,
+    hello_spec,
 )
 
 Outcome = Literal["made", "refused", "no-tls13", "failed"]
@@ -73,7 +73,7 @@ async def enumerate_tls13_schemes(ep: Endpoint, facts: EndpointFacts,
     outcome: tuple[Outcome, str] = ("refused", "nothing to offer")
     while remaining:
         try:
-            auth = await tls13.server_auth(ep, _spec(ep, 0x0304, tuple(key_schedule.SUITES), groups,
+            auth = await tls13.server_auth(ep, hello_spec(ep, 0x0304, tuple(key_schedule.SUITES), groups,
                                                      remaining))
         except tls13.HandshakeRefused as exc:
             if outcome[0] != "made":
@@ -142,7 +142,7 @@ async def tls13_schemes_and_chain(ep: Endpoint, facts: EndpointFacts, have_chain
 async def _all_schemes(ctx: ProbeContext) -> None:
     first = ctx.facts.hellos.get("TLSv1.2")
     # The TLS 1.2 hello showed a chain: pyOpenSSL's handshake is not needed for one.
-    have_chain = first is not None and _chosen(first, 0x0303, LEGACY_SUITES) is not None \
+    have_chain = first is not None and chosen_suite(first, 0x0303, LEGACY_SUITES) is not None \
         and bool(first.certificates)
     await guarded(tls13_schemes_and_chain(ctx.endpoint, ctx.facts, have_chain))
 

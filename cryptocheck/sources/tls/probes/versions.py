@@ -35,11 +35,11 @@ from cryptocheck.sources.tls.facts import (
     EndpointFacts,
     ProbeContext,
     VersionResult,
-    _add,
-    _chosen,
-    _probe,
-    _spec,
+    add_once,
+    chosen_suite,
     guarded_version,
+    hello_spec,
+    send_hello,
 )
 from cryptocheck.sources.tls.flight import sslv2_exchange
 
@@ -66,8 +66,8 @@ async def enumerate_legacy(ep: Endpoint, facts: EndpointFacts, protocol: str,
         if first is not None:
             flight, first = first, None
         else:
-            flight = await _probe(ep, facts, _spec(ep, version, remaining))
-        choice = _chosen(flight, version, remaining)
+            flight = await send_hello(ep, facts, hello_spec(ep, version, remaining))
+        choice = chosen_suite(flight, version, remaining)
         if choice is None:
             if flight.hello is not None and flight.hello.version == version:
                 result.anomaly = (f"server chose 0x{flight.hello.cipher_suite:04X}, "
@@ -95,8 +95,8 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
     while not (suites_done and groups_done):
         offer_s = remaining_s if not suites_done else list(TLS13_SUITES)
         offer_g = remaining_g if not groups_done else list(TLS13_GROUPS)
-        flight = await _probe(ep, facts, _spec(ep, 0x0304, offer_s, offer_g))
-        choice = _chosen(flight, 0x0304, offer_s)
+        flight = await send_hello(ep, facts, hello_spec(ep, 0x0304, offer_s, offer_g))
+        choice = chosen_suite(flight, 0x0304, offer_s)
         group = flight.hello.selected_group if flight.hello else None
         if choice is not None and group in offer_g:
             result.accepted = True
@@ -108,7 +108,7 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
                 suites_done = not remaining_s
             if not groups_done:
                 assert group is not None
-                _add(found_groups, group)
+                add_once(found_groups, group)
                 remaining_g.remove(group)
                 groups_done = not remaining_g or (
                     max_groups is not None and len(found_groups) >= max_groups)
@@ -125,12 +125,12 @@ async def enumerate_tls13(ep: Endpoint, facts: EndpointFacts, suites: tuple[int,
             suites_done = True
         else:
             # Both lists were reduced: find out which ran out.
-            flight = await _probe(ep, facts, _spec(ep, 0x0304, list(TLS13_SUITES), remaining_g))
+            flight = await send_hello(ep, facts, hello_spec(ep, 0x0304, list(TLS13_SUITES), remaining_g))
             group = flight.hello.selected_group if flight.hello else None
-            if _chosen(flight, 0x0304, TLS13_SUITES) is not None and group in remaining_g:
+            if chosen_suite(flight, 0x0304, TLS13_SUITES) is not None and group in remaining_g:
                 assert group is not None
                 result.accepted = True
-                _add(found_groups, group)
+                add_once(found_groups, group)
                 remaining_g.remove(group)
                 suites_done = True
                 groups_done = not remaining_g
@@ -169,7 +169,7 @@ def check_answered(facts: EndpointFacts) -> None:
 
 async def _hello(ctx: ProbeContext) -> None:
     ep = ctx.endpoint
-    ctx.facts.hellos["TLSv1.2"] = await _probe(ep, ctx.facts, _spec(ep, 0x0303, LEGACY_SUITES))
+    ctx.facts.hellos["TLSv1.2"] = await send_hello(ep, ctx.facts, hello_spec(ep, 0x0303, LEGACY_SUITES))
 
 
 def _full_version(protocol: str) -> Callable[[ProbeContext], Any]:
