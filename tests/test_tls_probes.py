@@ -221,3 +221,42 @@ def test_tls_usages_come_from_the_probe_records_in_report_order() -> None:
             owners.append(probe.usages)
     assert [f.__module__.rsplit(".", 1)[-1] for f in owners] == [
         "versions", "groups", "dhe", "schemes", "tls13_schemes"]
+
+
+@pytest.mark.parametrize("budget", [1, 0])
+def test_a_new_probe_is_one_record_in_the_list(monkeypatch: pytest.MonkeyPatch,
+                                                 budget: int) -> None:
+    # What the vulnerability probes will do: a record that waits for the versions, opens its
+    # own connection and adds to the facts; the scan runs it with no other change. Over its
+    # budget, the endpoint is one error record, not a crash of the run.
+    from tls_servers import s_server
+
+    from cryptocheck.model import EndpointAsset, RunError
+    from cryptocheck.sources.tls import TlsOptions, TlsStats, endpoint, iter_tls_items
+    from cryptocheck.sources.tls.facts import ProbeContext, hello_spec, send_hello
+    from cryptocheck.sources.tls.probes import PROBES
+
+    async def renegotiation(ctx: ProbeContext) -> None:
+        flight = await send_hello(ctx.endpoint, ctx.facts,
+                                  hello_spec(ctx.endpoint, 0x0303, ctx.version("TLSv1.2").suites))
+        ctx.facts.notes.append(f"extra probe: ServerHello {flight.hello is not None}")
+
+    extra = Probe("extra", renegotiation, needs=("versions",), adds=("extra",), budget=budget,
+                  modes=(FULL,), when=lambda ctx: bool(ctx.version("TLSv1.2").accepted))
+    with s_server("-no_tls1_3") as port:
+        target = [f"127.0.0.1:{port}"]
+        before = TlsStats()
+        list(iter_tls_items(target, TlsOptions(), before))
+        monkeypatch.setattr(endpoint, "PROBES", (*PROBES, extra))
+        stats = TlsStats()
+        items = list(iter_tls_items(target, TlsOptions(), stats))
+    if budget:
+        asset = next(i for i in items if isinstance(i, EndpointAsset))
+        assert asset.details["notes"] == ["extra probe: ServerHello True"]
+        assert stats.connections == before.connections + 1
+        assert stats.per_probe["extra"] == 1
+    else:
+        assert [(type(i).__name__, getattr(i, "reason", None)) for i in items] == [
+            ("RunError", "scan-failed")]
+        assert "budget" in items[0].message  # type: ignore[union-attr]
+        assert isinstance(items[0], RunError)
