@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 from cryptocheck.model import CryptoUsage, EndpointAsset
 from cryptocheck.sources.probe import Probe
-from cryptocheck.sources.ssh import wire
+from cryptocheck.sources.ssh import kex
 from cryptocheck.sources.ssh.context import NETWORK_ERRORS, SshContext
 from cryptocheck.sources.ssh.usages import gex_usage
 
 
 def _methods(ctx: SshContext) -> list[str]:
     assert ctx.facts.server is not None
-    return [m for m in wire.GEX_METHODS if m in ctx.facts.server.lists["kex"]]
+    return [m for m in kex.GEX_METHODS if m in ctx.facts.server.lists["kex"]]
 
 
 async def _gex(ctx: SshContext) -> None:
@@ -33,7 +33,7 @@ async def _gex(ctx: SshContext) -> None:
         try:
             async with ctx.session() as (conn, _, kexinit):
                 sizes.add(await asyncio.wait_for(
-                    wire.gex_modulus_bits(conn, kexinit, methods[0], host_keys[0], bits),
+                    kex.gex_modulus_bits(conn, kexinit, methods[0], host_keys[0], bits),
                     ctx.options.timeout))
         except NETWORK_ERRORS:
             pass  # the server refuses this size: not offered

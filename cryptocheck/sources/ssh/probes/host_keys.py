@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from cryptocheck.sources.probe import Probe
-from cryptocheck.sources.ssh import wire
+from cryptocheck.sources.ssh import kex
 from cryptocheck.sources.ssh.context import (
     NETWORK_ERRORS,
     SshContext,
@@ -32,8 +32,8 @@ def _wanted(ctx: SshContext) -> dict[str, str]:
 
 
 async def _host_keys(ctx: SshContext) -> None:
-    facts, kex = ctx.facts, ctx.facts.kex
-    if kex is None:
+    facts, method = ctx.facts, ctx.facts.kex
+    if method is None:
         facts.probe_errors.append(
             "host keys: no key exchange method in common (the server offers only "
             "methods this client does not speak)")
@@ -43,7 +43,7 @@ async def _host_keys(ctx: SshContext) -> None:
         try:
             async with ctx.session() as (conn, _, kexinit):
                 facts.blobs[key_type_group(algorithm)] = await asyncio.wait_for(
-                    wire.fetch_host_key(conn, kexinit, algorithm, kex), ctx.options.timeout)
+                    kex.fetch_host_key(conn, kexinit, algorithm, method), ctx.options.timeout)
         except NETWORK_ERRORS as exc:
             facts.probe_errors.append(f"host key {algorithm}: {error_message(exc)}")
 

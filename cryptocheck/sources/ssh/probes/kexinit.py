@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptocheck.model import CryptoUsage, EndpointAsset
 from cryptocheck.sources.probe import Probe
-from cryptocheck.sources.ssh import wire
+from cryptocheck.sources.ssh import kex
 from cryptocheck.sources.ssh.context import SshContext, key_type_group
 from cryptocheck.sources.ssh.usages import algorithm_usages
 
@@ -23,11 +23,11 @@ async def _kexinit(ctx: SshContext) -> None:
     facts, options = ctx.facts, ctx.options
     async with ctx.session() as (conn, banner, server):
         facts.banner, facts.server, facts.address = banner, server, conn.address
-        facts.kex = wire.client_kex_for(server)
+        facts.kex = kex.client_kex_for(server)
         algorithms = server.lists["host_key_algorithms"]
         if options.host_keys and facts.kex and algorithms:
             blob = await asyncio.wait_for(
-                wire.fetch_host_key(conn, server, algorithms[0], facts.kex), options.timeout)
+                kex.fetch_host_key(conn, server, algorithms[0], facts.kex), options.timeout)
             facts.blobs[key_type_group(algorithms[0])] = blob
 
 
