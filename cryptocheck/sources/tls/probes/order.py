@@ -9,8 +9,7 @@ groups probe, right after it has found them (:mod:`.groups`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from cryptocheck.sources.probe import FULL, Probe
 from cryptocheck.sources.tls.connection import Endpoint
@@ -61,7 +60,7 @@ async def group_order(ep: Endpoint, facts: EndpointFacts, protocol: str,
         facts.group_order[protocol] = chosen != offered[0]
 
 
-def _suite_order(protocol: str) -> Callable[[ProbeContext], Any]:
+def _suite_order(protocol: str) -> Callable[[ProbeContext], Awaitable[None]]:
     async def run(ctx: ProbeContext) -> None:
         result = ctx.facts.versions[protocol]
 

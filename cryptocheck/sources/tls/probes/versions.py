@@ -18,7 +18,7 @@ endpoint that never gave a TLS answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from cryptocheck.catalog import tls as tls_catalog
@@ -172,7 +172,7 @@ async def _hello(ctx: ProbeContext) -> None:
     ctx.facts.hellos["TLSv1.2"] = await send_hello(ep, ctx.facts, hello_spec(ep, 0x0303, LEGACY_SUITES))
 
 
-def _full_version(protocol: str) -> Callable[[ProbeContext], Any]:
+def _full_version(protocol: str) -> Callable[[ProbeContext], Awaitable[None]]:
     async def run(ctx: ProbeContext) -> None:
         ep, facts = ctx.endpoint, ctx.facts
         if protocol == "TLSv1.2":  # not guarded: TLS 1.2 failing is the endpoint failing
@@ -233,7 +233,7 @@ async def _compliance_version(ctx: ProbeContext, protocol: str) -> VersionResult
     return result if result.accepted else VersionResult(accepted=None)
 
 
-def _flagged_version(protocol: str) -> Callable[[ProbeContext], Any]:
+def _flagged_version(protocol: str) -> Callable[[ProbeContext], Awaitable[None]]:
     async def run(ctx: ProbeContext) -> None:
         step = _compliance_version(ctx, protocol)
         # TLS 1.2 goes first and alone, not guarded: it is where a dead endpoint fails.
