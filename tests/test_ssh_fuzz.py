@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cryptocheck.model import ConfigAsset, RunError
 from cryptocheck.sources.config import sshd as ssh_config
-from cryptocheck.sources.ssh import wire
+from cryptocheck.sources.ssh import kex, wire
 
 
 @settings(max_examples=300, deadline=None)
@@ -57,7 +57,7 @@ def test_config_parser_yields_only_assets_and_errors(text: str, kind: str) -> No
 
 
 def test_modp_primes_match_rfc3526_group14_ends() -> None:
-    p = wire.modp_prime(2048)
+    p = kex.modp_prime(2048)
     text = f"{p:X}"
     assert text.startswith("FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1")
     assert text.endswith("15728E5A8AACAA68FFFFFFFFFFFFFFFF")

@@ -296,6 +296,26 @@ def test_per_host_limit_and_connection_count(servers: dict[str, Server],
     assert proxy.total == 5
 
 
+def test_each_probe_opens_its_connections_within_its_budget(servers: dict[str, Server]
+                                                          ) -> None:
+    """The SSH checks are probe records run by the probe scheduler: the KEXINIT (and first
+    key) in one connection, one per other key type, one per GEX size; each within the budget
+    its record gives for this server and these options."""
+    import asyncio
+
+    from cryptocheck.sources.probe import plan
+    from cryptocheck.sources.ssh.probes import PROBES
+    from cryptocheck.sources.ssh.scan import _Scanner, _Target
+
+    assert [p.name for p in plan(PROBES, "full")] == ["kexinit", "host-keys", "gex"]
+    scanner = _Scanner(SshOptions(timeout=10, gex_sizes=(2048, 3072)))
+    items = asyncio.run(scanner.scan_bounded(_Target("x", "127.0.0.1",
+                                                     servers["default"].port)))
+    assert isinstance(items[0], EndpointAsset), items
+    assert scanner.per_probe == {"kexinit": 1, "host-keys": 2, "gex": 2}
+    assert sum(scanner.per_probe.values()) == scanner.connections
+
+
 def test_target_timeout_is_one_error() -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cryptocheck.sources.tls import tls13, wire
+from cryptocheck.sources.tls import key_schedule, key_share, tls13, wire
 
 
 def h(text: str) -> bytes:
     return bytes.fromhex("".join(text.split()))
 
 
-SUITE = tls13.SUITES[0x1301]
+SUITE = key_schedule.SUITES[0x1301]
 CLIENT_PRIVATE = h("49af42ba7f7994852d713ef2784bcbcaa7911de26adc5642cb634540e7ea5005")
 CLIENT_PUBLIC = h("99381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c")
 SERVER_PUBLIC = h("c9828876112095fe66762bdbf7c672e156d6cc253b833df1dd69b1b04e751f0f")
@@ -90,46 +90,46 @@ ae ac ab 68 67 d7 26 c4 05 46""")
 
 
 def test_x25519_shared_secret() -> None:
-    share = tls13.KeyShare.from_x25519(CLIENT_PRIVATE)
+    share = key_share.KeyShare.from_x25519(CLIENT_PRIVATE)
     assert share.public == CLIENT_PUBLIC
     assert share.shared_secret(SERVER_PUBLIC) == ECDHE
 
 
 def test_handshake_secrets_and_traffic_keys() -> None:
     assert hashlib.sha256(CLIENT_HELLO + SERVER_HELLO_RECORD[5:]).digest() == HELLO_HASH
-    secrets = tls13.handshake_secrets(SUITE, ECDHE, HELLO_HASH)
+    secrets = key_schedule.handshake_secrets(SUITE, ECDHE, HELLO_HASH)
     assert secrets.early_secret == EARLY_SECRET
     assert secrets.derived == DERIVED
     assert secrets.handshake_secret == HANDSHAKE_SECRET
     assert secrets.client_handshake_traffic == C_HS_TRAFFIC
     assert secrets.server_handshake_traffic == S_HS_TRAFFIC
-    server = tls13.RecordProtection(SUITE, S_HS_TRAFFIC)
-    client = tls13.RecordProtection(SUITE, C_HS_TRAFFIC)
+    server = key_schedule.RecordProtection(SUITE, S_HS_TRAFFIC)
+    client = key_schedule.RecordProtection(SUITE, C_HS_TRAFFIC)
     assert (server.key, server.iv) == (S_HS_KEY, S_HS_IV)
     assert (client.key, client.iv) == (C_HS_KEY, C_HS_IV)
 
 
 def test_records_open_and_seal_as_published() -> None:
-    server = tls13.RecordProtection(SUITE, S_HS_TRAFFIC)
+    server = key_schedule.RecordProtection(SUITE, S_HS_TRAFFIC)
     inner, content = server.open(SERVER_FLIGHT_RECORD[:5], SERVER_FLIGHT_RECORD[5:])
     assert inner == wire.CONTENT_HANDSHAKE
     assert content[0] == tls13.HS_ENCRYPTED_EXTENSIONS and len(content) == 657
     assert server.sequence == 1
-    client = tls13.RecordProtection(SUITE, C_HS_TRAFFIC)
+    client = key_schedule.RecordProtection(SUITE, C_HS_TRAFFIC)
     inner, finished = client.open(CLIENT_FINISHED_RECORD[:5], CLIENT_FINISHED_RECORD[5:])
     assert inner == wire.CONTENT_HANDSHAKE and finished[:4] == h("14000020")
     # Sealing the same plaintext at the same sequence number gives the RFC's record.
-    assert tls13.RecordProtection(SUITE, C_HS_TRAFFIC).seal(inner, finished) == \
+    assert key_schedule.RecordProtection(SUITE, C_HS_TRAFFIC).seal(inner, finished) == \
         CLIENT_FINISHED_RECORD
     # At the wrong sequence number the tag does not verify.
-    with pytest.raises(tls13.Tls13Error, match="bad AEAD tag"):
-        tls13.RecordProtection(SUITE, S_HS_TRAFFIC, sequence=1).open(
+    with pytest.raises(key_schedule.Tls13Error, match="bad AEAD tag"):
+        key_schedule.RecordProtection(SUITE, S_HS_TRAFFIC, sequence=1).open(
             SERVER_FLIGHT_RECORD[:5], SERVER_FLIGHT_RECORD[5:])
 
 
 def _rfc_handshake() -> tls13.ClientHandshake:
-    spec = wire.ClientHelloSpec(0x0304, (0x1301, 0x1303, 0x1302), "server", (tls13.X25519,))
-    handshake = tls13.ClientHandshake(spec, tls13.KeyShare.from_x25519(CLIENT_PRIVATE))
+    spec = wire.ClientHelloSpec(0x0304, (0x1301, 0x1303, 0x1302), "server", (key_share.X25519,))
+    handshake = tls13.ClientHandshake(spec, key_share.KeyShare.from_x25519(CLIENT_PRIVATE))
     handshake.messages = [CLIENT_HELLO]  # the RFC's ClientHello was sent, not ours
     return handshake
 
@@ -149,7 +149,7 @@ def test_the_published_flight_gives_chain_and_scheme(chunk: int) -> None:
     # The polite close: ChangeCipherSpec, then an encrypted close_notify alert that opens
     # under the RFC's client handshake traffic key.
     assert out[:6] == h("140303000101")
-    inner, alert = tls13.RecordProtection(SUITE, C_HS_TRAFFIC).open(out[6:11], out[11:])
+    inner, alert = key_schedule.RecordProtection(SUITE, C_HS_TRAFFIC).open(out[6:11], out[11:])
     assert (inner, alert) == (wire.CONTENT_ALERT, b"\x01\x00")
 
 
@@ -158,7 +158,7 @@ def test_a_bad_tag_is_a_tls13_error() -> None:
     handshake.feed(SERVER_HELLO_RECORD)
     damaged = bytearray(SERVER_FLIGHT_RECORD)
     damaged[-1] ^= 1
-    with pytest.raises(tls13.Tls13Error, match="bad AEAD tag"):
+    with pytest.raises(key_schedule.Tls13Error, match="bad AEAD tag"):
         handshake.feed(bytes(damaged))
 
 
@@ -208,7 +208,7 @@ def test_any_damaged_byte_of_the_flight_is_an_error(position: int, flip: int) ->
     handshake.feed(SERVER_HELLO_RECORD)
     damaged = bytearray(SERVER_FLIGHT_RECORD)
     damaged[position] ^= flip
-    with pytest.raises(tls13.Tls13Error):
+    with pytest.raises(key_schedule.Tls13Error):
         handshake.feed(bytes(damaged))
 
 
@@ -256,7 +256,7 @@ def test_ml_kem_key_share_sizes_and_bad_answers() -> None:
              0x0202: 1568}
     assert set(kem.GROUPS) == set(sizes)  # cryptography >= 50 has both parameter sets
     for group, size in sizes.items():
-        share = tls13.KeyShare(group)
+        share = key_share.KeyShare(group)
         assert len(share.public) == size
-        with pytest.raises(tls13.Tls13Error):
+        with pytest.raises(key_schedule.Tls13Error):
             share.shared_secret(b"\x00" * 10)

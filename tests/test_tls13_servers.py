@@ -17,7 +17,7 @@ from servers.tls import FIXTURES, s_server
 from test_tls_servers import _ocsp_response
 
 from cryptocheck.catalog import tls as tls_catalog
-from cryptocheck.sources.tls import tls13, wire
+from cryptocheck.sources.tls import key_schedule, key_share, tls13, wire
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter, ProbeError
 from cryptocheck.sources.tls.facts import SCHEMES
 
@@ -25,14 +25,14 @@ pytestmark = pytest.mark.tls_server
 X25519, P256, P384, P521, X448 = 0x1D, 0x17, 0x18, 0x19, 0x1E
 
 
-def auth(port: int, groups: tuple[int, ...] = tls13.KEY_SHARE_GROUPS,
+def auth(port: int, groups: tuple[int, ...] = key_share.KEY_SHARE_GROUPS,
          schemes: tuple[int, ...] = SCHEMES) -> tls13.ServerAuth:
     """One handshake of the scanner's (within its limits and timeouts) to 127.0.0.1:port."""
     async def run() -> tls13.ServerAuth:
         endpoint = Endpoint(host="localhost", port=port, address="127.0.0.1", service="tls",
                             sni="localhost", connect_timeout=3, read_timeout=3, retries=0,
                             limiter=HostLimiter(2, None), global_limit=asyncio.Semaphore(4))
-        spec = wire.ClientHelloSpec(0x0304, tuple(tls13.SUITES), "localhost", groups, schemes)
+        spec = wire.ClientHelloSpec(0x0304, tuple(key_schedule.SUITES), "localhost", groups, schemes)
         return await tls13.server_auth(endpoint, spec)
 
     return asyncio.run(run())

@@ -24,9 +24,10 @@ from test_tls13_keyschedule import (
     _rfc_handshake,
 )
 
-from cryptocheck.sources.tls import cert_verify, tls13, tls13_schemes, wire
+from cryptocheck.sources.tls import cert_verify, key_schedule, tls13, wire
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter
 from cryptocheck.sources.tls.facts import EndpointFacts
+from cryptocheck.sources.tls.probes import tls13_schemes
 
 RSA_PSS_RSAE_SHA256 = 0x0804
 
@@ -34,7 +35,7 @@ RSA_PSS_RSAE_SHA256 = 0x0804
 def _flight() -> list[tuple[int, bytes]]:
     """The server's decrypted flight: EncryptedExtensions, Certificate, CertificateVerify,
     Finished, as (type, body)."""
-    _, content = tls13.RecordProtection(SUITE, S_HS_TRAFFIC).open(
+    _, content = key_schedule.RecordProtection(SUITE, S_HS_TRAFFIC).open(
         SERVER_FLIGHT_RECORD[:5], SERVER_FLIGHT_RECORD[5:])
     return list(wire.RecordBuffer().messages(content))
 
@@ -128,7 +129,7 @@ def _resealed_flight(signature_position: int | None) -> bytes:
         if kind == tls13.HS_CERTIFICATE_VERIFY and signature_position is not None:
             body = body[:4] + _flipped(body[4:], signature_position)
         content += tls13._message(kind, body)
-    return tls13.RecordProtection(SUITE, S_HS_TRAFFIC).seal(wire.CONTENT_HANDSHAKE, content)
+    return key_schedule.RecordProtection(SUITE, S_HS_TRAFFIC).seal(wire.CONTENT_HANDSHAKE, content)
 
 
 def _auth(signature_position: int | None) -> tls13.ServerAuth:

@@ -512,10 +512,10 @@ def test_tls13_chain_from_pyopenssl_where_no_key_share_can_be_made(
     # (brainpool, ML-KEM; local OpenSSL serves neither in TLS 1.3): ffdhe is taken off the
     # groups it shares, so its own handshake is refused, which is said in a note, and the
     # chain comes from pyOpenSSL's handshake instead.
-    from cryptocheck.sources.tls import tls13
+    from cryptocheck.sources.tls import key_share
 
-    monkeypatch.setattr(tls13, "KEY_SHARE_GROUPS",
-                        tuple(g for g in tls13.KEY_SHARE_GROUPS if g < 0x0100))
+    monkeypatch.setattr(key_share, "KEY_SHARE_GROUPS",
+                        tuple(g for g in key_share.KEY_SHARE_GROUPS if g < 0x0100))
     with s_server("-tls1_3", "-groups", "ffdhe2048") as port:
         endpoint, certs, _ = scan(f"localhost:{port}")
     assert endpoint.details["groups"] == ["ffdhe2048"]
@@ -527,8 +527,10 @@ def test_tls13_chain_from_pyopenssl_where_no_key_share_can_be_made(
 
 def test_tls13_compliance_mode_reads_the_chain_itself() -> None:
     from cryptocheck.policy import load_policy
+    from cryptocheck.policy.engine import approver
 
-    options = TlsOptions(mode="compliance", policy=load_policy("nhs-acagpg"),
+    options = TlsOptions(mode="compliance",
+                         approves=approver(load_policy("nhs-acagpg"), date.today()),
                          ca_files=OPTIONS.ca_files)
     with s_server("-tls1_3") as port:
         endpoint, certs, _ = scan(f"localhost:{port}", options)

@@ -77,18 +77,19 @@ def tls(targets: tuple[str, ...], targets_file: str | None, sni: str | None, por
             fail(f"cannot read {targets_file}: {exc.strerror}")
     if not all_targets:
         raise click.UsageError("give at least one target or --targets-file")
-    policy = None
+    approves = None
     if mode == "compliance":
         from cryptocheck.policy import PolicyError, load_policy
+        from cryptocheck.policy.engine import approver
 
         try:
-            policy = load_policy(common.policy_name)
+            approves = approver(load_policy(common.policy_name), common.day())
         except PolicyError as exc:
             fail(str(exc))
     options = TlsOptions(
         mode=mode, sni=sni, ports=_ports(ports), per_host=per_host, global_limit=global_limit,
         concurrency=concurrency, rate=rate, connect_timeout=connect_timeout,
-        read_timeout=read_timeout, retries=retries, policy=policy, as_of=common.day(),
+        read_timeout=read_timeout, retries=retries, approves=approves,
         ca_files=ca_files,
         progress=progress if progress is not None else sys.stderr.isatty())
     stats = TlsStats()

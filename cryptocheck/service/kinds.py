@@ -307,6 +307,11 @@ def scan_items(request: dict[str, Any], workdir: Path,
         options = {**options, "policy": shipped_policy(request.get("policy"))}
     if "as_of" in fields and request.get("as_of"):
         options = {**options, "as_of": date.fromisoformat(request["as_of"])}
+    if "approves" in fields and options.get("mode") == "compliance":
+        from cryptocheck.policy.engine import approver
+
+        day = date.fromisoformat(request["as_of"]) if request.get("as_of") else date.today()
+        options = {**options, "approves": approver(shipped_policy(request.get("policy")), day)}
     if kind == "config":
         paths: list[str] = []
         labels: list[tuple[str, str]] = []

@@ -1,7 +1,8 @@
-"""cryptocheck.sources.ssh: SSH servers on the wire and sshd_config / ssh_config files.
+"""cryptocheck.sources.ssh: SSH servers on the wire.
 
 ``iter_ssh_items(targets, SshOptions())`` scans servers (used by ``cryptocheck ssh`` and by
-the service); ``config.config_assets`` reads configuration files; ``usages`` turns both into
+the service) with the probes of :mod:`.probes`; ``usages`` turns what they found, and the
+sshd_config / ssh_config settings read by :mod:`cryptocheck.sources.config.sshd`, into
 ``ssh.*`` crypto usages.
 """
 

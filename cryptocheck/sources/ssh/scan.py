@@ -1,11 +1,11 @@
 """Scan SSH servers: algorithm lists, host keys, group-exchange modulus sizes.
 
-Per target: one connection reads the banner and the server's KEXINIT and fetches the first
-host key; one further connection per other host key type (``ssh-rsa``, ``rsa-sha2-256`` and
-``rsa-sha2-512`` share one RSA key, fetched once); one per group-exchange probe size. Targets
-run concurrently (``SshOptions.concurrency``), connections to one host at most
-``per_host`` at a time, every step under ``timeout``. A target that cannot be scanned is one
-RunError; a probe that fails after the KEXINIT was read is noted in the asset's details.
+Per target, the probes of :mod:`.probes` run through the probe scheduler: one connection reads
+the banner and the server's KEXINIT and fetches the first host key; one further connection per
+other host key type; one per group-exchange probe size. Targets run concurrently
+(``SshOptions.concurrency``), connections to one host at most ``per_host`` at a time, every
+step under ``timeout``. A target that cannot be scanned is one RunError; a probe that fails
+after the KEXINIT was read is noted in the asset's details.
 
 The ``ssh-endpoint`` asset's details: ``banner``, ``software``, ``kex``,
 ``host_key_algorithms``, ``ciphers`` / ``macs`` / ``compression`` (each
@@ -17,41 +17,35 @@ algorithm: ``algorithm``, ``type``, ``size``, ``curve``, ``fingerprint`` SHA256)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import queue
-import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptocheck.model import Asset, EndpointAsset, KeyAsset, Location, RunError
 from cryptocheck.sources.files.openssh import WireError, blob_facts
+from cryptocheck.sources.probe import FULL, BudgetExceeded, charge, run_probes
 from cryptocheck.sources.ssh import wire
+from cryptocheck.sources.ssh.context import (
+    DEFAULT_GEX_SIZES,
+    NETWORK_ERRORS,
+    Session,
+    SshContext,
+    SshFacts,
+    SshOptions,
+    error_message,
+    error_reason,
+    key_type_group,
+)
+from cryptocheck.sources.ssh.probes import PROBES
 
-DEFAULT_GEX_SIZES = (1024, 1536, 2048, 3072, 4096, 6144, 8192)
+__all__ = ["DEFAULT_GEX_SIZES", "SshOptions", "iter_ssh_items", "scan_targets"]
+
 MAX_CIDR_HOSTS = 65536
 RESULT_BACKLOG = 1024
-
-
-@dataclass(frozen=True)
-class SshOptions:
-    """How to scan. ``ports`` apply to targets given without a port (and to CIDR blocks).
-
-    Politeness: at most ``per_host`` connections to one host at a time, at most ``rate``
-    new connections per second to one host; ``timeout`` bounds every step and
-    ``target_timeout`` a whole target (then one ``timeout`` RunError for it).
-    """
-
-    ports: tuple[int, ...] = (22,)
-    timeout: float = 10.0  # each connection step (connect, banner, each message)
-    target_timeout: float = 120.0  # everything for one target
-    concurrency: int = 32  # targets at once
-    per_host: int = 2  # connections to one host at once
-    rate: float | None = None  # new connections per second to one host (None: no limit)
-    host_keys: bool = True
-    gex: bool = True
-    gex_sizes: tuple[int, ...] = DEFAULT_GEX_SIZES
 
 
 @dataclass
@@ -105,16 +99,6 @@ def _software(banner: str) -> str:
     return rest.split(" ", 1)[0]
 
 
-def _key_type_group(algorithm: str) -> str:
-    """Host key algorithms that use the same key: the RSA signature variants share one."""
-    if algorithm in ("ssh-rsa", "rsa-sha2-256", "rsa-sha2-512"):
-        return "ssh-rsa"
-    if algorithm in ("ssh-rsa-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",
-                     "rsa-sha2-512-cert-v01@openssh.com"):
-        return "ssh-rsa-cert-v01@openssh.com"
-    return algorithm
-
-
 class _Scanner:
     def __init__(self, options: SshOptions) -> None:
         self.options = options
@@ -122,6 +106,7 @@ class _Scanner:
         self.host_users: dict[str, int] = {}  # targets in progress per host
         self.next_start: dict[str, float] = {}  # earliest next connection (rate limit)
         self.connections = 0
+        self.per_probe: dict[str, int] = {}  # connections each probe opened, all targets
 
     def _limit(self, host: str) -> asyncio.Semaphore:
         if host not in self.host_limits:
@@ -157,6 +142,7 @@ class _Scanner:
 
     async def _session(self, target: _Target) -> tuple[wire.Connection, str, wire.KexInit]:
         await self._pace(target.host)
+        charge()
         self.connections += 1
         conn = await asyncio.wait_for(wire.Connection.open(target.host, target.port),
                                       self.options.timeout)
@@ -168,150 +154,90 @@ class _Scanner:
             raise
         return conn, banner, server
 
-    async def scan(self, target: _Target) -> list[Asset | RunError]:
-        location = Location(host=target.host, port=target.port)
-        try:
+    def sessions(self, target: _Target) -> Callable[[], contextlib.AbstractAsyncContextManager[
+            Session]]:
+        """What a probe opens its connections with: within the host's limit, closed on exit."""
+        @contextlib.asynccontextmanager
+        async def session() -> AsyncIterator[Session]:
             async with self._limit(target.host):
                 conn, banner, server = await self._session(target)
-                address = conn.address
-                first_key: tuple[str, bytes] | None = None
-                kex = wire.client_kex_for(server)
-                algorithms = server.lists["host_key_algorithms"]
                 try:
-                    if self.options.host_keys and kex and algorithms:
-                        blob = await asyncio.wait_for(
-                            wire.fetch_host_key(conn, server, algorithms[0], kex),
-                            self.options.timeout)
-                        first_key = (algorithms[0], blob)
+                    yield Session(conn, banner, server)
                 finally:
                     await conn.close()
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, wire.SshProtocolError) as exc:
-            return [RunError(location, _reason(exc), _message(exc))]
-        details: dict[str, Any] = {
-            "banner": banner,
-            "software": _software(banner),
-            "kex": server.lists["kex"],
-            "host_key_algorithms": server.lists["host_key_algorithms"],
-            "ciphers": _directions(server, "ciphers"),
-            "macs": _directions(server, "macs"),
-            "compression": _directions(server, "compression"),
-            "host_keys": [],
-            "gex_modulus_sizes": [],
-            "probe_errors": [],
-        }
-        blobs: dict[str, bytes] = {}
-        if first_key:
-            blobs[_key_type_group(first_key[0])] = first_key[1]
-        if self.options.host_keys and kex is None:
-            details["probe_errors"].append(
-                "host keys: no key exchange method in common (the server offers only "
-                "methods this client does not speak)")
-        elif self.options.host_keys and kex is not None:
-            await self._host_keys(target, server, kex, blobs, details)
-        if self.options.gex:
-            await self._gex(target, server, details)
-        items: list[Asset | RunError] = []
-        seen: set[str] = set()
-        keys: list[dict[str, Any]] = []
-        for algorithm in server.lists["host_key_algorithms"]:
-            if _key_type_group(algorithm) not in blobs:
-                continue
-            blob = blobs[_key_type_group(algorithm)]
-            try:
-                facts = blob_facts(blob)
-            except WireError as exc:
-                details["probe_errors"].append(f"host key {algorithm}: {exc}")
-                continue
-            print_ = wire.fingerprint(blob)
-            key_type = wire.Reader(blob).string().decode("ascii", "replace")
-            keys.append({"algorithm": algorithm, "type": key_type,
-                         "key_algorithm": facts.algorithm, "size": facts.size,
-                         "curve": facts.curve, "fingerprint": print_})
-            if print_ not in seen:
-                seen.add(print_)
-                items.append(KeyAsset(
-                    id=f"ssh-host-key:{target.host}:{target.port}:{print_}",
-                    type="public-key", location=location, key_algorithm=facts.algorithm,
-                    key_size=facts.size, curve=facts.curve, key_oid=facts.oid,
-                    spki_sha256=facts.spki_sha256, format="ssh-host-key", comment=key_type))
-        details["host_keys"] = keys
-        endpoint = EndpointAsset(id=f"ssh:{target.host}:{target.port}", type="ssh-endpoint",
-                                 location=location, address=address, service="ssh",
-                                 details=details)
-        return [endpoint, *items]
 
-    async def _host_keys(self, target: _Target, server: wire.KexInit, kex: str,
-                         blobs: dict[str, bytes], details: dict[str, Any]) -> None:
-        wanted: dict[str, str] = {}
-        for algorithm in server.lists["host_key_algorithms"]:
-            group = _key_type_group(algorithm)
-            if group not in blobs and group not in wanted:
-                wanted[group] = algorithm
+        return session
 
-        async def one(algorithm: str) -> None:
-            try:
-                async with self._limit(target.host):
-                    conn, _, kexinit = await self._session(target)
-                    try:
-                        blobs[_key_type_group(algorithm)] = await asyncio.wait_for(
-                            wire.fetch_host_key(conn, kexinit, algorithm, kex),
-                            self.options.timeout)
-                    finally:
-                        await conn.close()
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, wire.SshProtocolError) as exc:
-                details["probe_errors"].append(f"host key {algorithm}: {_message(exc)}")
+    async def scan(self, target: _Target) -> list[Asset | RunError]:
+        location = Location(host=target.host, port=target.port)
+        facts = SshFacts()
+        context = SshContext(target.host, target.port, self.options, self.sessions(target),
+                             facts)
+        counts: dict[str, int] = {}
+        try:
+            await run_probes(PROBES, context, FULL, counts)
+        except NETWORK_ERRORS as exc:
+            return [RunError(location, error_reason(exc), error_message(exc))]
+        except BudgetExceeded as exc:  # a probe's bug: this target's error, not the run's end
+            return [RunError(location, "scan-failed", str(exc))]
+        finally:
+            for name, count in counts.items():
+                self.per_probe[name] = self.per_probe.get(name, 0) + count
+        return _assets(target, facts)
 
-        await asyncio.gather(*(one(algorithm) for algorithm in wanted.values()))
 
-    async def _gex(self, target: _Target, server: wire.KexInit, details: dict[str, Any]) -> None:
-        methods = [m for m in wire.GEX_METHODS if m in server.lists["kex"]]
-        host_keys = server.lists["host_key_algorithms"]
-        if not methods or not host_keys:
-            return
-        sizes: set[int] = set()
-
-        async def probe(bits: int) -> None:
-            try:
-                async with self._limit(target.host):
-                    conn, _, kexinit = await self._session(target)
-                    try:
-                        sizes.add(await asyncio.wait_for(
-                            wire.gex_modulus_bits(conn, kexinit, methods[0], host_keys[0], bits),
-                            self.options.timeout))
-                    finally:
-                        await conn.close()
-            except (TimeoutError, OSError, asyncio.IncompleteReadError, wire.SshProtocolError):
-                pass  # the server refuses this size: not offered
-
-        await asyncio.gather(*(probe(bits) for bits in self.options.gex_sizes))
-        details["gex_modulus_sizes"] = sorted(sizes)
+def _assets(target: _Target, facts: SshFacts) -> list[Asset | RunError]:
+    """The ``ssh-endpoint`` asset of what the probes found, then one ``public-key`` asset per
+    distinct host key."""
+    server = facts.server
+    assert server is not None
+    location = Location(host=target.host, port=target.port)
+    details: dict[str, Any] = {
+        "banner": facts.banner,
+        "software": _software(facts.banner),
+        "kex": server.lists["kex"],
+        "host_key_algorithms": server.lists["host_key_algorithms"],
+        "ciphers": _directions(server, "ciphers"),
+        "macs": _directions(server, "macs"),
+        "compression": _directions(server, "compression"),
+        "host_keys": [],
+        "gex_modulus_sizes": facts.gex_modulus_sizes,
+        "probe_errors": facts.probe_errors,
+    }
+    items: list[Asset | RunError] = []
+    seen: set[str] = set()
+    keys: list[dict[str, Any]] = []
+    for algorithm in server.lists["host_key_algorithms"]:
+        if key_type_group(algorithm) not in facts.blobs:
+            continue
+        blob = facts.blobs[key_type_group(algorithm)]
+        try:
+            found = blob_facts(blob)
+        except WireError as exc:
+            details["probe_errors"].append(f"host key {algorithm}: {exc}")
+            continue
+        print_ = wire.fingerprint(blob)
+        key_type = wire.Reader(blob).string().decode("ascii", "replace")
+        keys.append({"algorithm": algorithm, "type": key_type,
+                     "key_algorithm": found.algorithm, "size": found.size,
+                     "curve": found.curve, "fingerprint": print_})
+        if print_ not in seen:
+            seen.add(print_)
+            items.append(KeyAsset(
+                id=f"ssh-host-key:{target.host}:{target.port}:{print_}",
+                type="public-key", location=location, key_algorithm=found.algorithm,
+                key_size=found.size, curve=found.curve, key_oid=found.oid,
+                spki_sha256=found.spki_sha256, format="ssh-host-key", comment=key_type))
+    details["host_keys"] = keys
+    endpoint = EndpointAsset(id=f"ssh:{target.host}:{target.port}", type="ssh-endpoint",
+                             location=location, address=facts.address, service="ssh",
+                             details=details)
+    return [endpoint, *items]
 
 
 def _directions(server: wire.KexInit, name: str) -> dict[str, list[str]]:
     return {"client_to_server": server.lists[f"{name}_client_to_server"],
             "server_to_client": server.lists[f"{name}_server_to_client"]}
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, wire.SshProtocolError):
-        return exc.reason
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, asyncio.IncompleteReadError):
-        return "connection-closed"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection-refused"
-    if isinstance(exc, socket.gaierror):
-        return "dns-failure"
-    return "connection-failed"
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, asyncio.IncompleteReadError):
-        return "connection closed by the server"
-    return str(exc) or type(exc).__name__
 
 
 async def _run_all(targets: Sequence[str], options: SshOptions,

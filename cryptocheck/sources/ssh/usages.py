@@ -8,8 +8,7 @@ A server that offers ``diffie-hellman-group1-sha1`` and an ``sshd_config`` line
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 from cryptocheck import catalog
 from cryptocheck.catalog import ssh as ssh_catalog
@@ -104,36 +103,17 @@ def gex_usage(bits: int, *, asset_id: str = "", location: Location | None = None
                        quantum_vulnerable=catalog.quantum_vulnerable("DH"))
 
 
-def _directional(asset: EndpointAsset, kind: str, lists: Any) -> Iterator[CryptoUsage]:
-    """One usage per algorithm; ``direction`` is ``both`` when both directions offer it."""
-    if not isinstance(lists, dict):
-        return
-    c2s: Sequence[str] = lists.get("client_to_server") or []
-    s2c: Sequence[str] = lists.get("server_to_client") or []
-    for name in dict.fromkeys([*c2s, *s2c]):
-        direction = ("both" if name in c2s and name in s2c
-                     else "client_to_server" if name in c2s else "server_to_client")
-        yield from algorithm_usages(kind, name, direction, asset_id=asset.id,
-                                    location=asset.location)
-
-
 def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
     """Every usage of an ``ssh-endpoint`` asset: kex, host-key (with the key size seen),
-    ciphers and MACs per direction, compression, group-exchange moduli."""
+    ciphers and MACs per direction, compression, group-exchange moduli; each from the probe
+    record that reports it (:data:`cryptocheck.sources.ssh.probes.PROBES`)."""
     if not isinstance(asset, EndpointAsset):
         return
-    details = asset.details
-    for name in details.get("kex") or []:
-        yield from algorithm_usages("kex", name, asset_id=asset.id, location=asset.location)
-    sizes = {key.get("algorithm"): key.get("size") for key in details.get("host_keys") or []}
-    for name in details.get("host_key_algorithms") or []:
-        yield from algorithm_usages("host-key", name, key_size=sizes.get(name),
-                                    asset_id=asset.id, location=asset.location)
-    yield from _directional(asset, "cipher", details.get("ciphers"))
-    yield from _directional(asset, "mac", details.get("macs"))
-    yield from _directional(asset, "compression", details.get("compression"))
-    for bits in details.get("gex_modulus_sizes") or []:
-        yield gex_usage(int(bits), asset_id=asset.id, location=asset.location)
+    # Imported here: the sshd_config parser uses the functions above, not the scanner.
+    from cryptocheck.sources.probe import usages_of as probe_usages
+    from cryptocheck.sources.ssh.probes import PROBES
+
+    yield from probe_usages(PROBES, asset)
 
 
 # sshd_config / ssh_config keywords (lower case) whose value is an algorithm list.

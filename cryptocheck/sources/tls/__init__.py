@@ -18,10 +18,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from cryptocheck.model import Asset, CryptoUsage, Location, RunError, Status
+from cryptocheck.model import Asset, CryptoUsage, Location, RunError
 from cryptocheck.sources.tls.targets import Target, TargetError, parse_target
 
 __all__ = ["TlsOptions", "TlsStats", "iter_tls_items", "start_tls_scan"]
@@ -29,8 +28,9 @@ __all__ = ["TlsOptions", "TlsStats", "iter_tls_items", "start_tls_scan"]
 
 @dataclass(frozen=True)
 class TlsOptions:
-    """How to scan. ``mode`` ``full`` (the whole inventory) or ``compliance`` (only what
-    ``policy`` needs to decide; requires ``policy``). ``per_host`` and ``global_limit`` bound
+    """How to scan. ``mode`` ``full`` (the whole inventory) or ``compliance`` (only what a
+    policy needs to decide; requires ``approves``, the caller's predicate: True for a usage
+    that needs no further look, see :func:`cryptocheck.policy.engine.approver`). ``per_host`` and ``global_limit`` bound
     concurrent connections, ``rate`` new connections per second per host (None: no limit).
     ``ca_files`` are extra trust anchors for validation (beside certifi and the system store).
     """
@@ -46,8 +46,7 @@ class TlsOptions:
     retries: int = 1
     target_timeout: float = 300.0
     concurrency: int = 64  # endpoints scanned at once
-    policy: Any = None  # cryptocheck.policy.Policy, for compliance mode
-    as_of: date | None = None
+    approves: Callable[[CryptoUsage], bool] | None = None  # for compliance mode
     ca_files: tuple[str, ...] = ()
     progress: bool = False
 
@@ -61,22 +60,14 @@ class TlsStats:
     connections: int = 0
     per_endpoint: dict[str, int] = field(default_factory=dict)
     peak_per_host: int = 0  # most connections open to one address at once
+    # Connections each probe opened, over all endpoints (retries of a failed connect apart).
+    per_probe: dict[str, int] = field(default_factory=dict)
 
 
 def _approver(options: TlsOptions) -> Callable[[CryptoUsage], bool]:
-    from cryptocheck.policy.engine import evaluate
-
-    policy = options.policy
-    if policy is None:
-        raise ValueError("compliance mode needs a policy")
-    day = options.as_of or date.today()
-
-    # Compliance mode asks only about what the policy flags (legacy, deprecated, disallowed);
-    # what it approves, or has no rule for (unknown), is not worth a connection.
-    def approves(usage: CryptoUsage) -> bool:
-        return evaluate(usage, policy, day).status in (Status.APPROVED, Status.UNKNOWN)
-
-    return approves
+    if options.approves is None:
+        raise ValueError("compliance mode needs the caller's approves predicate")
+    return options.approves
 
 
 def _expand(targets: Sequence[str], options: TlsOptions) -> Iterator[Target | RunError]:

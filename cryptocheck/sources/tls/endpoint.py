@@ -44,12 +44,12 @@ from cryptocheck.model import (
     Location,
     RunError,
 )
+from cryptocheck.sources.probe import run_probes
 from cryptocheck.sources.tls import TlsOptions, TlsStats, resolve
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter, ProbeError
-from cryptocheck.sources.tls.facts import EndpointFacts
-from cryptocheck.sources.tls.scan import compliance_scan, full_scan
+from cryptocheck.sources.tls.facts import EndpointFacts, ProbeContext
+from cryptocheck.sources.tls.probes import PROBES
 from cryptocheck.sources.tls.targets import Target
-from cryptocheck.sources.tls.tls13_schemes import fetch_full_chain
 
 # RFC 7919 (ffdhe) and RFC 3526/2409 (MODP) primes begin with these 64 bits after the
 # leading 64 one-bits; their size completes the name.
@@ -88,7 +88,7 @@ async def scan_target(target: Target, options: TlsOptions, global_limit: asyncio
         global_limit=global_limit)
     started = time.monotonic()
     try:
-        facts = await asyncio.wait_for(_facts(endpoint, options, approves),
+        facts = await asyncio.wait_for(_facts(endpoint, options, approves, stats),
                                        options.target_timeout)
     except ProbeError as exc:
         error: Asset | RunError = RunError(location, exc.reason, f"{target.text}: {exc.message}")
@@ -111,15 +111,16 @@ async def scan_target(target: Target, options: TlsOptions, global_limit: asyncio
 
 
 async def _facts(endpoint: Endpoint, options: TlsOptions,
-                 approves: Callable[[CryptoUsage], bool] | None) -> EndpointFacts:
-    if options.mode == "compliance":
-        assert approves is not None
-        facts = await compliance_scan(endpoint, approves)
-    else:
-        facts = await full_scan(endpoint)
-    if not facts.chains and not facts.chain_fetched and facts.versions.get("TLSv1.3") and \
-            facts.versions["TLSv1.3"].accepted is not False:
-        await fetch_full_chain(endpoint, facts)
+                 approves: Callable[[CryptoUsage], bool] | None, stats: TlsStats
+                 ) -> EndpointFacts:
+    """Run the probes of the scan's mode (:data:`~.probes.PROBES`) against one endpoint."""
+    facts = EndpointFacts()
+    counts: dict[str, int] = {}
+    try:
+        await run_probes(PROBES, ProbeContext(endpoint, facts, approves), options.mode, counts)
+    finally:
+        for name, count in counts.items():
+            stats.per_probe[name] = stats.per_probe.get(name, 0) + count
     return facts
 
 

@@ -3,17 +3,16 @@
 TLS 1.3 encrypts everything after the ServerHello, the Certificate message and the
 CertificateVerify (which names the signature scheme the server signed with) included. To read
 them the client has to make a real key share, derive the handshake traffic keys (RFC 8446
-§7.1) and decrypt the records (§5.2). That is all this module does, with checking the
-CertificateVerify's signature against the leaf's key (§4.4.3, :mod:`.cert_verify`): it sends
-no certificate and no Finished, and closes after the CertificateVerify with an encrypted
-close_notify.
+§7.1) and decrypt the records (§5.2). That is all this module does (the key share is
+:mod:`.key_share`'s, the key schedule and the record protection :mod:`.key_schedule`'s), with
+checking the CertificateVerify's signature against the leaf's key (§4.4.3, :mod:`.cert_verify`):
+it sends no certificate and no Finished, and closes after the CertificateVerify with an
+encrypted close_notify.
 
-The cryptography is `cryptography`'s (X25519, X448, ECDH on P-256/384/521, HKDF-Expand,
-AES-GCM, AES-CCM, ChaCha20-Poly1305; RSA-PSS, ECDSA and EdDSA verification); what is here
-is the glue of the key schedule (HKDF-Expand-Label, Derive-Secret, the transcript hash) and the
-record nonce. No secret leaves this module: the results carry only what the server showed in
-the clear to anyone who completes the key exchange (its chain, its chosen scheme, suite and
-group, whether its signature verifies).
+The cryptography is `cryptography`'s; what is here is the protocol: the messages, their order
+and the transcript hash. No secret leaves this module: the results carry only what the server
+showed in the clear to anyone who completes the key exchange (its chain, its chosen scheme,
+suite and group, whether its signature verifies).
 
 :class:`ClientHandshake` is the protocol without I/O (fed bytes, it returns bytes to send),
 so that RFC 8448's published trace can check it; :func:`server_auth` runs it on one
@@ -25,68 +24,24 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import hmac
 import os
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
-from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from cryptocheck.sources.tls import ffdhe, kem, wire
+from cryptocheck.sources.tls import wire
 from cryptocheck.sources.tls.cert_verify import verify_certificate_verify
 from cryptocheck.sources.tls.connection import Endpoint, ProbeError, connection, read_some
+from cryptocheck.sources.tls.key_schedule import (
+    CONTENT_APPLICATION_DATA,
+    SUITES,
+    RecordProtection,
+    Suite,
+    Tls13Error,
+    handshake_secrets,
+)
+from cryptocheck.sources.tls.key_share import KeyShare
 
 HS_ENCRYPTED_EXTENSIONS, HS_CERTIFICATE_VERIFY, HS_FINISHED, HS_MESSAGE_HASH = 8, 15, 20, 254
-CONTENT_APPLICATION_DATA = 23
-
-
-@dataclass(frozen=True)
-class Suite:
-    """A TLS 1.3 cipher suite this client can decrypt: its hash and its AEAD."""
-
-    hash_name: str  # hashlib / hmac name
-    key_length: int
-    aead: Callable[[bytes], Any]
-    tag_length: int = 16
-
-    def algorithm(self) -> hashes.HashAlgorithm:
-        return hashes.SHA384() if self.hash_name == "sha384" else hashes.SHA256()
-
-    @property
-    def hash_length(self) -> int:
-        return hashlib.new(self.hash_name).digest_size
-
-
-# RFC 8446 §B.4 and RFC 8447: the suites with an AEAD in `cryptography`.
-SUITES: dict[int, Suite] = {
-    0x1301: Suite("sha256", 16, AESGCM),
-    0x1302: Suite("sha384", 32, AESGCM),
-    0x1303: Suite("sha256", 32, ChaCha20Poly1305),
-    0x1304: Suite("sha256", 16, AESCCM),
-    0x1305: Suite("sha256", 16, lambda key: AESCCM(key, tag_length=8), tag_length=8),
-}
-X25519, X448 = 0x001D, 0x001E
-_CURVES: dict[int, type[ec.EllipticCurve]] = {
-    0x0017: ec.SECP256R1, 0x0018: ec.SECP384R1, 0x0019: ec.SECP521R1,
-    # brainpoolP256r1tls13, brainpoolP384r1tls13, brainpoolP512r1tls13 (RFC 8734)
-    0x001F: ec.BrainpoolP256R1, 0x0020: ec.BrainpoolP384R1, 0x0021: ec.BrainpoolP512R1}
-# The groups a key share can be made for, in the order offered (x25519 first: every TLS 1.3
-# server must support it or P-256, RFC 8446 §9.1, and it is the cheapest to compute; the NIST
-# and brainpool curves; then the ML-KEM hybrids and ML-KEM, whose shares are large; the RFC 7919 finite-field groups last,
-# the dearest to compute, for a server that takes nothing else).
-KEY_SHARE_GROUPS = (X25519, 0x0017, X448, 0x0018, 0x0019, 0x001F, 0x0020, 0x0021, *kem.GROUPS,
-                    *ffdhe.PRIMES)
-
-
-class Tls13Error(wire.WireError):
-    """The server's TLS 1.3 messages are not what RFC 8446 allows, or do not decrypt."""
 
 
 class HandshakeRefused(Exception):
@@ -98,140 +53,6 @@ class HandshakeRefused(Exception):
         self.alert = alert
         self.no_tls13 = no_tls13  # an older version chosen, or a protocol_version alert
 
-
-class KeyShare:
-    """An ephemeral key pair for one group; ``public`` is the key_share entry's key_exchange."""
-
-    def __init__(self, group: int) -> None:
-        self.group = group
-        self._private: Any
-        if group == X25519:
-            self._private = x25519.X25519PrivateKey.generate()
-            self.public = self._private.public_key().public_bytes_raw()
-        elif group == X448:
-            self._private = x448.X448PrivateKey.generate()
-            self.public = self._private.public_key().public_bytes_raw()
-        elif group in _CURVES:
-            self._private = ec.generate_private_key(_CURVES[group]())
-            self.public = self._private.public_key().public_bytes(
-                Encoding.X962, PublicFormat.UncompressedPoint)
-        elif group in ffdhe.PRIMES:
-            self._private = ffdhe.FfdheShare(group)
-            self.public = self._private.public
-        elif group in kem.GROUPS:
-            self._private = kem.KemShare(group)
-            self.public = self._private.public
-        else:
-            raise ValueError(f"no key share for group 0x{group:04X}")
-
-    @classmethod
-    def from_x25519(cls, private: bytes) -> KeyShare:
-        """A known x25519 key (for published test vectors)."""
-        share = cls.__new__(cls)
-        share.group = X25519
-        share._private = x25519.X25519PrivateKey.from_private_bytes(private)
-        share.public = share._private.public_key().public_bytes_raw()
-        return share
-
-    def shared_secret(self, peer: bytes) -> bytes:
-        """The (EC)DHE shared secret with the server's key_exchange (§7.4); a key that is not
-        a valid point, or gives an all-zero X25519/X448 secret, raises :class:`Tls13Error`."""
-        try:
-            if self.group == X25519:
-                return bytes(self._private.exchange(
-                    x25519.X25519PublicKey.from_public_bytes(peer)))
-            if self.group == X448:
-                return bytes(self._private.exchange(x448.X448PublicKey.from_public_bytes(peer)))
-            if self.group in ffdhe.PRIMES or self.group in kem.GROUPS:
-                return bytes(self._private.shared_secret(peer))
-            curve = _CURVES[self.group]()
-            public = ec.EllipticCurvePublicKey.from_encoded_point(curve, peer)
-            return bytes(self._private.exchange(ec.ECDH(), public))
-        except ValueError as exc:
-            raise Tls13Error(f"bad key share from the server ({exc})") from None
-
-
-# --- The key schedule (RFC 8446 §7.1) -------------------------------------------------------
-
-def hkdf_extract(suite: Suite, salt: bytes, ikm: bytes) -> bytes:
-    """HKDF-Extract (RFC 5869 §2.2): HMAC(salt, IKM); an empty salt is HashLen zeros."""
-    return hmac.digest(salt or bytes(suite.hash_length), ikm, suite.hash_name)
-
-
-def hkdf_expand_label(suite: Suite, secret: bytes, label: bytes, context: bytes,
-                      length: int) -> bytes:
-    """HKDF-Expand-Label (§7.1): HKDF-Expand(secret, HkdfLabel, length)."""
-    label = b"tls13 " + label
-    info = struct.pack(">HB", length, len(label)) + label + bytes([len(context)]) + context
-    return HKDFExpand(suite.algorithm(), length, info).derive(secret)
-
-
-def derive_secret(suite: Suite, secret: bytes, label: bytes, transcript_hash: bytes) -> bytes:
-    """Derive-Secret (§7.1), given the transcript hash of the messages."""
-    return hkdf_expand_label(suite, secret, label, transcript_hash, suite.hash_length)
-
-
-@dataclass(frozen=True)
-class HandshakeSecrets:
-    """The handshake stage of the key schedule (no PSK): what RFC 8448 publishes for it."""
-
-    early_secret: bytes
-    derived: bytes
-    handshake_secret: bytes
-    client_handshake_traffic: bytes
-    server_handshake_traffic: bytes
-
-
-def handshake_secrets(suite: Suite, shared_secret: bytes, hello_hash: bytes
-                      ) -> HandshakeSecrets:
-    """The handshake traffic secrets from the (EC)DHE secret and Hash(ClientHello..ServerHello)."""
-    early = hkdf_extract(suite, b"", bytes(suite.hash_length))
-    derived = derive_secret(suite, early, b"derived", hashlib.new(suite.hash_name).digest())
-    handshake = hkdf_extract(suite, derived, shared_secret)
-    return HandshakeSecrets(early, derived, handshake,
-                            derive_secret(suite, handshake, b"c hs traffic", hello_hash),
-                            derive_secret(suite, handshake, b"s hs traffic", hello_hash))
-
-
-class RecordProtection:
-    """One direction of record protection (§5.2, §5.3): the traffic key, the IV and the
-    record sequence number, which XORed into the IV makes each record's nonce."""
-
-    def __init__(self, suite: Suite, traffic_secret: bytes, sequence: int = 0) -> None:
-        self.suite = suite
-        self.key = hkdf_expand_label(suite, traffic_secret, b"key", b"", suite.key_length)
-        self.iv = hkdf_expand_label(suite, traffic_secret, b"iv", b"", 12)
-        self.aead = suite.aead(self.key)
-        self.sequence = sequence
-
-    def _nonce(self) -> bytes:
-        nonce = bytes(a ^ b for a, b in zip(self.iv, self.sequence.to_bytes(12, "big"),
-                                            strict=True))
-        self.sequence += 1
-        return nonce
-
-    def open(self, header: bytes, fragment: bytes) -> tuple[int, bytes]:
-        """(inner content type, content) of a TLSCiphertext with ``header`` (its 5 bytes)."""
-        if len(fragment) < self.suite.tag_length + 1:
-            raise Tls13Error("encrypted record too short")
-        try:
-            plain = self.aead.decrypt(self._nonce(), fragment, header)
-        except InvalidTag:
-            raise Tls13Error("a record did not decrypt (bad AEAD tag)") from None
-        content = plain.rstrip(b"\x00")
-        if not content:
-            raise Tls13Error("encrypted record without a content type")
-        return content[-1], content[:-1]
-
-    def seal(self, content_type: int, content: bytes) -> bytes:
-        """The TLSCiphertext record carrying ``content`` of ``content_type``."""
-        length = len(content) + 1 + self.suite.tag_length
-        header = struct.pack(">BHH", CONTENT_APPLICATION_DATA, 0x0303, length)
-        sealed: bytes = self.aead.encrypt(self._nonce(), content + bytes([content_type]), header)
-        return header + sealed
-
-
-# --- The handshake ----------------------------------------------------------------------------
 
 @dataclass
 class ServerAuth:

@@ -14,7 +14,6 @@ and location for the caller to fill in (``dataclasses.replace``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from cryptocheck import catalog
 from cryptocheck.catalog import tls as tls_catalog
@@ -103,44 +102,14 @@ def signature_scheme_usage(name: str, protocol: str, *, asset_id: str = "",
 def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
     """Every usage of a ``tls-endpoint`` asset, in a fixed order: accepted protocols, then per
     protocol its suites (and their key exchanges, once each), then groups, DH primes and
-    signature schemes. The served certificates are assets of their own.
-
-    ``details`` (written by :mod:`cryptocheck.sources.tls.endpoint`): ``protocols`` {version:
-    {accepted, cipher_suites, server_order}}, ``groups`` [names], ``dh_parameters``
-    [{key_size, group}], ``signature_schemes`` {version: [names]}.
+    signature schemes. Each comes from the probe record that reports it
+    (:data:`cryptocheck.sources.tls.probes.PROBES`); the served certificates are assets of
+    their own.
     """
     if not isinstance(asset, EndpointAsset) or asset.type != "tls-endpoint":
         return
-    where: dict[str, Any] = {"asset_id": asset.id, "location": asset.location}
-    details = asset.details
-    protocols: dict[str, Any] = details.get("protocols", {})
-    for version in tls_catalog.PROTOCOLS:
-        entry = protocols.get(version)
-        if entry and entry.get("accepted"):
-            yield protocol_usage(version, **where)
-    for version in tls_catalog.PROTOCOLS:
-        entry = protocols.get(version)
-        if not entry or not entry.get("accepted"):
-            continue
-        seen_kx: set[str] = set()
-        for name in entry.get("cipher_suites", []):
-            suite = tls_catalog.suite(name)
-            if suite is None:
-                yield CryptoUsage(asset_id=asset.id, context="tls.cipher-suite",
-                                  algorithm=name, location=asset.location,
-                                  attributes=(("protocol", version),))
-                continue
-            for usage in cipher_suite_usages(suite, version, **where):
-                if usage.context == "tls.key-exchange":
-                    if usage.algorithm in seen_kx:
-                        continue
-                    seen_kx.add(usage.algorithm)
-                yield usage
-    for name in details.get("groups", []):
-        yield group_usage(name, **where)
-    for dh in details.get("dh_parameters", []):
-        yield dh_usage(int(dh["key_size"]), dh.get("group"), **where)
-    schemes: dict[str, list[str]] = details.get("signature_schemes", {})
-    for version in tls_catalog.PROTOCOLS:
-        for name in schemes.get(version, []):
-            yield signature_scheme_usage(name, version, **where)
+    # Imported here: the configuration parsers use the functions above, not the scanner.
+    from cryptocheck.sources.probe import usages_of as probe_usages
+    from cryptocheck.sources.tls.probes import PROBES
+
+    yield from probe_usages(PROBES, asset)
