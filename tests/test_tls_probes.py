@@ -187,12 +187,13 @@ SERVERS = {
 }
 
 
+@pytest.mark.tls_server
 @pytest.mark.parametrize("server", list(SERVERS))
 @pytest.mark.parametrize("policy_id", [None, "nhs-acagpg", "mozilla-modern"])
 def test_each_probe_keeps_its_budget_on_real_servers(server: str, policy_id: str | None) -> None:
     from datetime import date
 
-    from tls_servers import s_server
+    from servers.tls import s_server
 
     from cryptocheck.policy import load_policy
     from cryptocheck.policy.engine import approver
@@ -223,13 +224,14 @@ def test_tls_usages_come_from_the_probe_records_in_report_order() -> None:
         "versions", "groups", "dhe", "schemes", "tls13_schemes"]
 
 
+@pytest.mark.tls_server
 @pytest.mark.parametrize("budget", [1, 0])
 def test_a_new_probe_is_one_record_in_the_list(monkeypatch: pytest.MonkeyPatch,
                                                  budget: int) -> None:
     # What the vulnerability probes will do: a record that waits for the versions, opens its
     # own connection and adds to the facts; the scan runs it with no other change. Over its
     # budget, the endpoint is one error record, not a crash of the run.
-    from tls_servers import s_server
+    from servers.tls import s_server
 
     from cryptocheck.model import EndpointAsset, RunError
     from cryptocheck.sources.tls import TlsOptions, TlsStats, endpoint, iter_tls_items
