@@ -26,7 +26,7 @@ from servers.sshd import SSHD, sshd, sshd_offered
 from cryptocheck.cli import main
 from cryptocheck.model import EndpointAsset, KeyAsset, RunError
 from cryptocheck.sources.ssh import SshOptions, iter_ssh_items
-from cryptocheck.sources.ssh.usages import usages_of
+from cryptocheck.sources.ssh.probes import usages_of
 
 pytestmark = pytest.mark.skipif(shutil.which(SSHD) is None or shutil.which("ssh-keygen") is None,
                                 reason="OpenSSH not installed (README set-up installs it)")

@@ -11,7 +11,7 @@ import pytest
 from cryptocheck import catalog
 from cryptocheck.catalog import tls
 from cryptocheck.model import EndpointAsset, Location
-from cryptocheck.sources.tls import usages
+from cryptocheck.sources.tls import probes, usages
 
 
 def _openssl_suites() -> list[tuple[int, str, str]]:
@@ -123,7 +123,7 @@ def test_usages_of_an_endpoint() -> None:
             "TLSv1.1": {"accepted": False, "cipher_suites": []}},
             "groups": ["x25519"], "dh_parameters": [{"key_size": 1024, "group": None}],
             "signature_schemes": {"TLSv1.2": ["rsa_pkcs1_sha1"]}})
-    got = [(u.context, u.algorithm) for u in usages.usages_of(asset)]
+    got = [(u.context, u.algorithm) for u in probes.usages_of(asset)]
     assert got == [
         ("tls.protocol", "TLSv1.2"),
         ("tls.cipher-suite", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
@@ -134,8 +134,8 @@ def test_usages_of_an_endpoint() -> None:
         ("tls.signature-scheme", "rsa_pkcs1_sha1"),
     ]
     assert all(u.asset_id == asset.id and u.location == asset.location
-               for u in usages.usages_of(asset))
-    suite_usage = next(u for u in usages.usages_of(asset) if u.context == "tls.cipher-suite")
+               for u in probes.usages_of(asset))
+    suite_usage = next(u for u in probes.usages_of(asset) if u.context == "tls.cipher-suite")
     assert suite_usage.attribute("kx") == "ECDHE" and suite_usage.attribute("protocol") == "TLSv1.2"
     assert usages.dh_usage(1024, None).strength == 80
     assert usages.group_usage("nonsense").strength is None

@@ -56,8 +56,8 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
 # Endpoint and configuration assets are decomposed by the package that reads them (their
 # ``details`` are that package's own): their ``usages_of``, imported on first use.
 SOURCE_USAGES = {
-    "tls-endpoint": "cryptocheck.sources.tls.usages:usages_of",
-    "ssh-endpoint": "cryptocheck.sources.ssh.usages:usages_of",
+    "tls-endpoint": "cryptocheck.sources.tls.probes:usages_of",
+    "ssh-endpoint": "cryptocheck.sources.ssh.probes:usages_of",
     "config-setting": "cryptocheck.sources.config.usages:usages_of",
 }
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from cryptocheck import catalog
 from cryptocheck.catalog import ssh as ssh_catalog
-from cryptocheck.model import Asset, ConfigAsset, CryptoUsage, EndpointAsset, Location
+from cryptocheck.model import ConfigAsset, CryptoUsage, Location
 
 CONTEXTS = {
     "kex": "ssh.kex",
@@ -101,19 +101,6 @@ def gex_usage(bits: int, *, asset_id: str = "", location: Location | None = None
                        location=location or Location(), key_size=bits,
                        strength=catalog.key_strength("DH", bits),
                        quantum_vulnerable=catalog.quantum_vulnerable("DH"))
-
-
-def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
-    """Every usage of an ``ssh-endpoint`` asset: kex, host-key (with the key size seen),
-    ciphers and MACs per direction, compression, group-exchange moduli; each from the probe
-    record that reports it (:data:`cryptocheck.sources.ssh.probes.PROBES`)."""
-    if not isinstance(asset, EndpointAsset):
-        return
-    # Imported here: the sshd_config parser uses the functions above, not the scanner.
-    from cryptocheck.sources.probe import usages_of as probe_usages
-    from cryptocheck.sources.ssh.probes import PROBES
-
-    yield from probe_usages(PROBES, asset)
 
 
 # sshd_config / ssh_config keywords (lower case) whose value is an algorithm list.

@@ -45,9 +45,9 @@ from cryptocheck.model import (
     RunError,
 )
 from cryptocheck.sources.probe import run_probes
-from cryptocheck.sources.tls import TlsOptions, TlsStats, resolve
 from cryptocheck.sources.tls.connection import Endpoint, HostLimiter, ProbeError
 from cryptocheck.sources.tls.facts import EndpointFacts, ProbeContext
+from cryptocheck.sources.tls.options import TlsOptions, TlsStats, resolve
 from cryptocheck.sources.tls.probes import PROBES
 from cryptocheck.sources.tls.targets import Target
 

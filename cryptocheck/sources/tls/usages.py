@@ -13,12 +13,10 @@ and location for the caller to fill in (``dataclasses.replace``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from cryptocheck import catalog
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.catalog.tls import CipherSuite
-from cryptocheck.model import Asset, CryptoUsage, EndpointAsset, Location
+from cryptocheck.model import CryptoUsage, Location
 
 _NOWHERE = Location()
 
@@ -99,17 +97,3 @@ def signature_scheme_usage(name: str, protocol: str, *, asset_id: str = "",
         attributes=(("protocol", protocol),))
 
 
-def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
-    """Every usage of a ``tls-endpoint`` asset, in a fixed order: accepted protocols, then per
-    protocol its suites (and their key exchanges, once each), then groups, DH primes and
-    signature schemes. Each comes from the probe record that reports it
-    (:data:`cryptocheck.sources.tls.probes.PROBES`); the served certificates are assets of
-    their own.
-    """
-    if not isinstance(asset, EndpointAsset) or asset.type != "tls-endpoint":
-        return
-    # Imported here: the configuration parsers use the functions above, not the scanner.
-    from cryptocheck.sources.probe import usages_of as probe_usages
-    from cryptocheck.sources.tls.probes import PROBES
-
-    yield from probe_usages(PROBES, asset)

@@ -11,7 +11,11 @@ and one line below.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from cryptocheck.model import Asset, CryptoUsage, EndpointAsset
 from cryptocheck.sources.probe import Probe
+from cryptocheck.sources.probe import usages_of as probe_usages
 from cryptocheck.sources.ssh.context import SshContext
 from cryptocheck.sources.ssh.probes import gex, host_keys, kexinit
 
@@ -21,4 +25,14 @@ PROBES: tuple[Probe[SshContext], ...] = (
     gex.GEX,
 )
 
-__all__ = ["PROBES"]
+
+def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
+    """Every usage of an ``ssh-endpoint`` asset: kex, host-key (with the key size seen),
+    ciphers and MACs per direction, compression, group-exchange moduli; each from the probe
+    record that reports it (:data:`cryptocheck.sources.ssh.probes.PROBES`)."""
+    if not isinstance(asset, EndpointAsset):
+        return
+    yield from probe_usages(PROBES, asset)
+
+
+__all__ = ["PROBES", "usages_of"]

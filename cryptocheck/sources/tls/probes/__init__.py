@@ -12,7 +12,11 @@ record(s), and one line below.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from cryptocheck.model import Asset, CryptoUsage, EndpointAsset
 from cryptocheck.sources.probe import Probe
+from cryptocheck.sources.probe import usages_of as probe_usages
 from cryptocheck.sources.tls.facts import ProbeContext
 from cryptocheck.sources.tls.probes import (
     chain,
@@ -45,4 +49,17 @@ PROBES: tuple[Probe[ProbeContext], ...] = (
     chain.FALLBACK_CHAIN,
 )
 
-__all__ = ["PROBES"]
+
+def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
+    """Every usage of a ``tls-endpoint`` asset, in a fixed order: accepted protocols, then per
+    protocol its suites (and their key exchanges, once each), then groups, DH primes and
+    signature schemes. Each comes from the probe record that reports it
+    (:data:`cryptocheck.sources.tls.probes.PROBES`); the served certificates are assets of
+    their own.
+    """
+    if not isinstance(asset, EndpointAsset) or asset.type != "tls-endpoint":
+        return
+    yield from probe_usages(PROBES, asset)
+
+
+__all__ = ["PROBES", "usages_of"]
