@@ -77,7 +77,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def data_toml(name: str) -> dict[str, Any]:
     """A TOML table of the catalogue's ``data`` folder, parsed (tomllib is imported here, on
-    use: the compiled tables usually spare a run from parsing any)."""
+    use: a run that needs no table does not load it)."""
     import tomllib
 
     return tomllib.loads((DATA / name).read_text("utf-8"))
@@ -322,18 +322,8 @@ def known_names() -> dict[str, frozenset[str]]:
     return dict(_known_names())
 
 
-@cache
+@cache  # the loader asks for every rule
 def _known_names() -> dict[str, frozenset[str]]:
-    # Built once per process, and kept between runs compiled (catalog/compiled.py: keyed on
-    # the catalogue's files): the loader asks for every rule, and a short command then need
-    # not parse the X.509, TLS and SSH tables to load a policy.
-    from cryptocheck.catalog.compiled import cached
-
-    names: dict[str, frozenset[str]] = cached("known-names", _build_known_names)
-    return names
-
-
-def _build_known_names() -> dict[str, frozenset[str]]:
     cat = _catalogue()
     names = {
         "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values())

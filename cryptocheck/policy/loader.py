@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptocheck import catalog
-from cryptocheck.catalog.compiled import parse_toml
 from cryptocheck.model import SEVERITIES, Citation, Status
 from cryptocheck.policy.rules import (
     DEFAULT_SEVERITY,
@@ -138,13 +137,11 @@ def _load(name: str, base: Path | None, seen: tuple[str, ...]) -> Policy:
     file, text, folder = _read(name, base)
     if file in seen:
         raise PolicyError(file, None, f"extends cycle: {' -> '.join(seen + (file,))}")
-    try:
-        data = parse_toml(text)  # compiled once per text (catalog/compiled.py)
-    except ValueError as exc:
-        import tomllib  # loaded already when it raised
+    import tomllib  # on use: a command that loads no policy does not import it
 
-        if not isinstance(exc, tomllib.TOMLDecodeError):
-            raise
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise PolicyError(file, int(match.group(1)) if match else None, f"TOML syntax: {exc}")
     rule_lines = [n for n, line in enumerate(text.splitlines(), 1)
