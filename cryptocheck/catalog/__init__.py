@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -72,15 +71,12 @@ class AlgorithmInfo:
     curve: str | None
 
 
-DATA = Path(__file__).resolve().parent / "data"
-
-
 def data_toml(name: str) -> dict[str, Any]:
-    """A TOML table of the catalogue's ``data`` folder, parsed (tomllib is imported here, on
-    use: a run that needs no table does not load it)."""
-    import tomllib
+    """A TOML table of the catalogue's ``data`` folder, parsed (from its generated JSON form
+    while that is current: see :mod:`cryptocheck.catalog.parsed`)."""
+    from cryptocheck.catalog.parsed import load  # on use: a run that needs no table skips it
 
-    return tomllib.loads((DATA / name).read_text("utf-8"))
+    return load(name)
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptocheck import catalog
+from cryptocheck.catalog.parsed import shipped as parse_shipped
 from cryptocheck.model import SEVERITIES, Citation, Status
 from cryptocheck.policy.rules import (
     DEFAULT_SEVERITY,
@@ -94,11 +95,16 @@ def shipped_policy_ids() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def _shipped_text(policy_id: str) -> tuple[str, str] | None:
+def _shipped_path(policy_id: str) -> Path | None:
     if not ID_RE.match(policy_id):
         return None
-    item = _policies_folder().joinpath(f"{policy_id}.toml")
-    if not item.is_file():
+    item: Path = _policies_folder().joinpath(f"{policy_id}.toml")
+    return item if item.is_file() else None
+
+
+def _shipped_text(policy_id: str) -> tuple[str, str] | None:
+    item = _shipped_path(policy_id)
+    if item is None:
         return None
     return f"policies/{policy_id}.toml", item.read_text("utf-8")
 
@@ -137,17 +143,30 @@ def _load(name: str, base: Path | None, seen: tuple[str, ...]) -> Policy:
     file, text, folder = _read(name, base)
     if file in seen:
         raise PolicyError(file, None, f"extends cycle: {' -> '.join(seen + (file,))}")
-    import tomllib  # on use: a command that loads no policy does not import it
-
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _parse(text, _shipped_path(name) if folder is None else None)
+    except ValueError as exc:
+        import tomllib  # loaded already when it raised
+
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            raise
         match = re.search(r"line (\d+)", str(exc))
         raise PolicyError(file, int(match.group(1)) if match else None, f"TOML syntax: {exc}")
     rule_lines = [n for n, line in enumerate(text.splitlines(), 1)
                   if re.match(r"\s*\[\[\s*rule\s*\]\]", line)]
     src = _Source(file, text, rule_lines)
     return _build(data, src, folder, seen + (file,))
+
+
+def _parse(text: str, shipped: Path | None) -> dict[str, Any]:
+    """The policy text parsed; a shipped policy (``shipped``: its file inside the package, never
+    a file the user names) from its generated JSON form while that is current
+    (catalog/parsed.py: tomllib costs ~5 ms for the default policy)."""
+    if shipped is not None:
+        return parse_shipped(shipped, text)
+    import tomllib  # on use: a command that loads no policy file does not import it
+
+    return tomllib.loads(text)
 
 
 def _build(data: dict[str, Any], src: _Source, folder: Path | None,
