@@ -16,10 +16,6 @@ The library API is the same run the command line makes::
 
 __version__ = "0.1.0"
 
-from cryptocheck._dataclass_code import install as _install_dataclass_code
-
-_install_dataclass_code()  # before the first dataclass: their compiled methods are cached
-
 from typing import TYPE_CHECKING
 
 from cryptocheck.model import (

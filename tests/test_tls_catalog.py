@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -140,87 +139,3 @@ def test_usages_of_an_endpoint() -> None:
     assert usages.dh_usage(1024, None).strength == 80
     assert usages.group_usage("nonsense").strength is None
 
-
-def test_compiled_tables_equal_the_toml(tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The marshal form the catalogue keeps between runs gives exactly what parsing the TOML
-    gives; a damaged file is rebuilt; with the cache off, nothing is written."""
-    from cryptocheck.catalog import compiled
-
-    fresh = tls._rows()
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(folder))
-    assert compiled.cached("tls", tls._rows) == fresh  # built and written
-    files = list(folder.glob("tls-*.marshal"))
-    assert len(files) == 1
-    assert compiled.cached("tls", lambda: pytest.fail("not read from the cache")) == fresh
-    tls._tables.cache_clear()
-    try:
-        assert tls.cipher_suites() == tuple(tls.CipherSuite(*row) for row in fresh[0])
-        assert tls.groups() == tuple(tls.Group(*row) for row in fresh[1])
-    finally:
-        tls._tables.cache_clear()
-    files[0].write_bytes(b"\x00not marshal")
-    assert compiled.cached("tls", tls._rows) == fresh
-    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", "")  # off: built every time
-    assert compiled.cache_dir() is None
-    builds: list[int] = []
-
-    def build() -> object:
-        builds.append(1)
-        return fresh
-
-    assert compiled.cached("tls", build) == compiled.cached("tls", build) == fresh
-    assert len(builds) == 2
-
-
-def test_compiled_toml_keeps_dates_and_errors(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import datetime
-    import tomllib
-
-    from cryptocheck.catalog import compiled
-
-    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(tmp_path))
-    text = ('a = 2030-01-01\nb = 1979-05-27T07:32:00-08:00\nc = 07:32:00\n'
-            '[[rule]]\nlist = [1, "x", 2024-02-29]\n')
-    first = compiled.parse_toml(text)
-    again = compiled.parse_toml(text)  # from the compiled file
-    assert first == again == tomllib.loads(text)
-    assert again["a"] == datetime.date(2030, 1, 1)
-    assert again["b"].utcoffset() == datetime.timedelta(hours=-8)
-    with pytest.raises(tomllib.TOMLDecodeError):
-        compiled.parse_toml("a = = 1")
-
-
-def test_compiled_cache_is_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parsed policy texts are kept up to a limit (the oldest go first), and tables built
-    from other sources (another version) are removed once unwritten for STALE_DAYS."""
-    import os
-    import time
-
-    from cryptocheck.catalog import compiled
-
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("CRYPTOCHECK_CACHE_DIR", str(folder))
-    folder.mkdir()
-    stale = folder / "tls-0123456789abcdef0123.marshal"  # another version's table, long unused
-    stale.write_bytes(b"")
-    old = time.time() - (compiled.STALE_DAYS + 1) * 86400
-    os.utime(stale, (old, old))
-    recent = folder / "tls-fedcba9876543210fedc.marshal"  # another install's, in use
-    recent.write_bytes(b"")
-    texts = [f'id = "p{n}"\nversion = {n}\n' for n in range(compiled.MAX_PARSED_TEXTS + 6)]
-    for number, text in enumerate(texts):
-        assert compiled.parse_toml(text) == {"id": f"p{number}", "version": number}
-        newest = max(folder.glob("toml-*.marshal"), key=lambda p: p.stat().st_mtime_ns)
-        os.utime(newest, (number, number))  # a distinct age for each, oldest first
-    kept = list(folder.glob("toml-*.marshal"))
-    assert len(kept) == compiled.MAX_PARSED_TEXTS
-    assert not stale.exists()
-    assert recent.exists()
-    # The newest are the ones kept: the last text is read back without parsing.
-    import tomllib
-
-    monkeypatch.setattr(tomllib, "loads", lambda text: pytest.fail("parsed again"))
-    assert compiled.parse_toml(texts[-1])["id"] == f"p{len(texts) - 1}"

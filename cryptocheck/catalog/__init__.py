@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -72,15 +71,12 @@ class AlgorithmInfo:
     curve: str | None
 
 
-DATA = Path(__file__).resolve().parent / "data"
-
-
 def data_toml(name: str) -> dict[str, Any]:
-    """A TOML table of the catalogue's ``data`` folder, parsed (tomllib is imported here, on
-    use: the compiled tables usually spare a run from parsing any)."""
-    import tomllib
+    """A TOML table of the catalogue's ``data`` folder, parsed (from its generated JSON form
+    while that is current: see :mod:`cryptocheck.catalog.parsed`)."""
+    from cryptocheck.catalog.parsed import load  # on use: a run that needs no table skips it
 
-    return tomllib.loads((DATA / name).read_text("utf-8"))
+    return load(name)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -322,18 +318,8 @@ def known_names() -> dict[str, frozenset[str]]:
     return dict(_known_names())
 
 
-@cache
+@cache  # the loader asks for every rule
 def _known_names() -> dict[str, frozenset[str]]:
-    # Built once per process, and kept between runs compiled (catalog/compiled.py: keyed on
-    # the catalogue's files): the loader asks for every rule, and a short command then need
-    # not parse the X.509, TLS and SSH tables to load a policy.
-    from cryptocheck.catalog.compiled import cached
-
-    names: dict[str, frozenset[str]] = cached("known-names", _build_known_names)
-    return names
-
-
-def _build_known_names() -> dict[str, frozenset[str]]:
     cat = _catalogue()
     names = {
         "algorithm": frozenset(cat.algorithms) | frozenset(s.scheme for s in cat.signatures.values())

@@ -186,11 +186,7 @@ def _rows() -> tuple[tuple[Row, ...], tuple[Row, ...], tuple[Row, ...]]:
 
 @cache
 def _tables() -> _Tables:
-    # The rows are compiled once per catalogue version (catalog/compiled.py): parsing the
-    # TOML at every start of a short command costs more than a whole scan of one server.
-    from cryptocheck.catalog.compiled import cached
-
-    suite_rows, group_rows, scheme_rows = cached("tls", _rows)
+    suite_rows, group_rows, scheme_rows = _rows()
     suites = tuple(CipherSuite(*row) for row in suite_rows)
     by_openssl: dict[str, CipherSuite] = {}
     for s in suites:

@@ -10,11 +10,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cryptocheck import catalog
-from cryptocheck.catalog.compiled import parse_toml
+from cryptocheck.catalog.parsed import shipped as parse_shipped
 from cryptocheck.model import SEVERITIES, Citation, Status
 from cryptocheck.policy.rules import (
     DEFAULT_SEVERITY,
@@ -33,6 +34,7 @@ TOP_KEYS = {"policy", "rule", "changelog"}
 CONFIRMATIONS = {"C", "R", "U", "I"}
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CONTEXT_RE = re.compile(r"^[a-z0-9*?.\-\[\]]+$")
+_RULE_HEADER = re.compile(r"\s*\[\[\s*rule\s*\]\]")
 DEFAULT_POLICY = "nhs-acagpg"
 
 
@@ -53,12 +55,14 @@ class _Source:
 
     name: str
     text: str
-    rule_lines: list[int]
+    rule_lines: list[int] = field(init=False, repr=False)
     lines: list[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Split once: line_of is asked for every rule and condition of the file.
+        # Split once: line_of is asked for every rule (its header line) and on every error.
         self.lines = self.text.splitlines()
+        self.rule_lines = [number for number, line in enumerate(self.lines, 1)
+                           if "[[" in line and _RULE_HEADER.match(line)]
 
     def line_of(self, rule_index: int | None, key: str | None = None) -> int | None:
         """Best line for an error: the key inside the n-th ``[[rule]]``, or the header."""
@@ -95,11 +99,16 @@ def shipped_policy_ids() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def _shipped_text(policy_id: str) -> tuple[str, str] | None:
+def _shipped_path(policy_id: str) -> Path | None:
     if not ID_RE.match(policy_id):
         return None
-    item = _policies_folder().joinpath(f"{policy_id}.toml")
-    if not item.is_file():
+    item: Path = _policies_folder().joinpath(f"{policy_id}.toml")
+    return item if item.is_file() else None
+
+
+def _shipped_text(policy_id: str) -> tuple[str, str] | None:
+    item = _shipped_path(policy_id)
+    if item is None:
         return None
     return f"policies/{policy_id}.toml", item.read_text("utf-8")
 
@@ -139,7 +148,7 @@ def _load(name: str, base: Path | None, seen: tuple[str, ...]) -> Policy:
     if file in seen:
         raise PolicyError(file, None, f"extends cycle: {' -> '.join(seen + (file,))}")
     try:
-        data = parse_toml(text)  # compiled once per text (catalog/compiled.py)
+        data = _parse(text, _shipped_path(name) if folder is None else None)
     except ValueError as exc:
         import tomllib  # loaded already when it raised
 
@@ -147,10 +156,19 @@ def _load(name: str, base: Path | None, seen: tuple[str, ...]) -> Policy:
             raise
         match = re.search(r"line (\d+)", str(exc))
         raise PolicyError(file, int(match.group(1)) if match else None, f"TOML syntax: {exc}")
-    rule_lines = [n for n, line in enumerate(text.splitlines(), 1)
-                  if re.match(r"\s*\[\[\s*rule\s*\]\]", line)]
-    src = _Source(file, text, rule_lines)
+    src = _Source(file, text)
     return _build(data, src, folder, seen + (file,))
+
+
+def _parse(text: str, shipped: Path | None) -> dict[str, Any]:
+    """The policy text parsed; a shipped policy (``shipped``: its file inside the package, never
+    a file the user names) from its generated JSON form while that is current
+    (catalog/parsed.py: tomllib costs ~5 ms for the default policy)."""
+    if shipped is not None:
+        return parse_shipped(shipped, text)
+    import tomllib  # on use: a command that loads no policy file does not import it
+
+    return tomllib.loads(text)
 
 
 def _build(data: dict[str, Any], src: _Source, folder: Path | None,
@@ -310,6 +328,11 @@ def _rule(raw: Any, index: int, src: _Source, policy_id: str) -> Rule:
 NAMED_FIELDS = ("algorithm", "curve", "hash")
 
 
+def _match_line(src: _Source, index: int, key: str) -> int | None:
+    """The line of match field ``key`` of rule ``index``, else the rule's header line."""
+    return src.line_of(index, key) or src.line_of(index)
+
+
 def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condition, ...]:
     if not isinstance(match, dict):
         raise PolicyError(src.name, src.line_of(index, "match"), where + "'match' must be a table")
@@ -317,9 +340,11 @@ def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condi
     out: list[Condition] = []
     for name in sorted(match):
         value = match[name]
-        line = src.line_of(index, name) or src.line_of(index)
+        # Looked up only for an error: scanning the rule's lines for every field of every
+        # rule cost more than the rest of loading a policy.
+        line = partial(_match_line, src, index, name)
         if name not in MATCH_FIELDS:
-            raise PolicyError(src.name, line, where + f"cannot match on {name!r} (fields: {', '.join(MATCH_FIELDS)})")
+            raise PolicyError(src.name, line(), where + f"cannot match on {name!r} (fields: {', '.join(MATCH_FIELDS)})")
         if isinstance(value, dict):
             tests = list(value.items())
         elif isinstance(value, list):
@@ -328,16 +353,16 @@ def _conditions(match: Any, src: _Source, index: int, where: str) -> tuple[Condi
             tests = [("eq", value)]
         for op, operand in tests:
             if op not in OPERATORS:
-                raise PolicyError(src.name, line, where + f"unknown operator {op!r} for {name!r} (operators: {', '.join(OPERATORS)})")
+                raise PolicyError(src.name, line(), where + f"unknown operator {op!r} for {name!r} (operators: {', '.join(OPERATORS)})")
             if op in ("in", "not_in") and not isinstance(operand, list):
-                raise PolicyError(src.name, line, where + f"{name}.{op} needs a list")
+                raise PolicyError(src.name, line(), where + f"{name}.{op} needs a list")
             if op in ("multiple_of", "not_multiple_of") and (not isinstance(operand, int) or operand <= 0):
-                raise PolicyError(src.name, line, where + f"{name}.{op} needs a positive integer")
+                raise PolicyError(src.name, line(), where + f"{name}.{op} needs a positive integer")
             if name in NAMED_FIELDS:
                 names = operand if isinstance(operand, list) else [operand]
                 for item in names:
                     if op != "present" and item not in known[name] and item != "unknown" and item != "none":
-                        raise PolicyError(src.name, line, where + f"{name} {item!r} is not in the algorithm catalogue")
+                        raise PolicyError(src.name, line(), where + f"{name} {item!r} is not in the algorithm catalogue")
             out.append(Condition(name, op, operand))
     return tuple(out)
 
