@@ -8,7 +8,8 @@ write as it goes (``jsonl``) does, and memory stays flat however large the run::
     reporter.error(run_error)           # once per input that could not be read
     reporter.end(report)                # once, with the complete report (summary, chains)
 
-Formats:
+Formats (each a :class:`ReportFormat` record in :data:`REPORT_FORMATS`, the one table the
+CLI and the service read; adding a format is one reporter module and one line there):
 
 - ``json``: the whole report (see :mod:`cryptocheck.report.wire`) written at ``end``.
 - ``jsonl``: one line per asset (with its findings) and per error as they arrive, then one
