@@ -7,8 +7,10 @@ so no road can drop it (the service used to report none)."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,9 +83,6 @@ def _waivers(report: dict[str, Any]) -> list[str]:
     return sorted(json.dumps(w, sort_keys=True) for w in report["waivers"])
 
 
-# Fails on the old wiring (the service drops the waivers the config source finds); the
-# marker goes with the fix.
-@pytest.mark.xfail(strict=True, reason="the service drops inline waivers (issue 14)")
 def test_an_inline_waiver_counts_the_same_on_every_road(
         service: tuple[Server, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server, token = service
@@ -105,3 +104,27 @@ def test_an_inline_waiver_counts_the_same_on_every_road(
         assert _waivers(report) == _waivers(cli), road
         assert report["summary"]["waived"] == 1, road
         assert report["summary"]["findings_by_status"] == cli["summary"]["findings_by_status"]
+
+
+def test_an_inline_waiver_inside_an_uploaded_archive_still_covers_its_setting(
+        service: tuple[Server, str]) -> None:
+    # The server unpacks the archive in a temporary folder: the waiver must be renamed with
+    # the asset it covers, or it would cover nothing.
+    server, token = service
+    buffer = io.BytesIO()
+    data = FIXTURE.read_bytes()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("repo/etc/nginx/nginx.conf")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    answer = server.request("POST", "/v1/check/config?name=repo.tar.gz", token=token,
+                            body=buffer.getvalue())
+    assert answer.status == 200, answer.body
+    report = answer.json()
+    path = "repo.tar.gz!repo/etc/nginx/nginx.conf"
+    assert [(w["id"], w["asset"]) for w in report["waivers"]] == [
+        (f"inline:{path}:7", f"config:{path}:8:ssl_protocols")]
+    waived = [(f["rule"], f["location"]["path"], f["location"]["line"])
+              for f in report["findings"] if f["waiver"] is not None]
+    assert waived == [(WAIVED_RULE, path, 8)]
+    assert report["summary"]["waived"] == 1

@@ -3,9 +3,7 @@ is stored: the uploads live in a temporary directory for the length of the reque
 
 from __future__ import annotations
 
-import base64
 import tempfile
-from datetime import date
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -16,17 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cryptocheck.report import make_reporter
-from cryptocheck.run import scan
-from cryptocheck.service.kinds import (
-    RequestError,
-    check_date,
-    check_policy,
-    kind_entry,
-    scan_items,
-    shipped_policy,
-    upload_items,
-    upload_name,
-)
+from cryptocheck.service.kinds import RequestError, check_date, check_policy, run_request
 from cryptocheck.service.routing import (
     ApiError,
     authorize,
@@ -34,7 +22,7 @@ from cryptocheck.service.routing import (
     report_response,
     requested_format,
 )
-from cryptocheck.sources.files import SourceOptions, SourceStats
+from cryptocheck.service.uploads import upload_name
 
 PASSWORD_HEADER = "x-cryptocheck-password"
 
@@ -59,19 +47,11 @@ async def _uploads(request: Request) -> list[tuple[str, bytes]]:
 def _check(files: list[tuple[str, bytes]], kind: str, policy: str | None, as_of: str | None,
            fmt: str, passwords: tuple[str, ...]) -> str:
     out = StringIO()
-    stats = SourceStats()
+    request: dict[str, Any] = {"kind": kind, "targets": [], "options": {}, "policy": policy,
+                               "as_of": as_of}
     with tempfile.TemporaryDirectory(prefix="cryptocheck-check-") as workdir:
-        if kind == "certs":
-            targets = [name for name, _ in files]
-            items = upload_items(files, SourceOptions(passwords=passwords), stats)
-        else:
-            request: dict[str, Any] = {
-                "kind": kind, "targets": [], "options": {}, "policy": policy, "as_of": as_of,
-                "files": [{"name": n, "content": base64.b64encode(d).decode()}
-                          for n, d in files]}
-            targets, items = scan_items(request, Path(workdir), stats)
-        scan(targets, shipped_policy(policy), date.fromisoformat(as_of) if as_of else None,
-             reporters=[make_reporter(fmt, out)], command=kind, items=items, stats=stats)
+        run_request(request, files, Path(workdir), [make_reporter(fmt, out)],
+                    passwords=passwords)
     return out.getvalue()
 
 
@@ -98,8 +78,4 @@ async def check_certificates(request: Request) -> Response:
 
 async def check_config(request: Request) -> Response:
     """Judge an uploaded configuration file, or a tar/zip of a repository, at once."""
-    if kind_entry("config") is None:
-        await authorize(request, "scan")
-        raise ApiError(404, "kind-unavailable", "configuration checks are not installed on "
-                                                "this server")
     return await _checkmethod_route(request, "config")

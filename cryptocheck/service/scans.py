@@ -3,15 +3,14 @@ at intervals (:mod:`.schedules`), and their reports in any installed format."""
 
 from __future__ import annotations
 
-import importlib
 from io import StringIO
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from cryptocheck.report import make_reporter, replay
+from cryptocheck.report.load import load_report
 from cryptocheck.service import estate, jobs, schedules
 from cryptocheck.service.kinds import RequestError, validate_scan
 from cryptocheck.service.routing import (
@@ -76,9 +75,8 @@ async def cancel_scan(request: Request) -> Response:
 
 
 def _render(body: str, fmt: str) -> str:
-    load: Any = importlib.import_module("cryptocheck.report.load")
     out = StringIO()
-    replay(load.load_report(body), make_reporter(fmt, out))
+    replay(load_report(body), make_reporter(fmt, out))
     return out.getvalue()
 
 
@@ -101,8 +99,6 @@ async def scan_report(request: Request) -> Response:
     if body is None:
         raise ApiError(409, "not-finished", f"the scan is {state}; it has no report")
     if fmt != "json":
-        if importlib.util.find_spec("cryptocheck.report.load") is None:
-            raise ApiError(404, "format-unavailable", "only json reports can be served here")
         body = await run_in_threadpool(_render, body, fmt)
     return report_response(body, fmt)
 

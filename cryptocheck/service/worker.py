@@ -7,6 +7,8 @@ lease was taken over cannot write a second result.
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import logging
 import os
@@ -16,21 +18,19 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cryptocheck.model import Asset, RunError
+from cryptocheck.model import Waiver
 from cryptocheck.report.wire import report_to_dict
-from cryptocheck.run import scan
 from cryptocheck.service.config import ServeConfig
 from cryptocheck.service.estate import IndexReporter, clear_job
 from cryptocheck.service.jobs import claim, event
-from cryptocheck.service.kinds import KINDS, scan_items, shipped_policy
+from cryptocheck.service.kinds import run_request
 from cryptocheck.service.schedules import due_schedules
 from cryptocheck.service.security import Allowlist
 from cryptocheck.service.storage import Database, Row, now_text
-from cryptocheck.sources.files import SourceStats
+from cryptocheck.sources.registry import Item, get_source
 
 log = logging.getLogger("cryptocheck.service")
 
@@ -127,9 +127,11 @@ class Runner:
         if row and row["cancel_requested"]:
             raise _Stop("cancelled", "cancelled while running")
 
-    def _tracked(self, job_id: int, items: Iterator[Asset | RunError]) -> Iterator[Asset | RunError]:
+    def _tracked(self, job_id: int, items: Iterator[Item]) -> Iterator[Item]:
         last = time.monotonic()
-        for done, item in enumerate(items, 1):
+        done = 0  # inputs so far: assets and errors (a waiver found in the input is neither)
+        for item in items:
+            done += not isinstance(item, Waiver)
             if time.monotonic() - last >= PROGRESS_SECONDS:
                 last = time.monotonic()
                 self._check(job_id)
@@ -144,23 +146,19 @@ class Runner:
             self._running[job_id] = True
         started = time.monotonic()
         request = json.loads(job["request"])
-        request["files"] = [{"name": r["name"], "content": r["content"]} for r in job["inputs"]]
+        files = [(r["name"], base64.b64decode(r["content"])) for r in job["inputs"]]
         log.info("job %s (%s, %s target(s)) running", job_id, job["kind"], job["targets"])
         try:
-            if KINDS[request["kind"]].network:
+            if get_source(request["kind"]).network:
                 # Checked again now: names may resolve elsewhere than at submission, and the
                 # allowlist may have narrowed since.
                 allowlist = Allowlist(self.config.allow_networks, self.config.allow_hosts)
                 for target in request["targets"]:
                     allowlist.check(target)
             with tempfile.TemporaryDirectory(prefix="cryptocheck-serve-") as workdir:
-                stats = SourceStats()
-                targets, items = scan_items(request, Path(workdir), stats)
-                index = IndexReporter(self.db, job_id)
-                report = scan(targets, shipped_policy(request["policy"]),
-                              date.fromisoformat(request["as_of"]) if request["as_of"] else None,
-                              reporters=[index], command=request["kind"],
-                              items=self._tracked(job_id, items), stats=stats)
+                report = run_request(request, files, Path(workdir),
+                                     [IndexReporter(self.db, job_id)],
+                                     watch=functools.partial(self._tracked, job_id))
                 self._check(job_id)
             # Stored compact (the json module's C encoder; indenting takes it to pure Python,
             # a third of a large scan's time); the same document as the json format.
