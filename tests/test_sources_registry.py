@@ -4,6 +4,7 @@ config source's waivers travel in its stream; one function decides the exit code
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -78,6 +79,21 @@ def test_registry_lines_are_distinct_and_name_their_asset_types() -> None:
     assert {"certificate", "tls-endpoint", "ssh-endpoint", "config-setting"} <= set(kinds)
     with pytest.raises(UnknownSource):
         get_source("nope")
+
+
+def test_no_second_table_of_sources_commands_or_formats() -> None:
+    # The per-kind tables the two registries replaced stay gone, and only the registry names
+    # a source's record module (a second table would drift from it).
+    gone = re.compile(r"^\s*(LAZY_COMMANDS|SOURCE_USAGES|_REPORTERS|TUNABLE|MEDIA_TYPES)\b",
+                      re.MULTILINE)
+    record_module = re.compile(r"[\"']cryptocheck\.sources\.\w+\.source[\"']")
+    registry = ROOT / "cryptocheck" / "sources" / "registry.py"
+    for path in sorted((ROOT / "cryptocheck").rglob("*.py")):
+        text = path.read_text("utf-8")
+        assert not gone.search(text), path
+        if path != registry:
+            assert not record_module.search(text), path
+    assert not (ROOT / "cryptocheck" / "plugins.py").exists()
 
 
 def test_the_cli_lists_exactly_the_registered_sources_and_its_own_commands() -> None:

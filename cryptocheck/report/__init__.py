@@ -116,9 +116,6 @@ _BY_NAME: Final = {fmt.name: fmt for fmt in REPORT_FORMATS}
 #: The format names, in order (for option choices).
 FORMATS: Final = tuple(_BY_NAME)
 
-# Transitional, until the service reads REPORT_FORMATS: format -> "module:Class".
-_REPORTERS: Final = {fmt.name: fmt.reporter for fmt in REPORT_FORMATS}
-
 
 def report_format(name: str) -> ReportFormat:
     """The format called ``name``; an unknown name is a ValueError (a caller mistake)."""
