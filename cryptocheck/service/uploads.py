@@ -1,9 +1,10 @@
 """Uploaded files as a source's input, named in reports as they were uploaded, never by the
 server's temporary folder.
 
-The certificate-file source reads an upload from its bytes under the upload's name (it enters
-archives itself, with its own limits). Every other file source gets each upload written in a
-folder of its own, a tar or zip upload unpacked there, and its stream's paths relabelled.
+A source that reads inputs from bytes (its record's ``read_bytes``: the certificate-file
+source, which enters archives itself with its own limits) gets each upload's bytes under the
+upload's name. Every other file source gets each upload written in a folder of its own, a tar
+or zip upload unpacked there, and its stream's paths relabelled.
 
 The same upload gives the same names scan after scan (``nginx.conf``, or
 ``repo.tar.gz!repo/etc/nginx/nginx.conf`` for an archive member), which is what lets the
@@ -24,7 +25,6 @@ from typing import Any
 
 from cryptocheck.model import RunError, Waiver
 from cryptocheck.sources.files import SourceStats
-from cryptocheck.sources.files.walk import scan_bytes
 from cryptocheck.sources.registry import Item, Source
 
 MAX_MEMBERS = 10_000
@@ -51,14 +51,15 @@ def upload_stream(source: Source, files: Sequence[tuple[str, bytes]], targets: S
     """The stream of ``source`` over the uploads (then the server-side ``targets``), with
     everything it yields, waivers found in the input included, named as uploaded.
 
-    The certificate-file source gets an upload's bytes under its name, because its asset ids
-    hash the path an asset was read at: a temporary path would give new ids every scan, and
-    the estate could not follow an asset from scan to scan. The others get files on disk.
+    A source with ``read_bytes`` gets an upload's bytes under its name (the certificate
+    source's asset ids hash the path an asset was read at: a temporary path would give new
+    ids every scan, and the estate could not follow an asset). The others get files on disk.
     """
-    if source.name == "certs":
+    read_bytes = source.read_bytes
+    if read_bytes is not None:
         def from_bytes() -> Iterator[Item]:
             for name, data in files:
-                yield from scan_bytes(data, name, options, stats)
+                yield from read_bytes(data, name, options, stats)
             if targets:
                 yield from source.items(targets, options, stats)
         return from_bytes()

@@ -58,6 +58,10 @@ Tunable = str | type[bool] | tuple[str, ...]
 #: ``items(targets, options, stats)``: the stream of one source.
 Enumerate = Callable[[Sequence[str], Any, "SourceStats"], Iterator[Item]]
 
+#: ``read_bytes(data, name, options, stats)``: the stream of one input held in memory (an
+#: upload), named ``name``.
+ReadBytes = Callable[[bytes, str, Any, "SourceStats"], Iterator[Item]]
+
 #: ``bind(options, policy, as_of)``: the options with the policy and date the source needs
 #: set. ``policy`` is called only if the policy is needed before the stream starts.
 Bind = Callable[[Any, Callable[[], "Policy"], date], Any]
@@ -76,7 +80,9 @@ class Source:
     it updates ``stats.files_read``/``files_skipped`` when it reads files); ``usages`` turns
     one of its assets into crypto usages; ``templates``, when set, gives an asset's usages as
     location-free templates judged once per distinct setting (None: judge each usage);
-    ``tunable`` maps an option name to what a service request may do with it.
+    ``tunable`` maps an option name to what a service request may do with it;
+    ``read_bytes``, when set, reads one input from its bytes under a given name (the service
+    hands it uploads so; None: uploads are written to files and the paths relabelled).
 
     >>> from cryptocheck.sources.registry import get_source
     >>> get_source("certs").network
@@ -93,6 +99,7 @@ class Source:
     tunable: Mapping[str, Tunable]
     bind: Bind = unbound
     templates: Callable[[Asset], Sequence[CryptoUsage] | None] | None = None
+    read_bytes: ReadBytes | None = None
 
     def default_options(self) -> Any:
         """The options with every default (what a caller who names none gets)."""

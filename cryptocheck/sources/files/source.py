@@ -18,6 +18,14 @@ def _items(targets: Sequence[str], options: SourceOptions, stats: SourceStats
     return iter_assets(targets, options, stats)
 
 
+def _read_bytes(data: bytes, name: str, options: SourceOptions, stats: SourceStats
+                ) -> Iterator[Item]:
+    # Imported on first use, like the walk behind iter_assets.
+    from cryptocheck.sources.files.walk import scan_bytes
+
+    return scan_bytes(data, name, options, stats)
+
+
 def _usages(asset: Asset) -> Iterator[CryptoUsage]:
     # Imported on first use: the catalogue is not needed to parse the options.
     from cryptocheck.sources.files.usages import usages_of
@@ -35,4 +43,6 @@ SOURCE = Source(
     network=False,
     nothing_found="no certificates or keys found",
     tunable={"max_file_size": LOWER},
+    # Uploads are read in memory under their own names: asset ids hash the path read.
+    read_bytes=_read_bytes,
 )
