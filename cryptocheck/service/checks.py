@@ -3,9 +3,7 @@ is stored: the uploads live in a temporary directory for the length of the reque
 
 from __future__ import annotations
 
-import tempfile
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -49,9 +47,7 @@ def _check(files: list[tuple[str, bytes]], kind: str, policy: str | None, as_of:
     out = StringIO()
     request: dict[str, Any] = {"kind": kind, "targets": [], "options": {}, "policy": policy,
                                "as_of": as_of}
-    with tempfile.TemporaryDirectory(prefix="cryptocheck-check-") as workdir:
-        run_request(request, files, Path(workdir), [make_reporter(fmt, out)],
-                    passwords=passwords)
+    run_request(request, files, [make_reporter(fmt, out)], passwords=passwords)
     return out.getvalue()
 
 

@@ -18,7 +18,6 @@ import ipaddress
 import os
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from cryptocheck.model import Report
@@ -200,7 +199,7 @@ def check_date(value: Any) -> str | None:
         raise RequestError("bad-date", f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def run_request(request: dict[str, Any], files: Sequence[tuple[str, bytes]], workdir: Path,
+def run_request(request: dict[str, Any], files: Sequence[tuple[str, bytes]],
                 reporters: list[Reporter], *,
                 passwords: tuple[str, ...] = (),
                 watch: Callable[[Iterator[Item]], Iterator[Item]] | None = None) -> Report:
@@ -208,8 +207,8 @@ def run_request(request: dict[str, Any], files: Sequence[tuple[str, bytes]], wor
     content) pairs) through :func:`cryptocheck.run.scan`.
 
     The source's record gives the options (the request's, checked) and binds the policy and
-    date it needs; its stream over the uploads (:func:`.uploads.upload_stream`, ``workdir``
-    holds them) and the request's targets, waivers found in the input included, is judged
+    date it needs; its stream over the uploads (:func:`.uploads.upload_stream`) and the
+    request's targets, waivers found in the input included, is judged
     by the one run. ``passwords`` go to a source whose options take them (PKCS#12, JKS and
     encrypted keys); ``watch`` wraps the stream (a job's progress and cancel checks).
     """
@@ -222,7 +221,7 @@ def run_request(request: dict[str, Any], files: Sequence[tuple[str, bytes]], wor
         datetime.now(UTC).date())
     bound = source.bind(options, lambda: shipped_policy(policy_id), day)
     stats = SourceStats()
-    items = upload_stream(source, files, request["targets"], bound, stats, workdir)
-    return scan(source, [name for name, _ in files] + list(request["targets"]),
-                policy=shipped_policy(policy_id), as_of=day, reporters=reporters,
-                items=watch(items) if watch else items, stats=stats)
+    with upload_stream(source, files, request["targets"], bound, stats) as items:
+        return scan(source, [name for name, _ in files] + list(request["targets"]),
+                    policy=shipped_policy(policy_id), as_of=day, reporters=reporters,
+                    items=watch(items) if watch else items, stats=stats)

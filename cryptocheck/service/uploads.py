@@ -13,10 +13,12 @@ estate follow an asset from one scan to the next.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
 import tarfile
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -46,14 +48,17 @@ class Written:
     labels: tuple[tuple[str, str], ...]
 
 
+@contextlib.contextmanager
 def upload_stream(source: Source, files: Sequence[tuple[str, bytes]], targets: Sequence[str],
-                  options: Any, stats: SourceStats, workdir: Path) -> Iterator[Item]:
+                  options: Any, stats: SourceStats) -> Iterator[Iterator[Item]]:
     """The stream of ``source`` over the uploads (then the server-side ``targets``), with
-    everything it yields, waivers found in the input included, named as uploaded.
+    everything it yields, waivers found in the input included, named as uploaded; a context
+    manager, because uploads written to disk live in a temporary folder until it ends.
 
     A source with ``read_bytes`` gets an upload's bytes under its name (the certificate
     source's asset ids hash the path an asset was read at: a temporary path would give new
-    ids every scan, and the estate could not follow an asset). The others get files on disk.
+    ids every scan, and the estate could not follow an asset), and no folder is made. The
+    others get files on disk.
     """
     read_bytes = source.read_bytes
     if read_bytes is not None:
@@ -62,9 +67,11 @@ def upload_stream(source: Source, files: Sequence[tuple[str, bytes]], targets: S
                 yield from read_bytes(data, name, options, stats)
             if targets:
                 yield from source.items(targets, options, stats)
-        return from_bytes()
-    written = write_uploads(files, workdir)
-    return relabel(source.items([*written.paths, *targets], options, stats), written.labels)
+        yield from_bytes()
+        return
+    with tempfile.TemporaryDirectory(prefix="cryptocheck-upload-") as workdir:
+        written = write_uploads(files, Path(workdir))
+        yield relabel(source.items([*written.paths, *targets], options, stats), written.labels)
 
 
 def write_uploads(files: Sequence[tuple[str, bytes]], workdir: Path) -> Written:

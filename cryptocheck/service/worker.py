@@ -13,12 +13,10 @@ import json
 import logging
 import os
 import socket
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from cryptocheck.model import Waiver
@@ -155,11 +153,9 @@ class Runner:
                 allowlist = Allowlist(self.config.allow_networks, self.config.allow_hosts)
                 for target in request["targets"]:
                     allowlist.check(target)
-            with tempfile.TemporaryDirectory(prefix="cryptocheck-serve-") as workdir:
-                report = run_request(request, files, Path(workdir),
-                                     [IndexReporter(self.db, job_id)],
-                                     watch=functools.partial(self._tracked, job_id))
-                self._check(job_id)
+            report = run_request(request, files, [IndexReporter(self.db, job_id)],
+                                 watch=functools.partial(self._tracked, job_id))
+            self._check(job_id)
             # Stored compact (the json module's C encoder; indenting takes it to pure Python,
             # a third of a large scan's time); the same document as the json format.
             body = json.dumps(report_to_dict(report), ensure_ascii=False, separators=(",", ":"))
