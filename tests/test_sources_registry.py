@@ -242,3 +242,16 @@ def test_findings_of_any_asset_come_from_its_source_record() -> None:
                                details={"protocols": ["TLSv1.0"]})
     record: Source = get_source("config")
     assert [u.algorithm for u in record.usages(asset)] == ["TLSv1.0"]
+
+
+def test_the_library_scan_is_the_same_run(tmp_path: Path) -> None:
+    import cryptocheck
+
+    (tmp_path / "site.conf").write_text(WAIVED, "utf-8")
+    library = cryptocheck.scan([str(tmp_path)], None, DAY, source="config")
+    direct = scan("config", [str(tmp_path)], policy=None, as_of=DAY)
+    assert library.command == direct.command == "config"
+    assert library.findings == direct.findings and library.waivers == direct.waivers
+    assert library.summary is not None and library.summary.waived == 1
+    asset = next(a for a in library.assets if isinstance(a, ConfigAsset))
+    assert list(cryptocheck.usages_of(asset)) == list(get_source("config").usages(asset))
