@@ -24,9 +24,6 @@ from cryptocheck._dataclass_code import install as _install_dataclass_code
 
 _install_dataclass_code()  # before the first dataclass: their compiled methods are cached
 
-from collections.abc import Iterable, Sequence
-from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptocheck.model import (
@@ -46,6 +43,10 @@ from cryptocheck.model import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import date
+    from pathlib import Path
+
     from cryptocheck.policy import Policy, PolicyError, evaluate, load_policy, load_waivers
     from cryptocheck.report import Reporter
     from cryptocheck.sources.registry import usages_of
