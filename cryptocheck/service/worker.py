@@ -144,9 +144,9 @@ class Runner:
             self._running[job_id] = True
         started = time.monotonic()
         request = json.loads(job["request"])
-        files = [(r["name"], base64.b64decode(r["content"])) for r in job["inputs"]]
         log.info("job %s (%s, %s target(s)) running", job_id, job["kind"], job["targets"])
         try:
+            files = [(r["name"], base64.b64decode(r["content"])) for r in job["inputs"]]
             if get_source(request["kind"]).network:
                 # Checked again now: names may resolve elsewhere than at submission, and the
                 # allowlist may have narrowed since.
