@@ -7,16 +7,20 @@ The library API is the same run the command line makes::
     for finding in report.findings:
         print(finding.status.value, finding.rule, finding.message)
 
-- :func:`scan` reads certificates and keys and judges them (returns a :class:`Report`).
+- :func:`scan` reads certificates and keys (or, with ``source=``, any registered source:
+  ``config``, ``tls``, ``ssh``) and judges them (returns a :class:`Report`); it is
+  :func:`cryptocheck.run.scan`, the run the command line and the service make.
 - :func:`load_policy` loads a shipped policy by id or a policy file; :func:`load_waivers` a
   waiver file.
 - :func:`evaluate` judges one :class:`CryptoUsage` against a policy as of a date (pure).
-- :func:`usages_of` gives the usages of one asset.
+- :func:`usages_of` gives the usages of one asset, whichever source it came from.
 """
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptocheck.model import (
     Asset,
@@ -35,15 +39,44 @@ from cryptocheck.model import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import date
+    from pathlib import Path
+
     from cryptocheck.policy import Policy, PolicyError, evaluate, load_policy, load_waivers
-    from cryptocheck.run import scan
-    from cryptocheck.sources.files.usages import usages_of
+    from cryptocheck.report import Reporter
+    from cryptocheck.sources.registry import usages_of
 
 # The policy engine, the usages and the run (every source and reporter) are imported on first
 # use, so that ``import cryptocheck.catalog`` and the command line's start-up stay light (a
 # tls or ssh scan starts its network work before it loads them).
 _LAZY = {"Policy": "policy", "PolicyError": "policy", "evaluate": "policy",
-         "load_policy": "policy", "load_waivers": "policy", "scan": "run", "usages_of": "usages"}
+         "load_policy": "policy", "load_waivers": "policy", "usages_of": "sources.registry"}
+
+
+def scan(targets: Iterable[str], policy: Policy | str | Path | None = None,
+         as_of: date | None = None, *, source: str = "certs", options: Any = None,
+         waivers: Sequence[Waiver] = (), passwords: Sequence[str] = (),
+         reporters: Sequence[Reporter] = (), collect: bool = True) -> Report:
+    """Read ``targets`` with a source (default ``certs``) and judge them against ``policy``.
+
+    Why: scripts get the same answers as the command line, through the same run
+    (:func:`cryptocheck.run.scan`, which documents every parameter). ``options`` is an
+    instance of the source's options class; ``passwords`` (certs only) are tried on
+    PKCS#12, JKS and encrypted keys and never written anywhere.
+
+    >>> report = scan(["certs/"], policy="nhs-acagpg")  # doctest: +SKIP
+    """
+    from cryptocheck.run import scan as run_scan
+
+    if passwords:
+        import dataclasses
+
+        from cryptocheck.sources.files import SourceOptions
+
+        options = dataclasses.replace(options or SourceOptions(), passwords=tuple(passwords))
+    return run_scan(source, targets, options, policy=policy, as_of=as_of, waivers=waivers,
+                    reporters=reporters, collect=collect)
 
 
 def __getattr__(name: str) -> object:

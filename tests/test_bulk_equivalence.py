@@ -20,12 +20,12 @@ import jsonschema
 import pytest
 from servers.needs import declares
 
+from cryptocheck import scan
 from cryptocheck.bulk.pyscan import have_extension
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
 from cryptocheck.bulk.schema import bulk_record_schema
 from cryptocheck.model import CertificateAsset, Status, Waiver
 from cryptocheck.policy import load_policy
-from cryptocheck.run import scan
 from cryptocheck.sources.files import pem
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cryptocheck import scan
 from cryptocheck.bulk import buffers as bulk_buffers
 from cryptocheck.bulk import reader as bulk_reader
 from cryptocheck.bulk.compiled import breakpoints
@@ -32,7 +33,6 @@ from cryptocheck.cli import main
 from cryptocheck.model import CryptoUsage, Location, RunError
 from cryptocheck.policy import evaluate, load_policy
 from cryptocheck.report.wire import jsonl_record_schema
-from cryptocheck.run import scan
 from cryptocheck.sources.files import SourceOptions, pem
 from cryptocheck.sources.files.usages import lifetime_days
 
@@ -421,7 +421,7 @@ def test_passwords_open_encrypted_keys_in_bundles(tmp_path: Path, ders: list[byt
     path = tmp_path / "mixed.pem"
     path.write_bytes(pem_text(ders[0]) + key + pem_text(ders[1]))
     options = SourceOptions(passwords=("s3cret",))
-    report = scan([str(path)], load_policy(None), DAY, source_options=options)
+    report = scan([str(path)], load_policy(None), DAY, options=options)
     records, _ = run_bulk([str(path)], source_options=options)
     assets = {r["id"]: r for r in records if r["record"] == "asset"}
     expected = [a for a in report.assets if a.type == "private-key"]

@@ -11,7 +11,7 @@ from cryptocheck.model import ConfigAsset, Finding, Location, RunError, Waiver
 from cryptocheck.policy import Policy, judge, load_policy
 from cryptocheck.policy.engine import judge_templates
 from cryptocheck.run import findings_for, scan
-from cryptocheck.sources.config import ConfigRun, iter_config_items
+from cryptocheck.sources.config import ConfigRun, config_stream, iter_config_items
 from cryptocheck.sources.config import usages as config_usages
 from cryptocheck.sources.files.usages import usages_of
 
@@ -46,7 +46,7 @@ def test_every_fixture_setting_is_judged_as_without_templates() -> None:
     policy = load_policy(None)
     some = next(a for a in reversed(assets)
                 if any(f.status.value != "approved" for f in _fresh(a, None, DAY, [])))
-    waivers = list(run.waivers) + [
+    waivers = [w for w in config_stream([str(FIXTURES)]) if isinstance(w, Waiver)] + [
         Waiver(id="w-rule", owner="o", reason="r", expires=date(2030, 1, 1), rule="NHS-TLS-*",
                path="*/nginx/*"),
         Waiver(id="w-old", owner="o", reason="r", expires=date(2020, 1, 1), rule="*"),
@@ -118,12 +118,9 @@ def test_inline_waivers_in_a_scan_apply_as_before(tmp_path: Path) -> None:
         "    ssl_protocols TLSv1 TLSv1.2;\n"
         "    ssl_protocols TLSv1 TLSv1.2;\n"
         "}\n", "utf-8")
-    run = ConfigRun()
-    report = scan([str(tmp_path)], None, DAY, command="config",
-                  items=iter_config_items([str(tmp_path)], run=run), stats=run.stats,
-                  waivers=run.waivers)
+    report = scan("config", [str(tmp_path)], policy=None, as_of=DAY)
     assets = [a for a in report.assets if isinstance(a, ConfigAsset)]
-    expected = [f for a in assets for f in _fresh(a, None, DAY, list(run.waivers))]
+    expected = [f for a in assets for f in _fresh(a, None, DAY, list(report.waivers))]
     assert list(report.findings) == expected
     waived_lines = {f.location.line for f in report.findings if f.waived}
     assert waived_lines == {3}

@@ -74,7 +74,7 @@ def test_the_store_holds_what_we_expect(items: list[CertificateAsset]) -> None:
 
 
 def test_every_root_gets_a_known_status_under_the_default_policy(bundle: Path) -> None:
-    from cryptocheck.run import scan
+    from cryptocheck import scan
 
     report = scan([str(bundle)], as_of=AS_OF)
     assert report.errors == ()

@@ -47,7 +47,7 @@ AS_OF = date(2026, 6, 1)
 def mixed_report() -> Report:
     """Certificates and keys, a live TLS endpoint and nginx configuration in one run."""
     files = [str(CORPUS / "certs"), str(CORPUS / "keys")]
-    first = scan(files, None, AS_OF, command="certs")
+    first = scan("certs", files, policy=None, as_of=AS_OF)
     target = next(f for f in first.findings if f.status is Status.DISALLOWED)
     waiver = Waiver(id="W-42", owner="pki-team@example.org",
                     reason="Replacement ordered (CHG-1234)", expires=date(2026, 12, 31),
@@ -60,8 +60,8 @@ def mixed_report() -> Report:
     items = itertools.chain(
         iter_assets(files, SourceOptions(), stats), tls_items,
         iter_config_items([str(NGINX)], ConfigOptions(as_of=AS_OF)))
-    return scan([*files, endpoint, str(NGINX)], None, AS_OF, waivers=(waiver,),
-                command="mixed", items=items, stats=stats)
+    return scan("certs", [*files, endpoint, str(NGINX)], policy=None, as_of=AS_OF,
+                waivers=(waiver,), command="mixed", items=items, stats=stats)
 
 
 def tls_endpoint(report: Report) -> EndpointAsset:

@@ -44,7 +44,7 @@ section = "§3"
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not CORPUS.is_dir():
         pytest.skip("tests/corpus not present")
-    from cryptocheck.run import scan
+    from cryptocheck import scan
 
     policy = tmp_path_factory.mktemp("policy") / "report-test.toml"
     policy.write_text(POLICY, encoding="utf-8")

@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from cryptocheck.cli import main
 from cryptocheck.report import ReportOptions, make_reporter
 from cryptocheck.run import scan
-from cryptocheck.sources.config import ConfigRun, iter_config_items
 
 # The official SARIF 2.1.0 schema, as the project's shared schemas hold it
 # (shared/schemas/sarif-schema-2.1.0.json), copied here so a bare checkout can run the test.
@@ -34,9 +33,7 @@ def _schema() -> dict[str, object]:
 def _sarif(paths: list[str], show_approved: bool = False) -> dict[str, object]:
     out = io.StringIO()
     reporter = make_reporter("sarif", out, options=ReportOptions(show_approved=show_approved))
-    run = ConfigRun()
-    scan(paths, str(POLICY), date(2026, 11, 22), reporters=[reporter], command="config",
-         items=iter_config_items(paths, run=run), stats=run.stats, waivers=run.waivers)
+    scan("config", paths, policy=str(POLICY), as_of=date(2026, 11, 22), reporters=[reporter])
     log: dict[str, object] = json.loads(out.getvalue())
     return log
 
@@ -111,8 +108,8 @@ def test_certificates_and_endpoints_validate_too(tmp_path: Path) -> None:
     from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
 
     items = [*iter_assets([certs], SourceOptions(), SourceStats()), endpoint]
-    scan([certs, "example.org:443"], "nhs-acagpg", date(2026, 11, 22), reporters=[reporter],
-         items=items)
+    scan("certs", [certs, "example.org:443"], policy="nhs-acagpg", as_of=date(2026, 11, 22),
+         reporters=[reporter], items=items)
     log = json.loads(out.getvalue())
     jsonschema.validate(log, _schema())
     results = log["runs"][0]["results"]

@@ -73,7 +73,7 @@ def test_check_certificates_gives_the_library_verdicts(
     assert answer.headers["content-type"].startswith("application/json")
     report = answer.json()
     jsonschema.validate(report, report_schema())
-    expected = scan([str(CHAIN)])
+    expected = scan("certs", [str(CHAIN)])
     assert report["summary"]["assets"] == expected.summary.assets == 3
     assert _pairs(report["findings"]) == Counter(
         (f.rule, f.status.value) for f in expected.findings)
@@ -137,7 +137,7 @@ def test_scan_report_estate_and_history(service: tuple[Server, dict[str, str]]) 
     assert job["counts"]["assets"] == 4 and job["progress"]["done"] == 4
     report = server.request("GET", f"/v1/scans/{first}/report", token=tokens["read"]).json()
     jsonschema.validate(report, report_schema())
-    expected = scan([str(CHAIN), str(WEAK)], as_of=__import__("datetime").date(2026, 11, 22))
+    expected = scan("certs", [str(CHAIN), str(WEAK)], as_of=__import__("datetime").date(2026, 11, 22))
     assert _pairs(report["findings"]) == Counter(
         (f.rule, f.status.value) for f in expected.findings)
     for fmt in FORMATS:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from servers.database import create_pg_schema, drop_pg_schema
 
-from cryptocheck.service import estate, jobs
+from cryptocheck.service import estate, jobs, worker
 from cryptocheck.service.config import ServeConfig
 from cryptocheck.service.kinds import validate_scan
 from cryptocheck.service.metrics import RequestCounter, render
@@ -74,7 +74,7 @@ def test_global_limit_and_lapsed_leases(db: Database) -> None:
     assert any("worker-a stopped renewing its lease" in e for e in events)
 
     # worker-a, still alive somewhere, cannot record a result for a job it lost.
-    runner_a = jobs.Runner(db, config)
+    runner_a = worker.Runner(db, config)
     runner_a.worker_id = "worker-a"
     runner_a._finish(first, "finished", None, None, "{}", 0.1)
     with db.transaction() as tx:
@@ -84,7 +84,7 @@ def test_global_limit_and_lapsed_leases(db: Database) -> None:
 
     # Run the second job for real with a runner, under a roomier limit.
     roomy = replace(config, max_running_jobs=2, lease_seconds=30)
-    runner = jobs.Runner(db, roomy)
+    runner = worker.Runner(db, roomy)
     job = jobs.claim(db, runner.worker_id, roomy)
     assert job is not None and job["id"] == second
     runner.run(job)
@@ -110,7 +110,7 @@ def test_estate_queries_and_dashboard_summary(db: Database) -> None:
     content = base64.b64encode(weak.read_bytes()).decode()
     request = validate_scan({"kind": "certs", "files": [{"name": "weak.pem", "content": content}]},
                             config, Allowlist([], []))
-    runner = jobs.Runner(db, config)
+    runner = worker.Runner(db, config)
     for _ in range(2):
         jobs.submit(db, request, None)
         job = jobs.claim(db, runner.worker_id, config)

@@ -9,8 +9,7 @@ from servers.tls import FIXTURES, RC4_3DES, gnutls_serv, s_server
 
 from cryptocheck.model import Asset, Status
 from cryptocheck.policy import load_policy
-from cryptocheck.policy.engine import approver
-from cryptocheck.run import findings_for
+from cryptocheck.run import bind, findings_for
 from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
 
 pytestmark = pytest.mark.tls_server
@@ -53,8 +52,7 @@ def test_compliance_mode_gives_the_full_verdict(server: str) -> None:
         full = list(iter_tls_items(target, TlsOptions(), full_stats))
         for policy_id in POLICIES:
             stats = TlsStats()
-            options = TlsOptions(mode="compliance",
-                                 approves=approver(load_policy(policy_id), DAY))
+            options = bind("tls", TlsOptions(mode="compliance"), load_policy(policy_id), DAY)
             quick = list(iter_tls_items(target, options, stats))
             assert all(isinstance(i, Asset) for i in quick), quick  # type: ignore[arg-type]
             full_worst, full_bad = verdict(full, policy_id)  # type: ignore[arg-type]

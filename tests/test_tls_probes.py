@@ -196,12 +196,12 @@ def test_each_probe_keeps_its_budget_on_real_servers(server: str, policy_id: str
     from servers.tls import s_server
 
     from cryptocheck.policy import load_policy
-    from cryptocheck.policy.engine import approver
+    from cryptocheck.run import bind
     from cryptocheck.sources.tls import TlsOptions, TlsStats, iter_tls_items
     from cryptocheck.sources.tls.probes import PROBES
 
-    options = TlsOptions(retries=0) if policy_id is None else TlsOptions(
-        mode="compliance", retries=0, approves=approver(load_policy(policy_id), date.today()))
+    options = TlsOptions(retries=0) if policy_id is None else bind(
+        "tls", TlsOptions(mode="compliance", retries=0), load_policy(policy_id), date.today())
     stats = TlsStats()
     with s_server(*SERVERS[server]) as port:
         items = list(iter_tls_items([f"127.0.0.1:{port}"], options, stats))

@@ -527,11 +527,10 @@ def test_tls13_chain_from_pyopenssl_where_no_key_share_can_be_made(
 
 def test_tls13_compliance_mode_reads_the_chain_itself() -> None:
     from cryptocheck.policy import load_policy
-    from cryptocheck.policy.engine import approver
+    from cryptocheck.run import bind
 
-    options = TlsOptions(mode="compliance",
-                         approves=approver(load_policy("nhs-acagpg"), date.today()),
-                         ca_files=OPTIONS.ca_files)
+    options = bind("tls", TlsOptions(mode="compliance", ca_files=OPTIONS.ca_files),
+                   load_policy("nhs-acagpg"), date.today())
     with s_server("-tls1_3") as port:
         endpoint, certs, _ = scan(f"localhost:{port}", options)
     # The SHA-1/MD5 schemes the policy flags are refused; the handshake that shows that the

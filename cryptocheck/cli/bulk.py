@@ -15,10 +15,11 @@ import click
 
 from cryptocheck.bulk.compiled import month_label
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
-from cryptocheck.cli.common import EXIT_FINDINGS, EXIT_OK, CommonOptions, fail
+from cryptocheck.cli.common import CommonOptions, fail, finish
 from cryptocheck.model import Status
 from cryptocheck.policy import PolicyError, load_policy, load_waivers
 from cryptocheck.sources.files import SourceOptions
+from cryptocheck.sources.registry import get_source
 
 AUTO_BULK_BYTES = 64 * 1024 * 1024
 BULK_FORMATS = ("jsonl", "text")
@@ -60,8 +61,9 @@ def wants_bulk(forced: bool, targets: list[str], fmt: str) -> bool:
 
 def run_bulk(common: CommonOptions, targets: list[str], source_options: SourceOptions,
              jobs: int, dedup: bool, field: str | None, progress: bool | None) -> NoReturn:
-    """Run the bulk path and exit: 0 nothing at or above --fail-on, 1 findings at or above
-    it, 2 nothing could be read."""
+    """Run the bulk path and exit with the one exit decision
+    (:func:`cryptocheck.cli.common.exit_code`): 0 nothing at or above --fail-on, 1 findings
+    at or above it, 2 nothing could be read."""
     try:
         policy = load_policy(common.policy_name)
         waivers = load_waivers(common.waiver_file) if common.waiver_file else ()
@@ -91,16 +93,10 @@ def run_bulk(common: CommonOptions, targets: list[str], source_options: SourceOp
                 write_text_summary(result, text_out)
         else:
             write_text_summary(result, sys.stdout)
-    if result.unique + result.tally.other_assets == 0 and result.errors > 0:
-        fail(f"no input could be read ({result.errors} error(s))")
-    if result.inputs == 0:
-        click.echo("cryptocheck: no certificates or keys found", err=True)
-    failing = result.failing(Status(common.fail_on))
-    if failing:
-        click.echo(f"cryptocheck: FAIL: {failing} certificate(s) or finding(s) at or above "
-                   f"'{common.fail_on}'", err=True)
-        sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_OK)
+    finish(assets=result.unique + result.tally.other_assets, errors=result.errors,
+           inputs=result.inputs, failing=result.failing(Status(common.fail_on)),
+           fail_on=common.fail_on, nothing_found=get_source("certs").nothing_found,
+           failing_noun="certificate(s) or finding(s)")
 
 
 def write_text_summary(result: BulkResult, out: TextIO) -> None:

@@ -3,10 +3,11 @@
 ``certs``, ``config``, ``tls`` and ``ssh`` differ only in where their assets come from; each
 decorates itself with :func:`scan_options` and ends with :func:`run_and_exit`, so that
 ``--policy``, ``--as-of``, ``--format``, ``--output``, ``--fail-on`` and ``--waivers`` mean the
-same everywhere, and the exit codes are the ones DESIGN.md fixes:
+same everywhere, and the exit codes are the ones DESIGN.md fixes, decided in one place
+(:func:`exit_code`):
 
   0  nothing at or above --fail-on (waived findings do not count)
-  1  findings at or above --fail-on
+  1  findings at or above --fail-on, or a waiver in the input that cannot be applied
   2  bad usage, a policy or waiver file with an error, or no input could be read
 
 One run can write several formats: ``--output FILE`` takes the ``--format`` one, and
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -38,9 +39,7 @@ from cryptocheck.report import (
     failing_findings,
     make_reporter,
 )
-
-if TYPE_CHECKING:
-    from cryptocheck.sources.files import SourceOptions, SourceStats
+from cryptocheck.sources.registry import INVALID_WAIVER, Item
 
 # The policy engine and the run are imported when a run starts, not with the options: a
 # command that starts network work first (tls, ssh) loads them while servers answer.
@@ -264,25 +263,62 @@ class Outputs:
         return target
 
 
-class FailCounter:
-    """Counts, as the run streams, the findings that fail it (run.failing's rule): the exit
-    code is the CLI's decision, so it is taken here, not by a reporter."""
+class RunTally:
+    """Counts, as the run streams, what decides its exit code: the findings that fail it
+    (:func:`~cryptocheck.report.failing_findings`) and the waivers found in the input that
+    cannot be applied. A reporter only in form: it writes nothing."""
 
     def __init__(self, fail_on: Status) -> None:
         self.fail_on = fail_on
-        self.count = 0
+        self.failing = 0
+        self.invalid_waivers = 0
 
     def begin(self, header: RunHeader) -> None:
         """Nothing to do before the first item."""
 
     def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
-        self.count += len(failing_findings(findings, self.fail_on))
+        self.failing += len(failing_findings(findings, self.fail_on))
+        self.invalid_waivers += sum(1 for f in findings if f.usage.context == INVALID_WAIVER)
 
     def error(self, error: RunError) -> None:
-        """Errors decide exit code 2 from the summary, not here."""
+        """Errors count in the summary, not here."""
 
     def end(self, report: Report) -> None:
         """Nothing to do after the last item."""
+
+
+def exit_code(*, assets: int, errors: int, failing: int, invalid_waivers: int = 0) -> int:
+    """The exit code of a finished run (the one place it is decided; DESIGN.md fixes it).
+
+    2 when nothing could be read (no asset, some error); 1 when a finding not waived is at or
+    above --fail-on, or a waiver found in the input could not be applied (expired, without a
+    reason, unreadable: an exception nobody renewed must fail the build whatever the policy
+    says of it); else 0.
+    """
+    if assets == 0 and errors > 0:
+        return EXIT_USAGE
+    if failing or invalid_waivers:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def finish(*, assets: int, errors: int, inputs: int, failing: int, fail_on: str,
+           invalid_waivers: int = 0, nothing_found: str = "nothing found",
+           failing_noun: str = "finding(s)") -> NoReturn:
+    """Say on stderr why the run ends as it does, and exit with :func:`exit_code`."""
+    code = exit_code(assets=assets, errors=errors, failing=failing,
+                     invalid_waivers=invalid_waivers)
+    if code == EXIT_USAGE:
+        fail(f"no input could be read ({errors} error(s))")
+    if inputs == 0:
+        click.echo(f"cryptocheck: {nothing_found}", err=True)
+    if failing:
+        click.echo(f"cryptocheck: FAIL: {failing} {failing_noun} at or above '{fail_on}'",
+                   err=True)
+    if invalid_waivers:
+        click.echo(f"cryptocheck: FAIL: {invalid_waivers} waiver comment(s) expired, without a "
+                   "reason or unreadable", err=True)
+    sys.exit(code)
 
 
 def fail(message: str) -> NoReturn:
@@ -291,62 +327,75 @@ def fail(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def run_and_exit(
-    common: CommonOptions,
-    command: str,
-    targets: Sequence[str],
-    *,
-    items: Iterable[Asset | RunError] | None = None,
-    stats: SourceStats | None = None,
-    source_options: SourceOptions | None = None,
-    nothing_found: str = "nothing found",
-    extra_waivers: list[Waiver] | None = None,
-) -> NoReturn:
-    """Load the policy and waivers, run :func:`cryptocheck.run.scan`, write the report and
-    exit with the code DESIGN.md fixes.
+def load_waiver_file(common: CommonOptions) -> tuple[Waiver, ...]:
+    """The waivers of ``--waivers FILE`` (none without it); a bad file exits 2."""
+    if not common.waiver_file:
+        return ()
+    from cryptocheck.policy import PolicyError, load_waivers
 
-    ``items`` is the command's stream of assets and errors (None: read ``targets`` as files,
-    as ``certs`` does); ``nothing_found`` is said on stderr when no input was found at all.
-    ``extra_waivers`` is a list the command's stream appends to as it finds waivers (config:
-    inline waiver comments, baseline entries); the file's waivers are put in front of it.
-    """
-    from cryptocheck.policy import PolicyError, load_policy, load_waivers
-    from cryptocheck.run import scan
-
-    day = common.day()
     try:
-        policy = load_policy(common.policy_name)
-        waivers = load_waivers(common.waiver_file) if common.waiver_file else ()
+        return tuple(load_waivers(common.waiver_file))
     except PolicyError as exc:
         fail(str(exc))
-    options = ReportOptions(show_approved=common.show_approved, fail_on=Status(common.fail_on),
-                            csv_assets=common.csv_assets)
+
+
+def _policy_error() -> type[Exception]:
+    # Looked up only when an exception is being matched: the policy package is not imported
+    # before a network scan has started.
+    from cryptocheck.policy import PolicyError
+
+    return PolicyError
+
+
+def run_and_exit(
+    common: CommonOptions,
+    source: str,
+    targets: Sequence[str],
+    options: Any = None,
+    *,
+    items: Iterable[Item] | None = None,
+) -> NoReturn:
+    """Run source ``source`` over ``targets`` (:func:`cryptocheck.run.scan`), write the
+    reports and exit with the code :func:`exit_code` decides.
+
+    ``options`` is an instance of the source's options class (None: its defaults); ``items``
+    replaces the source's own stream when the command adds to it (``ssh`` judges
+    configuration files beside its servers). The policy is loaded and the reports opened
+    after the stream has started, so that a network scan is under way meanwhile.
+    """
+    from cryptocheck.run import scan
+    from cryptocheck.sources.registry import get_source
+
+    record = get_source(source)
+    waivers = load_waiver_file(common)
+    report_options = ReportOptions(show_approved=common.show_approved,
+                                   fail_on=Status(common.fail_on), csv_assets=common.csv_assets)
     plan = planned_outputs(common.fmt, common.output, common.outputs, common.fmt_given)
-    outputs = Outputs(plan, options, common.color, common.sign_key, common.signature)
-    verdict = FailCounter(Status(common.fail_on))
+    tally = RunTally(Status(common.fail_on))
+    opened: list[Outputs] = []
+
+    def open_outputs() -> list[Reporter]:
+        outputs = Outputs(plan, report_options, common.color, common.sign_key,
+                          common.signature)
+        opened.append(outputs)
+        return [*outputs.reporters, tally]
+
     try:
         # Only the json format (and signing, which signs it) needs every record at the end;
         # the others stream, or keep what they need themselves.
-        if extra_waivers is not None:
-            extra_waivers[:0] = waivers
-        report = scan(targets, policy, day,
-                      waivers=extra_waivers if extra_waivers is not None else waivers,
-                      source_options=source_options,
-                      reporters=[*outputs.reporters, verdict], command=command,
-                      collect="json" in outputs.formats, items=items, stats=stats)
+        report = scan(record, targets, options, policy=common.policy_name, as_of=common.day(),
+                      waivers=waivers, reporters=open_outputs,
+                      collect="json" in {fmt for fmt, _ in plan}, items=items)
+    except _policy_error() as exc:
+        fail(str(exc))
     finally:
-        outputs.close()
-    signed = outputs.sign(report)
+        for outputs in opened:
+            outputs.close()
+    signed = opened[0].sign(report)
     if signed is not None:
         click.echo(f"cryptocheck: signed: {signed}", err=True)
     summary = report.summary
     assert summary is not None
-    if summary.assets == 0 and summary.errors > 0:
-        fail(f"no input could be read ({summary.errors} error(s))")
-    if summary.inputs == 0:
-        click.echo(f"cryptocheck: {nothing_found}", err=True)
-    if verdict.count:
-        click.echo(f"cryptocheck: FAIL: {verdict.count} finding(s) at or above "
-                   f"'{common.fail_on}'", err=True)
-        sys.exit(EXIT_FINDINGS)
-    sys.exit(EXIT_OK)
+    finish(assets=summary.assets, errors=summary.errors, inputs=summary.inputs,
+           failing=tally.failing, fail_on=common.fail_on, invalid_waivers=tally.invalid_waivers,
+           nothing_found=record.nothing_found)

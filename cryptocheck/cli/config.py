@@ -1,10 +1,11 @@
 """``cryptocheck config PATH...``: judge the configuration in a repository, file by file.
 
-Thin: options -> :func:`cryptocheck.sources.config.iter_config_items` -> the shared run
-(:func:`cryptocheck.cli.common.run_and_exit`). ``--write-baseline`` records today's findings
+Thin: options -> the ``config`` source (:mod:`cryptocheck.sources.config.source`) -> the
+shared run (:func:`cryptocheck.cli.common.run_and_exit`). ``--write-baseline`` records today's findings
 instead of judging (exit 0); ``--baseline`` waives what a baseline recorded, so only new
-findings fail. An inline waiver comment that has expired, gives no reason or cannot be read
-fails the run (exit 1) whatever the policy says of it.
+findings fail. Inline waiver comments and baseline entries come as waivers in the source's
+stream; one that has expired, gives no reason or cannot be read fails the run (exit 1)
+whatever the policy says of it (:func:`cryptocheck.cli.common.exit_code`).
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import NoReturn
 
 import click
 
-from cryptocheck.cli.common import EXIT_FINDINGS, CommonOptions, fail, run_and_exit, scan_options
-from cryptocheck.model import Asset, Finding, Report, RunError
+from cryptocheck.cli.common import (
+    EXIT_OK,
+    CommonOptions,
+    fail,
+    load_waiver_file,
+    run_and_exit,
+    scan_options,
+)
+from cryptocheck.model import Asset, ConfigAsset, Finding, Report, RunError
 from cryptocheck.report import RunHeader
-from cryptocheck.sources.config import ConfigOptions, ConfigRun, iter_config_items
-from cryptocheck.sources.config.baseline import BaselineError, baseline_document
+from cryptocheck.sources.config import ConfigOptions
+from cryptocheck.sources.config.baseline import BaselineError, Fingerprints, baseline_document
+from cryptocheck.sources.config.inline_waivers import WAIVER_KIND
 from cryptocheck.sources.config.walk import GitError
 
 
@@ -37,17 +46,22 @@ def _size(text: str) -> int:
 
 
 class _BaselineWriter:
-    """Collects (fingerprint, finding) pairs for ``--write-baseline``."""
+    """Collects (fingerprint, finding) pairs for ``--write-baseline``, fingerprinting the
+    assets in the order the stream yields them, as a later ``--baseline`` run will."""
 
-    def __init__(self, run: ConfigRun) -> None:
-        self.run = run
+    def __init__(self) -> None:
+        self.fingerprints = Fingerprints()
         self.pairs: list[tuple[str, Finding]] = []
 
     def begin(self, header: RunHeader) -> None:
         """Nothing before the first item."""
 
     def item(self, asset: Asset, findings: Sequence[Finding]) -> None:
-        print_ = self.run.fingerprints.by_asset.get(asset.id, asset.id)
+        # A waiver comment gone bad is not a setting: its finding is keyed by its place.
+        if isinstance(asset, ConfigAsset) and asset.kind == WAIVER_KIND:
+            print_ = asset.id
+        else:
+            print_ = self.fingerprints.add(asset)
         self.pairs.extend((print_, f) for f in findings)
 
     def error(self, error: RunError) -> None:
@@ -84,51 +98,35 @@ def config(common: CommonOptions, paths: tuple[str, ...], changed_since: str | N
     sshd/ssh), each finding at its file, line and column."""
     if write_baseline and not baseline:
         raise click.UsageError("--write-baseline needs --baseline FILE (where to write it)")
+    # The inline waivers' date is the run's (the source binds it).
     options = ConfigOptions(
         max_file_size=_size(max_file_size), gitignore=not no_gitignore,
-        vendored=include_vendored, changed_since=changed_since, as_of=common.day(),
+        vendored=include_vendored, changed_since=changed_since,
         baseline=None if write_baseline else baseline, inline_waivers=not no_inline_waivers,
         skip_unknown=skip_unknown)
-    run = ConfigRun()
-    items = _checked(iter_config_items(paths, options, run))
-    if write_baseline:
-        assert baseline is not None
-        _write_baseline(common, paths, items, run, baseline)
     try:
-        run_and_exit(common, "config", paths, items=items, stats=run.stats,
-                     nothing_found="no configuration file found", extra_waivers=run.waivers)
-    except SystemExit as done:
-        if done.code == 0 and run.invalid_waivers:
-            click.echo(f"cryptocheck: FAIL: {run.invalid_waivers} waiver comment(s) expired, "
-                       "without a reason or unreadable", err=True)
-            sys.exit(EXIT_FINDINGS)
-        raise
-
-
-def _checked(items: Any) -> Any:
-    """The stream, with git and baseline problems turned into exit 2 when they surface."""
-    try:
-        yield from items
+        if write_baseline:
+            assert baseline is not None
+            _write_baseline(common, paths, options, baseline)
+        run_and_exit(common, "config", paths, options)
     except GitError as exc:
         fail(f"--changed-since: {exc}")
     except BaselineError as exc:
         fail(str(exc))
 
 
-def _write_baseline(common: CommonOptions, paths: Sequence[str], items: Any, run: ConfigRun,
-                    target: str) -> None:
-    from cryptocheck.policy import PolicyError, load_policy, load_waivers
+def _write_baseline(common: CommonOptions, paths: Sequence[str], options: ConfigOptions,
+                    target: str) -> NoReturn:
+    from cryptocheck.policy import PolicyError
     from cryptocheck.run import scan
 
+    writer = _BaselineWriter()
+    # Findings a waiver already covers stay out: when the waiver expires they must fail.
     try:
-        policy = load_policy(common.policy_name)
-        run.waivers.extend(load_waivers(common.waiver_file) if common.waiver_file else ())
+        scan("config", paths, options, policy=common.policy_name, as_of=common.day(),
+             waivers=load_waiver_file(common), reporters=[writer], collect=False)
     except PolicyError as exc:
         fail(str(exc))
-    writer = _BaselineWriter(run)
-    # Findings a waiver already covers stay out: when the waiver expires they must fail.
-    scan(paths, policy, common.day(), reporters=[writer], command="config", collect=False,
-         items=items, stats=run.stats, waivers=run.waivers)
     document = baseline_document(writer.pairs)
     try:
         with open(target, "w", encoding="utf-8", newline="\n") as f:
@@ -138,4 +136,4 @@ def _write_baseline(common: CommonOptions, paths: Sequence[str], items: Any, run
         fail(f"cannot write {target}: {exc.strerror}")
     click.echo(f"cryptocheck: baseline of {len(document['findings'])} finding(s) written to "
                f"{target}", err=True)
-    sys.exit(0)
+    sys.exit(EXIT_OK)

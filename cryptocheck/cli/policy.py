@@ -11,18 +11,16 @@ from typing import Any
 
 import click
 
+from cryptocheck.cli.common import EXIT_OK, EXIT_USAGE, fail
 from cryptocheck.policy import Policy, PolicyError, Rule, evaluate, load_policy, shipped_policy_ids
 from cryptocheck.policy.samples import probe_usages
-
-EXIT_USAGE = 2
 
 
 def _load(name: str | None) -> Policy:
     try:
         return load_policy(name)
     except PolicyError as exc:
-        click.echo(f"cryptocheck: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:
@@ -124,7 +122,7 @@ def validate(files: tuple[str, ...]) -> None:
             failed = True
             continue
         click.echo(f"{name}: ok ({loaded.id} {loaded.version}, {len(loaded.rules)} rules)")
-    sys.exit(EXIT_USAGE if failed else 0)
+    sys.exit(EXIT_USAGE if failed else EXIT_OK)
 
 
 @policy.command()
@@ -157,8 +155,7 @@ def explain(rule_id: str, policy_name: str | None, fmt: str) -> None:
         if rule.source_file:
             click.echo(f"  defined:   {rule.source_file}:{rule.source_line}")
         return
-    click.echo(f"cryptocheck: no rule {rule_id!r} in {', '.join(names)}", err=True)
-    sys.exit(EXIT_USAGE)
+    fail(f"no rule {rule_id!r} in {', '.join(names)}")
 
 
 @policy.command()

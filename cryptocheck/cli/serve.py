@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from cryptocheck.cli.common import fail
 from cryptocheck.service.config import ConfigError, ServeConfig, load_config
 
 
@@ -20,8 +21,7 @@ def _config(config_file: str | None, **overrides: Any) -> ServeConfig:
     try:
         return load_config(config_file, **overrides)
     except ConfigError as exc:
-        click.echo(f"cryptocheck: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc))
 
 
 def _shared_config(ctx: click.Context, database_url: str | None,

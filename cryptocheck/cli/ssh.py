@@ -11,7 +11,9 @@ import click
 from cryptocheck.cli.common import CommonOptions, run_and_exit, scan_options
 from cryptocheck.model import Asset, Location, RunError
 from cryptocheck.sources.config import sshd as ssh_config
-from cryptocheck.sources.ssh.scan import DEFAULT_GEX_SIZES, SshOptions, iter_ssh_items
+from cryptocheck.sources.files import SourceStats
+from cryptocheck.sources.registry import Item, get_source
+from cryptocheck.sources.ssh.scan import DEFAULT_GEX_SIZES, SshOptions
 
 
 def _ports(text: str) -> tuple[int, ...]:
@@ -85,11 +87,12 @@ def ssh(targets: tuple[str, ...], targets_file: str | None, ports: str, timeout:
                          host_keys=host_keys, gex=gex,
                          gex_sizes=DEFAULT_GEX_SIZES)
 
-    def items() -> Iterator[Asset | RunError]:
+    def items() -> Iterator[Item]:
+        # The configuration files are judged beside the servers, in the same run.
         yield from _config_items(sshd_configs, "sshd", openssh_version)
         yield from _config_items(ssh_configs, "ssh", openssh_version)
         if all_targets:
-            yield from iter_ssh_items(all_targets, options)
+            yield from get_source("ssh").items(all_targets, options, SourceStats())
 
-    run_and_exit(common, "ssh", [*all_targets, *sshd_configs, *ssh_configs], items=items(),
-                 nothing_found="no SSH target answered")
+    run_and_exit(common, "ssh", [*all_targets, *sshd_configs, *ssh_configs], options,
+                 items=items())

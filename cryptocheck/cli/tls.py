@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cryptocheck.cli.common import CommonOptions, fail, run_and_exit, scan_options
-from cryptocheck.sources.tls import TlsOptions, TlsStats, start_tls_scan
+from cryptocheck.sources.tls import TlsOptions
 from cryptocheck.sources.tls.targets import read_targets_file
 
 
@@ -77,26 +77,16 @@ def tls(targets: tuple[str, ...], targets_file: str | None, sni: str | None, por
             fail(f"cannot read {targets_file}: {exc.strerror}")
     if not all_targets:
         raise click.UsageError("give at least one target or --targets-file")
-    approves = None
-    if mode == "compliance":
-        from cryptocheck.policy import PolicyError, load_policy
-        from cryptocheck.policy.engine import approver
-
-        try:
-            approves = approver(load_policy(common.policy_name), common.day())
-        except PolicyError as exc:
-            fail(str(exc))
     options = TlsOptions(
         mode=mode, sni=sni, ports=_ports(ports), per_host=per_host, global_limit=global_limit,
         concurrency=concurrency, rate=rate, connect_timeout=connect_timeout,
-        read_timeout=read_timeout, retries=retries, approves=approves,
-        ca_files=ca_files,
+        read_timeout=read_timeout, retries=retries, ca_files=ca_files,
         progress=progress if progress is not None else sys.stderr.isatty())
-    stats = TlsStats()
-    # The scan starts now, in its thread: the servers answer while this thread loads the
-    # policy and the reporters (run_and_exit), instead of after. Those imports hold the GIL
-    # for long stretches; a short switch interval lets the scanner's event loop take it
-    # back as soon as a server has answered (the default, 5 ms, is longer than a probe).
+    # The run starts the scan in its thread before it loads the policy and the reporters
+    # (the tls source's stream starts at once; compliance mode loads the policy first, as
+    # it needs it to choose its probes), so the servers answer while those load. Those
+    # imports hold the GIL for long stretches; a short switch interval lets the scanner's
+    # event loop take it back as soon as a server has answered (the default, 5 ms, is
+    # longer than a probe).
     sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
-    run_and_exit(common, "tls", all_targets, items=start_tls_scan(all_targets, options, stats),
-                 nothing_found="no TLS endpoints found")
+    run_and_exit(common, "tls", all_targets, options)

@@ -10,7 +10,7 @@ applies the status is ``unknown`` - never a silent approval.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,22 +79,6 @@ def _evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
     if best is None:
         return Verdict(Status.UNKNOWN, DEFAULT_SEVERITY[Status.UNKNOWN], None)
     return Verdict(best.status, best.severity, best, tuple(ties))
-
-
-def approver(policy: Policy, as_of: date) -> Callable[[CryptoUsage], bool]:
-    """The compliance predicate a scanner is handed (``TlsOptions.approves``): whether a usage
-    needs no further look, i.e. ``policy`` approves it on ``as_of`` or has no rule for it.
-
-    Why: compliance mode asks only about what the policy flags (legacy, deprecated,
-    disallowed); what it approves, or cannot judge (unknown), is not worth a connection. The
-    scanner gets this predicate, not the policy, so that sources never import the engine.
-
-    >>> # TlsOptions(mode="compliance", approves=approver(load_policy(), date.today()))
-    """
-    def approves(usage: CryptoUsage) -> bool:
-        return evaluate(usage, policy, as_of).status in (Status.APPROVED, Status.UNKNOWN)
-
-    return approves
 
 
 def message_for(usage: CryptoUsage, verdict: Verdict) -> str:

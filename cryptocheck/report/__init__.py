@@ -8,7 +8,8 @@ write as it goes (``jsonl``) does, and memory stays flat however large the run::
     reporter.error(run_error)           # once per input that could not be read
     reporter.end(report)                # once, with the complete report (summary, chains)
 
-Formats:
+Formats (each a :class:`ReportFormat` record in :data:`REPORT_FORMATS`, the one table the
+CLI and the service read; adding a format is one reporter module and one line there):
 
 - ``json``: the whole report (see :mod:`cryptocheck.report.wire`) written at ``end``.
 - ``jsonl``: one line per asset (with its findings) and per error as they arrive, then one
@@ -35,12 +36,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Sequence
+import importlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, TextIO
+from typing import Final, Protocol, TextIO
 
-from cryptocheck import plugins
 from cryptocheck.model import (
     Asset,
     CertificateAsset,
@@ -53,26 +54,76 @@ from cryptocheck.model import (
     Status,
 )
 
-__all__ = ["FORMATS", "CollectingReporter", "ReportOptions", "Reporter", "RunHeader",
-           "accepted_protocols", "asset_kind", "asset_name", "failing_findings", "finding_fingerprint",
-           "header_from_report", "make_reporter", "replay", "verdict"]
+__all__ = [
+    "FORMATS",
+    "REPORT_FORMATS",
+    "CollectingReporter",
+    "ReportFormat",
+    "ReportOptions",
+    "Reporter",
+    "RunHeader",
+    "accepted_protocols",
+    "asset_kind",
+    "asset_name",
+    "failing_findings",
+    "finding_fingerprint",
+    "header_from_report",
+    "make_reporter",
+    "replay",
+    "report_format",
+    "verdict",
+]
 
-# format -> "module:class". Each class is built as ``cls(stream, options)`` and implements
-# :class:`Reporter`. A format whose module is not installed is not offered.
-_REPORTERS = {
-    "text": "cryptocheck.report.text:TextReporter",
-    "json": "cryptocheck.report.json_report:JsonReporter",
-    "jsonl": "cryptocheck.report.jsonl:JsonLinesReporter",
-    "sarif": "cryptocheck.report.sarif:SarifReporter",
-    "html": "cryptocheck.report.html:HtmlReporter",
-    "cbom": "cryptocheck.report.cbom:CbomReporter",
-    "csv": "cryptocheck.report.csv_report:CsvReporter",
-    "junit": "cryptocheck.report.junit:JunitReporter",
-    "markdown": "cryptocheck.report.markdown:MarkdownReporter",
-}
+@dataclass(frozen=True)
+class ReportFormat:
+    """One output format: its name (``--format``, ``?format=``), the reporter class that
+    writes it (``"module:Class"``, imported only when the format is used; built as
+    ``cls(stream, options)``, implementing :class:`Reporter`) and the media type the service
+    serves it as.
 
-FORMATS = tuple(name for name, target in _REPORTERS.items()
-                if plugins.installed(target))
+    Adding a format is one reporter module and one line in :data:`REPORT_FORMATS`.
+    """
+
+    name: str
+    reporter: str
+    media_type: str
+
+    def reporter_class(self) -> Callable[[TextIO, ReportOptions], Reporter]:
+        """The reporter class, imported now."""
+        module, _, attr = self.reporter.partition(":")
+        cls: Callable[[TextIO, ReportOptions], Reporter] = getattr(
+            importlib.import_module(module), attr)
+        return cls
+
+
+#: Every report format, in the order the CLI and the service list them: the one table.
+REPORT_FORMATS: Final = (
+    ReportFormat("text", "cryptocheck.report.text:TextReporter", "text/plain; charset=utf-8"),
+    ReportFormat("json", "cryptocheck.report.json_report:JsonReporter", "application/json"),
+    ReportFormat("jsonl", "cryptocheck.report.jsonl:JsonLinesReporter", "application/x-ndjson"),
+    ReportFormat("sarif", "cryptocheck.report.sarif:SarifReporter", "application/sarif+json"),
+    ReportFormat("html", "cryptocheck.report.html:HtmlReporter", "text/html; charset=utf-8"),
+    ReportFormat("cbom", "cryptocheck.report.cbom:CbomReporter",
+                 "application/vnd.cyclonedx+json"),
+    ReportFormat("csv", "cryptocheck.report.csv_report:CsvReporter", "text/csv; charset=utf-8"),
+    ReportFormat("junit", "cryptocheck.report.junit:JunitReporter", "application/xml"),
+    ReportFormat("markdown", "cryptocheck.report.markdown:MarkdownReporter",
+                 "text/markdown; charset=utf-8"),
+)
+
+_BY_NAME: Final = {fmt.name: fmt for fmt in REPORT_FORMATS}
+
+#: The format names, in order (for option choices).
+FORMATS: Final = tuple(_BY_NAME)
+
+
+def report_format(name: str) -> ReportFormat:
+    """The format called ``name``; an unknown name is a ValueError (a caller mistake)."""
+    found = _BY_NAME.get(name)
+    if found is None:
+        raise ValueError(f"unknown report format {name!r} (expected one of: "
+                         f"{', '.join(FORMATS)})")
+    return found
 
 
 @dataclass(frozen=True)
@@ -127,11 +178,8 @@ def make_reporter(
 
     Example: ``make_reporter("jsonl", sys.stdout)``.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown report format {fmt!r} (expected one of: {', '.join(FORMATS)})")
-    opts = options or ReportOptions(color=color, show_approved=show_approved)
-    reporter: Reporter = plugins.load(_REPORTERS[fmt])(stream, opts)
-    return reporter
+    cls = report_format(fmt).reporter_class()
+    return cls(stream, options or ReportOptions(color=color, show_approved=show_approved))
 
 
 class CollectingReporter:
@@ -173,7 +221,7 @@ class CollectingReporter:
 
 def failing_findings(findings: Iterable[Finding], fail_on: Status) -> list[Finding]:
     """The findings at or worse than ``fail_on`` that no waiver covers: what fails a run
-    (the one place this rule is written; ``run.failing`` is this function)."""
+    (the one place this rule is written; the CLI's exit decision counts them)."""
     return [f for f in findings if not f.waived and f.status.rank >= fail_on.rank]
 
 

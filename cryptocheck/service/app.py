@@ -10,35 +10,28 @@ a query string value that could hold a secret.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cryptocheck.service import api, dashboard
 from cryptocheck.service.config import ServeConfig
-from cryptocheck.service.jobs import Runner
 from cryptocheck.service.metrics import RequestCounter, render
-from cryptocheck.service.security import (
-    Allowlist,
-    Principal,
-    RateLimiter,
-    hash_token,
-    lookup_token,
-    scope_allows,
-)
-from cryptocheck.service.storage import Database, now_text
+from cryptocheck.service.openapi import spec
+from cryptocheck.service.routing import ApiError, Services, authorize, error_response, services
+from cryptocheck.service.storage import MIGRATIONS, Database
+from cryptocheck.service.worker import Runner
 
 log = logging.getLogger("cryptocheck.service")
 
-SESSION_COOKIE = "cryptocheck_session"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"), (b"cache-control", b"no-store"),
@@ -46,78 +39,6 @@ SECURITY_HEADERS = [
      (b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
       b"frame-ancestors 'none'; base-uri 'none'")),
 ]
-
-
-class ApiError(Exception):
-    """An error answered as JSON with ``status``."""
-
-    def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-
-
-def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON body of an error."""
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
-
-
-class Services:
-    """What the routes share: settings, database, allowlist, limiter, runner, counters."""
-
-    def __init__(self, config: ServeConfig, db: Database, runner: Runner | None) -> None:
-        self.config = config
-        self.db = db
-        self.runner = runner
-        self.allowlist = Allowlist(config.allow_networks, config.allow_hosts)
-        self.limiter = RateLimiter(config.rate_limit_per_minute)
-        self.requests = RequestCounter()
-
-
-def services(request: Request) -> Services:
-    """The app's shared services."""
-    found: Services = request.app.state.services
-    return found
-
-
-def _session_principal(db: Database, session: str) -> Principal | None:
-    with db.transaction() as tx:
-        row = tx.one("SELECT t.id, t.name, t.scope FROM sessions s JOIN tokens t ON "
-                     "t.id = s.token_id WHERE s.session_hash = ? AND s.expires > ? "
-                     "AND t.revoked = 0", (hash_token(session), now_text()))
-    return Principal(int(row["id"]), str(row["name"]), str(row["scope"])) if row else None
-
-
-async def authorize(request: Request, scope: str) -> Principal:
-    """The caller, if its token (bearer, or the dashboard's session on GET) holds ``scope``;
-    otherwise :class:`ApiError` 401/403, or 429 when it is over its rate."""
-    svc = services(request)
-    header = request.headers.get("authorization", "")
-    principal: Principal | None = None
-    if header:
-        kind, _, token = header.partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "unauthorized", "send the token as 'Authorization: Bearer TOKEN'",
-                           {"WWW-Authenticate": 'Bearer realm="cryptocheck"'})
-        principal = await run_in_threadpool(lookup_token, svc.db, token.strip())
-    elif request.method == "GET" and request.cookies.get(SESSION_COOKIE):
-        principal = await run_in_threadpool(_session_principal, svc.db,
-                                            request.cookies[SESSION_COOKIE])
-    if principal is None:
-        raise ApiError(401, "unauthorized", "a valid API token is required",
-                       {"WWW-Authenticate": 'Bearer realm="cryptocheck"'})
-    if not scope_allows(principal.scope, scope):
-        raise ApiError(403, "forbidden", f"this token's scope ({principal.scope}) does not "
-                                         f"allow this; it needs scope {scope}")
-    wait = svc.limiter.allow(principal.token_id)
-    if wait:
-        raise ApiError(429, "rate-limited", "too many requests for this token",
-                       {"Retry-After": str(max(1, round(wait)))})
-    return principal
 
 
 class BodyLimit:
@@ -181,32 +102,6 @@ class BodyLimit:
         self.counter.add(scope["method"], status["code"], time.monotonic() - started)
 
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def method_route(path: str, **handlers: Handler) -> Route:
-    """One route for a path and all its methods (``get=``, ``post=``...), so that a 405
-    names every method the path has."""
-    table = {method.upper(): handler for method, handler in handlers.items()}
-
-    async def endpoint(request: Request) -> Response:
-        return await table["GET" if request.method == "HEAD" else request.method](request)
-    return Route(path, endpoint, methods=list(table))
-
-
-def json_body_error(exc: Exception) -> ApiError:
-    """A body that is not JSON."""
-    return ApiError(400, "bad-json", f"the body is not JSON: {type(exc).__name__}")
-
-
-async def read_json(request: Request) -> Any:
-    """The request's JSON body, or ApiError 400."""
-    try:
-        return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise json_body_error(exc) from None
-
-
 async def healthz(request: Request) -> Response:
     """Alive (no token needed)."""
     return JSONResponse({"status": "ok"})
@@ -214,7 +109,6 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """Ready when the database answers and its schema is current (no token needed)."""
-    from cryptocheck.service.storage import MIGRATIONS
     version = await run_in_threadpool(services(request).db.schema_version)
     if version != MIGRATIONS[-1][0]:
         return JSONResponse({"status": "not ready", "schema": version}, status_code=503)
@@ -231,7 +125,6 @@ async def metrics(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     """The OpenAPI description (no token needed: it describes, it holds nothing)."""
-    from cryptocheck.service.openapi import spec
     return JSONResponse(spec())
 
 
@@ -241,7 +134,6 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    from starlette.exceptions import HTTPException
     assert isinstance(exc, HTTPException)
     codes = {404: "not-found", 405: "method-not-allowed"}
     return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.detail),
@@ -251,10 +143,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(config: ServeConfig, *, run_jobs: bool = True) -> Starlette:
     """The service as an ASGI app; migrates the database and starts the job runner when
     it starts up (``run_jobs=False``: an API-only process)."""
-    from starlette.exceptions import HTTPException
-
-    from cryptocheck.service import api, dashboard
-
     db = Database(config.database_url, config.database_pool_size)
     svc = Services(config, db, Runner(db, config) if run_jobs else None)
 

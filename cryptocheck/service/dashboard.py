@@ -22,7 +22,7 @@ from starlette.routing import Route
 from cryptocheck.model import Status
 from cryptocheck.report import FORMATS
 from cryptocheck.service import estate
-from cryptocheck.service.app import SESSION_COOKIE, ApiError, authorize, method_route, services
+from cryptocheck.service.routing import SESSION_COOKIE, ApiError, authorize, method_route, services
 from cryptocheck.service.security import Principal, hash_token, lookup_token
 from cryptocheck.service.storage import Database
 

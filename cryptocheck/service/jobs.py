@@ -1,55 +1,25 @@
 """Durable scan jobs: a queue in the database, claimed under a lease.
 
 A job is ``queued`` until a worker claims it; the claim sets ``running``, the worker's id and a
-lease that a heartbeat renews. A process that dies stops renewing: once the lease has run out
-any process (the same one restarted, or another sharing the PostgreSQL database) claims the
-job again and runs it from the start; ``restarted`` counts these, ``job_events`` says what
-happened and ``job_claims`` records every claim. Claims take the row with
-``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and under SQLite's write lock
+lease that a heartbeat renews (:mod:`.worker` runs them). A process that dies stops renewing:
+once the lease has run out any process (the same one restarted, or another sharing the
+PostgreSQL database) claims the job again and runs it from the start; ``restarted`` counts
+these, ``job_events`` says what happened and ``job_claims`` records every claim. Claims take
+the row with ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and under SQLite's write lock
 (``BEGIN IMMEDIATE``); the count of running jobs is checked in the same transaction (under an
-advisory lock on PostgreSQL), so ``max_running_jobs`` holds across processes. Finishing is
-conditional on still holding the job, so a worker whose lease was taken over cannot write a
-second result.
+advisory lock on PostgreSQL), so ``max_running_jobs`` holds across processes.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import socket
-import tempfile
-import threading
 import time
-import uuid
-from collections.abc import Iterator
-from datetime import date
-from pathlib import Path
 from typing import Any
 
-from cryptocheck.model import Asset, RunError
-from cryptocheck.report.wire import report_to_dict
-from cryptocheck.run import scan
 from cryptocheck.service.config import ServeConfig
-from cryptocheck.service.estate import IndexReporter, clear_job
-from cryptocheck.service.kinds import KINDS, scan_items, shipped_policy, target_count
-from cryptocheck.service.security import Allowlist
+from cryptocheck.service.estate import clear_job
+from cryptocheck.service.kinds import target_count
 from cryptocheck.service.storage import CLAIM_LOCK, Database, Row, Tx, now_text
-from cryptocheck.sources.files import SourceStats
-
-log = logging.getLogger("cryptocheck.service")
-
-ACTIVE = ("queued", "running")
-PROGRESS_SECONDS = 0.25  # how often a running job writes its progress and checks for a cancel
-
-
-class _Stop(Exception):
-    """Raised inside a running scan to stop it: ``state`` is where the job goes."""
-
-    def __init__(self, state: str, message: str) -> None:
-        super().__init__(message)
-        self.state = state
-        self.message = message
 
 
 def event(tx: Tx, job_id: int, text: str) -> None:
@@ -57,24 +27,27 @@ def event(tx: Tx, job_id: int, text: str) -> None:
     tx.run("INSERT INTO job_events (job_id, at, event) VALUES (?, ?, ?)", (job_id, now_text(), text))
 
 
-def submit(db: Database, request: dict[str, Any], token_id: int | None,
-           schedule_id: int | None = None) -> int:
-    """Queue a validated scan request (see :func:`kinds.validate_scan`); its job id.
-
-    Uploaded files are kept in ``job_inputs`` only until the job ends.
-    """
-    stored = {k: v for k, v in request.items() if k != "files"}
-    stored["files"] = [f["name"] for f in request["files"]]
-    with db.transaction() as tx:
-        job_id = tx.insert(
-            "INSERT INTO jobs (kind, state, request, policy, as_of, targets, created, token_id, "
-            "schedule_id) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-            (request["kind"], json.dumps(stored), request["policy"], request["as_of"],
-             target_count(request), now_text(), token_id, schedule_id))
-        tx.many("INSERT INTO job_inputs (job_id, position, name, content) VALUES (?, ?, ?, ?)",
-                [(job_id, i, f["name"], f["content"]) for i, f in enumerate(request["files"])])
-        event(tx, job_id, "queued")
+def enqueue(tx: Tx, request: dict[str, Any], token_id: int | None, schedule_id: int | None,
+            note: str) -> int:
+    """Queue a validated scan request (see :func:`kinds.validate_scan`) inside ``tx``; its
+    job id. ``note`` is the job's first event. Uploaded files are kept in ``job_inputs``
+    only until the job ends; the job's own request names them."""
+    stored = {**request, "files": [f["name"] for f in request["files"]]}
+    job_id = tx.insert(
+        "INSERT INTO jobs (kind, state, request, policy, as_of, targets, created, token_id, "
+        "schedule_id) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+        (request["kind"], json.dumps(stored), request["policy"], request["as_of"],
+         target_count(request), now_text(), token_id, schedule_id))
+    tx.many("INSERT INTO job_inputs (job_id, position, name, content) VALUES (?, ?, ?, ?)",
+            [(job_id, i, f["name"], f["content"]) for i, f in enumerate(request["files"])])
+    event(tx, job_id, note)
     return job_id
+
+
+def submit(db: Database, request: dict[str, Any], token_id: int | None) -> int:
+    """Queue a validated scan request; its job id."""
+    with db.transaction() as tx:
+        return enqueue(tx, request, token_id, None, "queued")
 
 
 def cancel(db: Database, job_id: int) -> str | None:
@@ -136,172 +109,39 @@ def claim(db: Database, worker: str, config: ServeConfig) -> Row | None:
     return job
 
 
-class Runner:
-    """Runs claimed jobs in this process: ``workers`` threads, a heartbeat and a scheduler."""
+def job_out(row: Row, events: list[Row]) -> dict[str, Any]:
+    """A job as the API shows it."""
+    request = json.loads(row["request"])
+    return {
+        "id": int(row["id"]), "kind": row["kind"], "state": row["state"],
+        "targets": request["targets"], "files": request["files"],
+        "policy": row["policy"], "as_of": row["as_of"],
+        "progress": {"done": int(row["progress"]), "targets": int(row["targets"])},
+        "counts": {"assets": int(row["assets"]), "errors": int(row["errors"]),
+                   "findings_by_status": json.loads(row["findings"]) if row["findings"] else None},
+        "worst_status": row["worst_status"], "attempts": int(row["attempts"]),
+        "restarted": bool(row["restarted"]), "restarts": int(row["restarted"]),
+        "cancel_requested": bool(row["cancel_requested"]), "message": row["message"],
+        "schedule": row["schedule_id"], "created": row["created"], "started": row["started"],
+        "finished": row["finished"], "duration_seconds": row["duration"],
+        "events": [{"at": e["at"], "event": e["event"]} for e in events],
+        "report": f"/v1/scans/{int(row['id'])}/report" if row["state"] == "finished" else None,
+    }
 
-    def __init__(self, db: Database, config: ServeConfig) -> None:
-        self.db = db
-        self.config = config
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.stopping = threading.Event()
-        self.threads: list[threading.Thread] = []
-        self._running: dict[int, bool] = {}  # job id -> still ours
-        self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start the worker, heartbeat and scheduler threads."""
-        targets = [self._work] * self.config.workers + [self._heartbeat, self._schedule]
-        for index, target in enumerate(targets):
-            thread = threading.Thread(target=target, name=f"cryptocheck-serve-{index}",
-                                      daemon=True)
-            thread.start()
-            self.threads.append(thread)
+def get_job(db: Database, job_id: int) -> dict[str, Any] | None:
+    """One job with its events, as the API shows it; None if there is no such job."""
+    with db.transaction() as tx:
+        row = tx.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        events = tx.rows("SELECT at, event FROM job_events WHERE job_id = ? ORDER BY id",
+                         (job_id,))
+    return job_out(row, events) if row else None
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop claiming; running jobs go back to the queue at their next item."""
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout)
 
-    def _work(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                job = claim(self.db, self.worker_id, self.config)
-            except Exception:  # a database hiccup must not end the worker
-                log.exception("claiming a job failed")
-                job = None
-            if job is None:
-                self.stopping.wait(self.config.poll_seconds)
-                continue
-            try:
-                self.run(job)
-            except Exception:  # the database failed under the job: its lease runs out, and
-                # the job is claimed again (by this worker or another)
-                log.exception("job %s could not be recorded", job["id"])
-
-    def _heartbeat(self) -> None:
-        while not self.stopping.wait(self.config.lease_seconds / 3):
-            with self._lock:
-                jobs = list(self._running)
-            for job_id in jobs:
-                try:
-                    with self.db.transaction() as tx:
-                        kept = tx.run("UPDATE jobs SET lease_until = ? WHERE id = ? AND worker = ? "
-                                      "AND state = 'running'",
-                                      (time.time() + self.config.lease_seconds, job_id,
-                                       self.worker_id))
-                except Exception:
-                    log.exception("renewing the lease of job %s failed", job_id)
-                    continue
-                if not kept:
-                    with self._lock:
-                        if job_id in self._running:
-                            self._running[job_id] = False
-
-    def _schedule(self) -> None:
-        from cryptocheck.service.schedules import due_schedules
-        while not self.stopping.wait(self.config.schedule_poll_seconds):
-            try:
-                due_schedules(self.db)
-            except Exception:
-                log.exception("running due schedules failed")
-
-    def _check(self, job_id: int) -> None:
-        with self._lock:
-            ours = self._running.get(job_id, False)
-        if not ours:
-            raise _Stop("lost", "another worker took this job over")
-        if self.stopping.is_set():
-            raise _Stop("queued", "this server is shutting down")
-        with self.db.transaction() as tx:
-            row = tx.one("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,))
-        if row and row["cancel_requested"]:
-            raise _Stop("cancelled", "cancelled while running")
-
-    def _tracked(self, job_id: int, items: Iterator[Asset | RunError]) -> Iterator[Asset | RunError]:
-        last = time.monotonic()
-        for done, item in enumerate(items, 1):
-            if time.monotonic() - last >= PROGRESS_SECONDS:
-                last = time.monotonic()
-                self._check(job_id)
-                with self.db.transaction() as tx:
-                    tx.run("UPDATE jobs SET progress = ? WHERE id = ?", (done, job_id))
-            yield item
-
-    def run(self, job: Row) -> None:
-        """Run one claimed job to its end (finished, failed, cancelled or requeued)."""
-        job_id = int(job["id"])
-        with self._lock:
-            self._running[job_id] = True
-        started = time.monotonic()
-        request = json.loads(job["request"])
-        request["files"] = [{"name": r["name"], "content": r["content"]} for r in job["inputs"]]
-        log.info("job %s (%s, %s target(s)) running", job_id, job["kind"], job["targets"])
-        try:
-            if KINDS[request["kind"]].network:
-                # Checked again now: names may resolve elsewhere than at submission, and the
-                # allowlist may have narrowed since.
-                allowlist = Allowlist(self.config.allow_networks, self.config.allow_hosts)
-                for target in request["targets"]:
-                    allowlist.check(target)
-            with tempfile.TemporaryDirectory(prefix="cryptocheck-serve-") as workdir:
-                stats = SourceStats()
-                targets, items = scan_items(request, Path(workdir), stats)
-                index = IndexReporter(self.db, job_id)
-                report = scan(targets, shipped_policy(request["policy"]),
-                              date.fromisoformat(request["as_of"]) if request["as_of"] else None,
-                              reporters=[index], command=request["kind"],
-                              items=self._tracked(job_id, items), stats=stats)
-                self._check(job_id)
-            # Stored compact (the json module's C encoder; indenting takes it to pure Python,
-            # a third of a large scan's time); the same document as the json format.
-            body = json.dumps(report_to_dict(report), ensure_ascii=False, separators=(",", ":"))
-            self._finish(job_id, "finished", None, report.summary, body + "\n",
-                         time.monotonic() - started)
-        except _Stop as stop:
-            if stop.state == "lost":
-                log.warning("job %s was taken over by another worker", job_id)
-            elif stop.state == "queued":
-                self._requeue(job_id, stop.message)
-            else:
-                self._finish(job_id, stop.state, stop.message, None, None,
-                             time.monotonic() - started)
-        except Exception as exc:  # noqa: BLE001 - the job fails, the worker goes on
-            log.warning("job %s failed: %s", job_id, type(exc).__name__)
-            self._finish(job_id, "failed", f"{type(exc).__name__}: {exc}"[:500], None, None,
-                         time.monotonic() - started)
-        finally:
-            with self._lock:
-                self._running.pop(job_id, None)
-
-    def _requeue(self, job_id: int, message: str) -> None:
-        with self.db.transaction() as tx:
-            if tx.run("UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, "
-                      "restarted = restarted + 1 WHERE id = ? AND worker = ? AND state = 'running'",
-                      (job_id, self.worker_id)):
-                clear_job(tx, job_id)
-                event(tx, job_id, f"interrupted ({message}); queued again")
-
-    def _finish(self, job_id: int, state: str, message: str | None, summary: Any,
-                body: str | None, duration: float) -> None:
-        counts = None
-        if summary is not None:
-            counts = json.dumps(dict(summary.findings_by_status))
-        with self.db.transaction() as tx:
-            changed = tx.run(
-                "UPDATE jobs SET state = ?, message = ?, finished = ?, duration = ?, "
-                "lease_until = NULL, findings = ?, assets = ?, errors = ?, worst_status = ?, "
-                "progress = COALESCE(?, progress) WHERE id = ? AND worker = ? AND state = 'running'",
-                (state, message, now_text(), duration, counts,
-                 summary.assets if summary else 0, summary.errors if summary else 0,
-                 summary.worst_status.value if summary and summary.worst_status else None,
-                 summary.inputs if summary else None, job_id, self.worker_id))
-            if not changed:  # taken over by another worker: its result is the one kept
-                log.warning("job %s is no longer held by this worker", job_id)
-                return
-            if body is not None:
-                tx.run("INSERT INTO reports (job_id, format, body) VALUES (?, 'json', ?)",
-                       (job_id, body))
-            tx.run("DELETE FROM job_inputs WHERE job_id = ?", (job_id,))
-            event(tx, job_id, state if message is None else f"{state}: {message}")
-        log.info("job %s %s in %.2f s", job_id, state, duration)
+def list_jobs(db: Database, state: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Jobs, newest first (in ``state`` if given), without their events."""
+    where, params = ("WHERE state = ?", [state]) if state else ("", [])
+    with db.transaction() as tx:
+        rows = tx.rows(f"SELECT * FROM jobs {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                       [*params, limit, offset])
+    return [job_out(r, []) for r in rows]

@@ -9,14 +9,13 @@ from typing import Any
 from cryptocheck import __version__
 from cryptocheck.model import Status
 from cryptocheck.policy import shipped_policy_ids
-from cryptocheck.report import _REPORTERS as KNOWN_FORMATS
-from cryptocheck.service.kinds import TUNABLE
+from cryptocheck.report import FORMATS, REPORT_FORMATS
+from cryptocheck.sources.registry import get_source, source_names
 
 JSON = "application/json"
 STATUSES = [s.value for s in Status]
-REPORT_TYPES = ["application/json", "application/sarif+json", "text/html",
-                "application/vnd.cyclonedx+json", "text/csv", "text/plain", "application/xml",
-                "application/x-ndjson", "text/markdown"]
+# The media types of the one registry of report formats, without their parameters.
+REPORT_TYPES = sorted({fmt.media_type.partition(";")[0] for fmt in REPORT_FORMATS})
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -71,9 +70,8 @@ def _ref(name: str) -> dict[str, Any]:
 
 
 ID = {"type": "integer", "minimum": 0, "maximum": 2**62}
-FORMAT = _query("format", "Report format: json, and whichever of the others are installed "
-                "(GET /v1/policies lists them; one not installed is a 404).",
-                {"type": "string", "default": "json", "enum": list(KNOWN_FORMATS)})
+FORMAT = _query("format", "Report format (GET /v1/policies lists them).",
+                {"type": "string", "default": "json", "enum": list(FORMATS)})
 POLICY = _query("policy", "A shipped policy id (default: nhs-acagpg).",
                 {"type": "string", "enum": shipped_policy_ids()})
 AS_OF = _query("as_of", "Judge as of this date (YYYY-MM-DD).",
@@ -114,8 +112,8 @@ def _option_schema(rule: Any) -> dict[str, Any]:
 
 OPTIONS = {"type": "object", "additionalProperties": False,
            "description": "Options of the kind's scanner: numbers at most its defaults.",
-           "properties": {name: _option_schema(rule) for options in TUNABLE.values()
-                          for name, rule in options.items()}}
+           "properties": {name: _option_schema(rule) for kind in source_names()
+                          for name, rule in get_source(kind).tunable.items()}}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
@@ -126,7 +124,7 @@ SCHEMAS: dict[str, Any] = {
                               {"required": ["files"], "properties": {"files": {
                                   "minItems": 1}}}],
                     "properties": {
-        "kind": {"type": "string", "enum": ["certs", "tls", "ssh", "config"]},
+        "kind": {"type": "string", "enum": list(source_names())},
         "targets": {"type": "array", "items": {"type": "string", "minLength": 1},
                     "description": "host[:port] for tls/ssh (inside the allowlist); paths "
                                    "under allow.paths for certs/config."},
@@ -170,11 +168,11 @@ def spec() -> dict[str, Any]:
             "type": "object"}))},
         "/v1/check/certificates": {"post": _op(
             "Judge uploaded certificates and keys now", scan,
-            {**_ok("The report", {}, types=REPORT_TYPES), **missing},
+            _ok("The report", {}, types=REPORT_TYPES),
             [FORMAT, POLICY, AS_OF, PASSWORD], UPLOAD)},
         "/v1/check/config": {"post": _op(
             "Judge an uploaded configuration file or tar/zip of a repository now", scan,
-            {**_ok("The report", {}, types=REPORT_TYPES), **missing},
+            _ok("The report", {}, types=REPORT_TYPES),
             [FORMAT, POLICY, AS_OF], UPLOAD)},
         "/v1/scans": {
             "post": _op("Queue a scan", scan, {**_ok("Queued", _ref("Scan"), "202")},

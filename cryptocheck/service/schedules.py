@@ -11,8 +11,7 @@ import json
 import time
 from typing import Any
 
-from cryptocheck.service.jobs import event
-from cryptocheck.service.kinds import target_count
+from cryptocheck.service.jobs import enqueue
 from cryptocheck.service.storage import Database, Row, now_text
 
 
@@ -64,17 +63,8 @@ def due_schedules(db: Database) -> list[int]:
                          "ORDER BY next_run LIMIT 1" + skip_locked, (time.time(),))
             if row is None:
                 return queued
-            request = json.loads(row["request"])
-            job_id = tx.insert(
-                "INSERT INTO jobs (kind, state, request, policy, as_of, targets, created, "
-                "token_id, schedule_id) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-                (request["kind"], json.dumps({**request, "files": [
-                    f["name"] for f in request["files"]]}), request["policy"], request["as_of"],
-                 target_count(request), now_text(), row["token_id"],
-                 row["id"]))
-            tx.many("INSERT INTO job_inputs (job_id, position, name, content) VALUES (?, ?, ?, ?)",
-                    [(job_id, i, f["name"], f["content"]) for i, f in enumerate(request["files"])])
-            event(tx, job_id, f"queued by schedule {row['id']}")
+            job_id = enqueue(tx, json.loads(row["request"]), row["token_id"], int(row["id"]),
+                             f"queued by schedule {row['id']}")
             tx.run("UPDATE schedules SET next_run = ?, last_job = ? WHERE id = ?",
                    (time.time() + int(row["interval_seconds"]), job_id, row["id"]))
             queued.append(job_id)

@@ -5,10 +5,15 @@ policy is chosen, as a :class:`~cryptocheck.model.ConfigAsset` at its file, line
 use it): it walks the given paths (:mod:`cryptocheck.sources.config.walk`), decides each file's kind
 (:mod:`cryptocheck.sources.config.kinds`), runs the parser for that kind and yields its assets (and
 the certificates named by ``ssl_certificate`` and the like) and a RunError for each file or
-include that cannot be read. Inline waivers found in comments and the entries of a baseline
-are turned into waivers of the matching assets as they pass, so the policy engine applies
-them like any other waiver (they are appended to ``ConfigRun.waivers``, which the caller
-hands to :func:`cryptocheck.run.scan`).
+include that cannot be read.
+
+:func:`config_stream` is the same stream with the waivers found in the input: an inline
+waiver comment and a baseline entry each become a :class:`~cryptocheck.model.Waiver` of the
+matching asset, yielded just ahead of that asset, so that :func:`cryptocheck.run.scan`
+applies it like any other waiver, whoever runs the scan (CLI or service). A waiver comment
+that cannot be applied (expired, no reason, unreadable) is a ``config.waiver`` asset instead,
+judged and reported at its line, and it fails the command-line run. The ``config`` source
+record (:mod:`cryptocheck.sources.config.source`) enumerates with :func:`config_stream`.
 """
 
 from __future__ import annotations
@@ -22,13 +27,18 @@ from typing import Any
 
 from cryptocheck.model import Asset, ConfigAsset, Location, RunError, Waiver
 from cryptocheck.sources.config.baseline import Fingerprints, baseline_waivers
-from cryptocheck.sources.config.inline_waivers import InlineWaiver, as_waiver, parse_waivers
+from cryptocheck.sources.config.inline_waivers import (
+    WAIVER_KIND,
+    InlineWaiver,
+    as_waiver,
+    parse_waivers,
+)
 from cryptocheck.sources.config.kinds import detect_kind, might_be_config
 from cryptocheck.sources.config.settings import FileContext
 from cryptocheck.sources.config.walk import WalkStats, changed_files, iter_files
 from cryptocheck.sources.files import SourceStats
 
-__all__ = ["ConfigOptions", "ConfigRun", "iter_config_items"]
+__all__ = ["ConfigOptions", "ConfigRun", "config_stream", "iter_config_items"]
 
 # kind -> module with parse(ctx, text) -> Iterator[Asset | RunError]
 PARSERS = {
@@ -69,14 +79,11 @@ class ConfigOptions:
 
 @dataclass
 class ConfigRun:
-    """The state of one run: counters, the waivers found so far and asset fingerprints."""
+    """The counters of one run: files read and skipped (for the summary) and why files were
+    left out of the walk. Counters only: what the run found travels in the stream."""
 
     stats: SourceStats = field(default_factory=SourceStats)
     walk: WalkStats = field(default_factory=WalkStats)
-    waivers: list[Waiver] = field(default_factory=list)
-    fingerprints: Fingerprints = field(default_factory=Fingerprints)
-    invalid_waivers: int = 0
-    accepted: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _read_bytes(limit: int) -> Any:
@@ -102,12 +109,28 @@ def _read_bytes(limit: int) -> Any:
 def iter_config_items(paths: Sequence[str], options: ConfigOptions | None = None,
                       run: ConfigRun | None = None) -> Iterator[Asset | RunError]:
     """Every configuration setting (and certificate it names) under ``paths``, and an error
-    for every file that cannot be read.
-
-    Why: the CI gate and the service need file:line findings from one stream, complete
-    (nothing silently dropped) and in a deterministic order.
+    for every file that cannot be read: :func:`config_stream` without its waivers (the
+    inventory, for callers that do not judge).
 
     >>> items = list(iter_config_items(["tests/fixtures/config/nginx"]))  # doctest: +SKIP
+    """
+    for item in config_stream(paths, options, run):
+        if not isinstance(item, Waiver):
+            yield item
+
+
+def config_stream(paths: Sequence[str], options: ConfigOptions | None = None,
+                  run: ConfigRun | None = None) -> Iterator[Asset | RunError | Waiver]:
+    """Every configuration setting (and certificate it names) under ``paths``, an error for
+    every file that cannot be read, and every waiver the input holds (inline comments, the
+    baseline's entries), each waiver just ahead of the asset it covers.
+
+    Why: the CI gate and the service need file:line findings from one stream, complete
+    (nothing silently dropped), in a deterministic order, and with the same waivers whoever
+    judges it. A bad baseline raises :class:`~cryptocheck.sources.config.baseline.BaselineError`
+    and a failed ``--changed-since`` a ``GitError`` (caller mistakes) at the first item.
+
+    >>> items = list(config_stream(["tests/fixtures/config/nginx"]))  # doctest: +SKIP
     """
     options = options or ConfigOptions()
     run = run if run is not None else ConfigRun()
@@ -118,10 +141,12 @@ def iter_config_items(paths: Sequence[str], options: ConfigOptions | None = None
         for top in paths:
             root = top if os.path.isdir(top) else os.path.dirname(os.path.abspath(top))
             only |= changed_files(root, options.changed_since)
+    accepted: dict[str, set[str]] = {}
     if options.baseline:
         from cryptocheck.sources.config.baseline import load_baseline
 
-        run.accepted = load_baseline(options.baseline)
+        accepted = load_baseline(options.baseline)
+    fingerprints = Fingerprints()
     read = _read_bytes(options.max_file_size)
     included: set[str] = set()
     waiver_cache: dict[str, dict[int, list[InlineWaiver]]] = {}
@@ -136,10 +161,15 @@ def iter_config_items(paths: Sequence[str], options: ConfigOptions | None = None
             if isinstance(item, RunError):
                 yield item
                 continue
-            yield from _with_waivers(item, options, run, as_of, read, waiver_cache)
+            if accepted:
+                yield from baseline_waivers(accepted, item, fingerprints.add(item),
+                                            options.baseline or "baseline")
+            if options.inline_waivers:
+                yield from _inline_waivers(item, as_of, read, waiver_cache)
+            yield item
         if options.inline_waivers and run.stats.files_read > before and path not in waiver_cache:
             # A configuration file with no setting may still hold a waiver gone bad.
-            yield from _file_waivers(path, run, as_of, read, waiver_cache)
+            yield from _file_waivers(path, as_of, read, waiver_cache)
 
 
 def _file_items(path: str, explicit: bool, options: ConfigOptions, run: ConfigRun,
@@ -200,23 +230,21 @@ def _ssh_items(path: str, text: str, kind: str, included: set[str]
     yield from config_assets(path, text, kind, included=included)
 
 
-def _with_waivers(item: Asset, options: ConfigOptions, run: ConfigRun, as_of: date,
-                  read: Any, cache: dict[str, dict[int, list[InlineWaiver]]]) -> Iterator[Asset]:
-    print_ = run.fingerprints.add(item)
-    if run.accepted:
-        run.waivers.extend(baseline_waivers(run.accepted, item, print_,
-                                            options.baseline or "baseline"))
+def _inline_waivers(item: Asset, as_of: date, read: Any,
+                    cache: dict[str, dict[int, list[InlineWaiver]]]) -> Iterator[Asset | Waiver]:
+    """The waivers the comments of the item's file give it (and, on the first item of a
+    file, a problem asset for each waiver comment of that file that cannot be applied)."""
     path = item.location.path
     line = item.location.line
-    if options.inline_waivers and path and line is not None:
-        if path not in cache:
-            yield from _file_waivers(path, run, as_of, read, cache)
-        for waiver in cache[path].get(line, ()):
-            run.waivers.append(as_waiver(waiver, path, item.id))
-    yield item
+    if not path or line is None:
+        return
+    if path not in cache:
+        yield from _file_waivers(path, as_of, read, cache)
+    for waiver in cache[path].get(line, ()):
+        yield as_waiver(waiver, path, item.id)
 
 
-def _file_waivers(path: str, run: ConfigRun, as_of: date, read: Any,
+def _file_waivers(path: str, as_of: date, read: Any,
                   cache: dict[str, dict[int, list[InlineWaiver]]]) -> Iterator[Asset]:
     """Read the waiver comments of ``path`` once: index those that apply by the line they
     cover, and yield a problem asset for each that cannot be applied."""
@@ -230,7 +258,6 @@ def _file_waivers(path: str, run: ConfigRun, as_of: date, read: Any,
         return
     for waiver in parse_waivers(text, as_of):
         if waiver.problem is not None:
-            run.invalid_waivers += 1
             yield _waiver_problem(path, waiver)
         if waiver.problem in (None, "expired-waiver") and waiver.target_line is not None:
             by_line.setdefault(waiver.target_line, []).append(waiver)
@@ -246,7 +273,7 @@ def _waiver_problem(path: str, waiver: InlineWaiver) -> ConfigAsset:
     return ConfigAsset(
         id=f"config:{path}:{waiver.line}:cryptocheck-waiver",
         location=Location(path=path, line=waiver.line, column=waiver.column),
-        kind="waiver", directive="cryptocheck: allow", value=waiver.rule or "",
+        kind=WAIVER_KIND, directive="cryptocheck: allow", value=waiver.rule or "",
         details={"problem": waiver.problem, "rule": waiver.rule,
                  "until": waiver.until.isoformat() if waiver.until else None,
                  "message": messages[waiver.problem or "malformed-waiver"]})

@@ -16,6 +16,9 @@ from datetime import date
 
 from cryptocheck.model import Waiver
 
+#: The ``kind`` of the asset a waiver comment that cannot be applied becomes.
+WAIVER_KIND = "waiver"
+
 _MARK = re.compile(r"cryptocheck:\s*allow\b(?P<rest>.*)$", re.IGNORECASE)
 _FULL = re.compile(
     r"^\s+(?P<rule>[A-Za-z0-9_.*?\[\]-]+)\s+until\s+(?P<date>\d{4}-\d{2}-\d{2})"

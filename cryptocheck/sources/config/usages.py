@@ -16,10 +16,11 @@ from typing import Any
 from cryptocheck import catalog
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import Asset, ConfigAsset, CryptoUsage, Location
+from cryptocheck.sources.registry import INVALID_WAIVER
 from cryptocheck.sources.tls import usages as tls_usages
 
 _NOWHERE = Location()
-WAIVER_CONTEXT = "config.waiver"
+WAIVER_CONTEXT = INVALID_WAIVER
 PROFILE_CONTEXT = "tls.profile"
 
 

@@ -25,8 +25,9 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 
-from cryptocheck import catalog, plugins
+from cryptocheck import catalog
 from cryptocheck.model import Asset, CertificateAsset, CryptoUsage, KeyAsset
+from cryptocheck.sources import registry
 
 CONTEXTS = (
     "certificate.public-key",
@@ -42,6 +43,9 @@ CONTEXTS = (
 def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
     """Every crypto usage of one asset, in a fixed order.
 
+    Certificates and keys are decomposed here; an asset of another source (an endpoint, a
+    configuration setting) by its own source's record, found in the registry.
+
     >>> # [u.context for u in usages_of(cert)]
     >>> # ['certificate.public-key', 'certificate.signature', 'certificate.validity']
     """
@@ -50,21 +54,7 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
     elif isinstance(asset, KeyAsset):
         yield from _key_usages(asset)
     else:
-        yield from _source_usages(asset)
-
-
-# Endpoint and configuration assets are decomposed by the package that reads them (their
-# ``details`` are that package's own): their ``usages_of``, imported on first use.
-SOURCE_USAGES = {
-    "tls-endpoint": "cryptocheck.sources.tls.probes:usages_of",
-    "ssh-endpoint": "cryptocheck.sources.ssh.probes:usages_of",
-    "config-setting": "cryptocheck.sources.config.usages:usages_of",
-}
-
-
-def _source_usages(asset: Asset) -> Iterator[CryptoUsage]:
-    usages: Iterator[CryptoUsage] = plugins.load(SOURCE_USAGES[asset.type])(asset)
-    return usages
+        yield from registry.usages_of(asset)
 
 
 def lifetime_days(not_before: datetime, not_after: datetime) -> int:

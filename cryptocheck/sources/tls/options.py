@@ -17,7 +17,7 @@ from cryptocheck.model import CryptoUsage
 class TlsOptions:
     """How to scan. ``mode`` ``full`` (the whole inventory) or ``compliance`` (only what a
     policy needs to decide; requires ``approves``, the caller's predicate: True for a usage
-    that needs no further look, see :func:`cryptocheck.policy.engine.approver`). ``per_host`` and ``global_limit`` bound
+    that needs no further look, which the tls source record builds from the run's verdict, see :func:`cryptocheck.run.bind`). ``per_host`` and ``global_limit`` bound
     concurrent connections, ``rate`` new connections per second per host (None: no limit).
     ``ca_files`` are extra trust anchors for validation (beside certifi and the system store).
     """
