@@ -18,8 +18,6 @@ The library API is the same run the command line makes::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
 from cryptocheck.model import (
@@ -37,6 +35,7 @@ from cryptocheck.model import (
     Status,
     Waiver,
 )
+from cryptocheck.version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptocheck import __version__
 from cryptocheck.model import (
     Asset,
     CertificateAsset,
@@ -32,6 +31,7 @@ from cryptocheck.model import (
 )
 from cryptocheck.sources.files import SourceStats
 from cryptocheck.sources.registry import Item, Source, Verdict, get_source, source_of
+from cryptocheck.version import __version__
 
 if TYPE_CHECKING:
     from cryptocheck.policy import Policy

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
-from cryptocheck import __version__
 from cryptocheck.bulk.compiled import ClassInfo, month_label
 from cryptocheck.bulk.entries import Tally
 from cryptocheck.bulk.handover import close_slabs, open_slabs, spool_dir
@@ -45,6 +44,7 @@ from cryptocheck.report.wire import dumps_line
 from cryptocheck.run import policy_info
 from cryptocheck.sources.files import SourceOptions
 from cryptocheck.sources.files.context import has_crypto_extension
+from cryptocheck.version import __version__
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from typing import NoReturn
 
 import click
 
-from cryptocheck import __version__
 from cryptocheck.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -31,6 +30,7 @@ from cryptocheck.cli.common import (
     scan_options,
 )
 from cryptocheck.sources.registry import Source, get_source, source_names
+from cryptocheck.version import __version__
 
 __all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main", "run"]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from cryptocheck import __version__
 from cryptocheck.model import Status
 from cryptocheck.policy import shipped_policy_ids
 from cryptocheck.report import FORMATS, REPORT_FORMATS
 from cryptocheck.sources.registry import get_source, source_names
+from cryptocheck.version import __version__
 
 JSON = "application/json"
 STATUSES = [s.value for s in Status]

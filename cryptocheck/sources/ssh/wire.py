@@ -14,7 +14,7 @@ import os
 import struct
 from dataclasses import dataclass
 
-from cryptocheck import __version__
+from cryptocheck.version import __version__
 
 MSG_DISCONNECT, MSG_IGNORE, MSG_UNIMPLEMENTED, MSG_DEBUG = 1, 2, 3, 4
 MSG_EXT_INFO = 7
