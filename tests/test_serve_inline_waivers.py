@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +16,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from servers.service import Server, make_token, write_config
 
 from cryptocheck.cli import main
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "serve"))
-from serverproc import Server, make_token, write_config
+pytestmark = pytest.mark.service
 
 FIXTURE = Path(__file__).parent / "fixtures" / "serve" / "inline-waiver" / "nginx.conf"
 WAIVED_RULE = "NHS-TLS-PROTO-001"  # TLSv1.0 under the default policy: disallowed
