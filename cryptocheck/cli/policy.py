@@ -7,12 +7,12 @@ import json
 import sys
 import textwrap
 from datetime import UTC, date, datetime
-from typing import Any
 
 import click
 
 from cryptocheck.cli.common import EXIT_OK, EXIT_USAGE, fail
 from cryptocheck.policy import Policy, PolicyError, Rule, evaluate, load_policy, shipped_policy_ids
+from cryptocheck.policy.rules import plain_value, rule_to_dict
 from cryptocheck.policy.samples import probe_usages
 
 
@@ -23,38 +23,11 @@ def _load(name: str | None) -> Policy:
         fail(str(exc))
 
 
-def rule_to_dict(rule: Rule) -> dict[str, Any]:
-    """The rule record as data (for ``--format json`` and other generated views)."""
-    return {
-        "id": rule.id,
-        "policy": rule.policy_id,
-        "summary": rule.summary,
-        "status": rule.status.value,
-        "severity": rule.severity,
-        "contexts": list(rule.contexts),
-        "match": [{"field": c.field, "op": c.op, "value": _plain(c.value)} for c in rule.conditions],
-        "effective_from": rule.effective_from.isoformat() if rule.effective_from else None,
-        "effective_until": rule.effective_until.isoformat() if rule.effective_until else None,
-        "rationale": rule.rationale,
-        "citations": [{"document": c.document, "section": c.section, "url": c.url,
-                       "confirmation": c.confirmation, "note": c.note} for c in rule.citations],
-        "source": f"{rule.source_file}:{rule.source_line}" if rule.source_file else None,
-    }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _condition_text(rule: Rule) -> str:
     symbols = {"eq": "=", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "in": "in",
                "not_in": "not in", "multiple_of": "multiple of", "not_multiple_of": "not multiple of",
                "present": "present ="}
-    parts = [f"{c.field} {symbols[c.op]} {_plain(c.value)}" for c in rule.conditions]
+    parts = [f"{c.field} {symbols[c.op]} {plain_value(c.value)}" for c in rule.conditions]
     return " and ".join(parts) if parts else "(any)"
 
 
@@ -82,7 +55,7 @@ def show(name: str, fmt: str) -> None:
         data = {"id": loaded.id, "title": loaded.title, "version": loaded.version,
                 "description": loaded.description, "extends": list(loaded.extends),
                 "sha256": loaded.sha256, "files": list(loaded.files),
-                "changelog": [{k: _plain(v) for k, v in c.items()} for c in loaded.changelog],
+                "changelog": [{k: plain_value(v) for k, v in c.items()} for c in loaded.changelog],
                 "rules": [rule_to_dict(r) for r in loaded.rules]}
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return

@@ -165,3 +165,31 @@ class Policy:
             if rule.id == rule_id:
                 return rule
         return None
+
+
+def rule_to_dict(rule: Rule) -> dict[str, Any]:
+    """The rule record as data (for ``--format json`` and other generated views)."""
+    return {
+        "id": rule.id,
+        "policy": rule.policy_id,
+        "summary": rule.summary,
+        "status": rule.status.value,
+        "severity": rule.severity,
+        "contexts": list(rule.contexts),
+        "match": [{"field": c.field, "op": c.op, "value": plain_value(c.value)} for c in rule.conditions],
+        "effective_from": rule.effective_from.isoformat() if rule.effective_from else None,
+        "effective_until": rule.effective_until.isoformat() if rule.effective_until else None,
+        "rationale": rule.rationale,
+        "citations": [{"document": c.document, "section": c.section, "url": c.url,
+                       "confirmation": c.confirmation, "note": c.note} for c in rule.citations],
+        "source": f"{rule.source_file}:{rule.source_line}" if rule.source_file else None,
+    }
+
+
+def plain_value(value: Any) -> Any:
+    """A condition value as JSON takes it (dates as ISO 8601 text)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    return value

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from cryptocheck.cli.policy import rule_to_dict
 from cryptocheck.policy import PolicyError, shipped_policy_ids
+from cryptocheck.policy.rules import rule_to_dict
 from cryptocheck.report import FORMATS
 from cryptocheck.service import estate
 from cryptocheck.service.kinds import available_kinds, shipped_policy
