@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptocheck.catalog import dh
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import Asset, CertificateAsset, ConfigAsset, Location, RunError
 from cryptocheck.sources.config.cipherstring import expand, tls13_suites
@@ -163,7 +164,8 @@ def protocol_details(protocols: Iterable[str]) -> dict[str, Any]:
 
 def dh_prime_bits(data: bytes) -> tuple[int | None, str | None]:
     """Size in bits of the prime of PEM/DER DH parameters (PKCS#3 or X9.42), and the named
-    group it is (ffdhe*) when it is one; (None, message) when unreadable."""
+    group it is (``ffdhe2048``, ``modp1024``: :mod:`cryptocheck.catalog.dh`) when it is one;
+    (None, message) when unreadable."""
     import warnings
 
     with warnings.catch_warnings():
@@ -179,18 +181,7 @@ def dh_prime_bits(data: bytes) -> tuple[int | None, str | None]:
         numbers = params.parameter_numbers()
     except (ValueError, TypeError, AttributeError) as exc:
         return None, f"DH parameters cannot be read: {exc.__class__.__name__}"
-    return int(numbers.p).bit_length(), _ffdhe_name(int(numbers.p))
-
-
-def _ffdhe_name(prime: int) -> str | None:
-    # RFC 7919 primes all start with 64 one bits then the digits of e; compare the top bits.
-    bits = prime.bit_length()
-    if bits in (2048, 3072, 4096, 6144, 8192) and prime >> (bits - 64) == (1 << 64) - 1 \
-            and prime & 0xFFFFFFFFFFFFFFFF == 0xFFFFFFFFFFFFFFFF:
-        top = hex(prime)[2:34].upper()
-        if top == "FFFFFFFFFFFFFFFFADF85458A2BB4A9A":
-            return f"ffdhe{bits}"
-    return None
+    return int(numbers.p).bit_length(), dh.group_name(int(numbers.p))
 
 
 def conf_command(name: str, value: str) -> dict[str, Any]:
