@@ -267,20 +267,31 @@ def _json_ready(details: Mapping[str, Any]) -> JSONDict:
 
 
 def finding_to_dict(finding: Finding) -> JSONDict:
-    """A :class:`Finding`: the rule's verdict on one usage, with citation, location, waiver."""
-    return {
+    """A :class:`Finding`: the rule's verdict on one usage, with citation, location, waiver.
+
+    ``summary`` (the deciding rule's one-line summary) follows ``message`` whenever the finding
+    has one, as every finding the engine makes does; a finding loaded from a report written
+    before findings carried it has none, and writing it back leaves the key out, so that the
+    round trip stays byte for byte.
+    """
+    record: JSONDict = {
         "asset": finding.asset_id,
         "rule": finding.rule,
         "status": status_value(finding.status),
         "severity": finding.severity,
         "message": clean_text(finding.message),
+    }
+    if finding.summary is not None:
+        record["summary"] = clean_text(finding.summary)
+    record.update({
         "citation": [citation_to_dict(c) for c in finding.citations],
         "location": location_to_dict(finding.location),
         "usage": usage_to_dict(finding.usage),
         "waived": finding.waiver is not None,
         "waiver": waiver_ref_to_dict(finding.waiver) if finding.waiver is not None else None,
         "waiver_note": clean_text(finding.waiver_note),
-    }
+    })
+    return record
 
 
 def error_to_dict(error: RunError) -> JSONDict:
