@@ -613,9 +613,9 @@ static size_t fmt_time(char *o, const Time *t)
 typedef struct {
     PyObject_HEAD
     PyObject *classes;          /* dict: class key bytes -> (local id, mid bytes) */
-    int64_t *na_breaks, *nb_breaks, *l_breaks;
-    Py_ssize_t n_na, n_nb, n_l;
-    int l_exact;
+    int64_t *na_breaks, *nb_breaks, *span_breaks;
+    Py_ssize_t n_na, n_nb, n_span;
+    int span_exact;
     int force_doubt;            /* every certificate to the reader (settable per file) */
     PyObject *watch;            /* set of bytes, or NULL: a certificate whose SHA-256 (32 bytes)
                                    or asset id (its 8 bytes) is in it goes to the reader */
@@ -652,7 +652,7 @@ static int load_breaks(PyObject *seq, int64_t **out, Py_ssize_t *n)
 
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"classes", "na_breaks", "nb_breaks", "l_breaks", "force_doubt", NULL};
+    static char *names[] = {"classes", "na_breaks", "nb_breaks", "span_breaks", "force_doubt", NULL};
     PyObject *classes, *na, *nb, *lb;
     int force = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOO|p", names, &PyDict_Type, &classes,
@@ -661,8 +661,8 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw)
     Py_XSETREF(self->classes, classes);
     if (load_breaks(na, &self->na_breaks, &self->n_na)) return -1;
     if (load_breaks(nb, &self->nb_breaks, &self->n_nb)) return -1;
-    self->l_exact = lb == Py_None;
-    if (!self->l_exact && load_breaks(lb, &self->l_breaks, &self->n_l)) return -1;
+    self->span_exact = lb == Py_None;
+    if (!self->span_exact && load_breaks(lb, &self->span_breaks, &self->n_span)) return -1;
     self->force_doubt = force;
     self->prev_end = -1;
     Py_INCREF(Py_None); self->pend_der = Py_None;
@@ -680,7 +680,7 @@ static void Scanner_dealloc(Scanner *self)
     Py_XDECREF(self->path_raw);
     Py_XDECREF(self->pend_der);
     Py_XDECREF(self->pend_key);
-    PyMem_Free(self->na_breaks); PyMem_Free(self->nb_breaks); PyMem_Free(self->l_breaks);
+    PyMem_Free(self->na_breaks); PyMem_Free(self->nb_breaks); PyMem_Free(self->span_breaks);
     PyMem_Free(self->out.p);
     PyMem_Free(self->lines.p);
     PyMem_Free(self->der);
@@ -779,12 +779,13 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     size_t k = 0;
     keybuf[k++] = (uint8_t)f.sigalg_len; memcpy(keybuf + k, f.sigalg, f.sigalg_len); k += f.sigalg_len;
     keybuf[k++] = (uint8_t)f.keyalg_len; memcpy(keybuf + k, f.keyalg, f.keyalg_len); k += f.keyalg_len;
-    int64_t lifetime_s = f.na.epoch - f.nb.epoch + 1;
-    int64_t lifetime = lifetime_s <= 0 ? 0 : (lifetime_s + 86399) / 86400;
+    /* Only the span is measured here: what a lifetime in days is, is defined once in Python
+       (sources/files/usages.py), and the span breakpoints handed in are derived from it. */
+    int64_t span = f.na.epoch - f.nb.epoch;
     int64_t nums[6] = {f.key_bits, f.is_ca, f.self_signed,
                        bucket(self->na_breaks, self->n_na, f.na.epoch),
                        bucket(self->nb_breaks, self->n_nb, f.nb.epoch),
-                       self->l_exact ? lifetime : bucket(self->l_breaks, self->n_l, lifetime)};
+                       self->span_exact ? span : bucket(self->span_breaks, self->n_span, span)};
     memcpy(keybuf + k, nums, sizeof nums); k += sizeof nums;
     PyObject *key = PyBytes_FromStringAndSize((const char *)keybuf, (Py_ssize_t)k);
     if (!key) return -1;

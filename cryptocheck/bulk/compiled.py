@@ -13,8 +13,10 @@ constant. A certificate's class is then (static facts, bucket of not_after, buck
 not_before, bucket of the lifetime), and its findings are those the real engine
 (:func:`cryptocheck.run.findings_for`) gave the first certificate of that class.
 
-Conditions that are not step functions (``multiple_of`` on the lifetime) make the lifetime
-exact rather than bucketed; nothing is ever guessed.
+Conditions that are not step functions (``multiple_of`` on the lifetime) make the span
+exact rather than bucketed; nothing is ever guessed. The scanner measures the span
+``not_after - not_before`` in seconds; the lifetime in days is defined once, in
+:mod:`cryptocheck.sources.files.usages`, and the span breakpoints are derived from it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any, NamedTuple
 from cryptocheck.model import CertificateAsset, Finding, Status
 from cryptocheck.policy import Policy
 from cryptocheck.report.wire import clean_text, utc_timestamp
+from cryptocheck.sources.files.usages import lifetime_days_of_span
 
 DAY = 86400
 _EPOCH = date(1970, 1, 1)
@@ -159,11 +162,42 @@ def certificate_line(asset: CertificateAsset, info: ClassInfo, offset: int | Non
 @dataclass(frozen=True)
 class Breakpoints:
     """Where any validity condition can change: on not_after and not_before (seconds since
-    the epoch) and on the lifetime in days (``lifetime`` None: use the exact lifetime)."""
+    the epoch) and on the span ``not_after - not_before`` in seconds (``span`` None: use the
+    exact span). Lifetime conditions are in days; the scanner measures only the span, and
+    :func:`span_points` turns the days into spans through the one definition of a lifetime,
+    :func:`~cryptocheck.sources.files.usages.lifetime_days_of_span`."""
 
     not_after: tuple[int, ...]
     not_before: tuple[int, ...]
-    lifetime: tuple[int, ...] | None
+    span: tuple[int, ...] | None
+
+
+# Spans are int64 in the scanner; a lifetime condition any span meets sits below them all.
+_SPAN_MIN, _SPAN_MAX = -(2**62), 2**62
+
+
+def least_span(days: int) -> int:
+    """The smallest span (seconds) whose lifetime is at least ``days``, found by bisection
+    on :func:`lifetime_days_of_span` (non-decreasing in the span), so that no day arithmetic
+    is written here a second time."""
+    if lifetime_days_of_span(_SPAN_MIN) >= days:
+        return _SPAN_MIN
+    low, high = _SPAN_MIN, _SPAN_MAX  # lifetime(low) < days <= lifetime(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if lifetime_days_of_span(middle) >= days:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def span_points(lifetime_points: Iterable[int]) -> tuple[int, ...]:
+    """The span breakpoints equivalent to lifetime breakpoints (days): for every span ``s``,
+    ``bisect_right(span_points(p), s) == bisect_right(sorted(p), lifetime_days_of_span(s))``."""
+    # One span per distinct day count, duplicates kept (every count <= 0 is the lowest span),
+    # so that the bucket numbers, not only the buckets, are the same.
+    return tuple(sorted(least_span(days) for days in set(lifetime_points)))
 
 
 def _numbers(value: Any) -> Iterable[Any]:
@@ -222,4 +256,4 @@ def breakpoints(policy: Policy, as_of: date) -> Breakpoints:
                     exact_lifetime = True
                 lifetime.update(p for v in values for p in _integer_points(v))
     return Breakpoints(tuple(sorted(after)), tuple(sorted(before)),
-                       None if exact_lifetime else tuple(sorted(lifetime)))
+                       None if exact_lifetime else span_points(lifetime))

@@ -110,7 +110,7 @@ class Entries:
         self.new_classes: list[tuple[int, ClassInfo]] = []
         self.tally = Tally()
         self.scanner = load_scanner(force_python)(
-            self.keys, self.points.not_after, self.points.not_before, self.points.lifetime,
+            self.keys, self.points.not_after, self.points.not_before, self.points.span,
             self.doubt_all)
         watched = watch_set(waivers)
         if watched:
@@ -186,18 +186,17 @@ class Entries:
         asset = certificate_asset(der_bytes, FileContext("-"), None, "PEM")
         if not isinstance(asset, CertificateAsset):
             return False
-        bits, is_ca, self_signed, b_after, b_before, b_life = key_numbers(key)
+        bits, is_ca, self_signed, b_after, b_before, b_span = key_numbers(key)
         epoch_after = int(asset.not_after.timestamp())
         epoch_before = int(asset.not_before.timestamp())
-        lifetime = max(0, -(-(epoch_after - epoch_before + 1) // 86400))
+        span = epoch_after - epoch_before
         points = self.points
         agree = (
             (bits == -1 or bits == asset.key_size)
             and bool(is_ca) == asset.is_ca and bool(self_signed) == asset.self_signed
             and b_after == bisect_right(points.not_after, epoch_after)
             and b_before == bisect_right(points.not_before, epoch_before)
-            and b_life == (lifetime if points.lifetime is None
-                           else bisect_right(points.lifetime, lifetime)))
+            and b_span == (span if points.span is None else bisect_right(points.span, span)))
         if not agree:
             return False
         findings = findings_for(asset, self.policy, self.as_of, self.class_waivers)
