@@ -31,8 +31,9 @@ from typing import Any, NamedTuple
 
 from cryptocheck.model import CertificateAsset, Finding, Status
 from cryptocheck.policy import Policy
+from cryptocheck.policy.rules import USAGE_FIELDS
 from cryptocheck.report.wire import clean_text, utc_timestamp
-from cryptocheck.sources.files.usages import lifetime_days_of_span
+from cryptocheck.sources.files.usages import CONTEXTS, lifetime_days_of_span
 
 DAY = 86400
 _EPOCH = date(1970, 1, 1)
@@ -225,6 +226,35 @@ def _integer_points(value: Any) -> list[int]:
     if isinstance(value, (int, float)) and math.isfinite(value):
         return [math.floor(value), math.floor(value) + 1, math.ceil(value)]
     return []
+
+
+# What a certificate's class key holds: the key and signature AlgorithmIdentifiers and the key
+# size fix every usage field (algorithm, size, curve, hash, strength, OID...); ``is_ca`` and
+# ``self_signed`` are in it; the validity fields are bucketed by :func:`breakpoints`. A rule
+# on a certificate context testing anything else could tell two certificates of one class
+# apart, and the class's verdict would be wrong for one of them.
+CLASS_KEY_FIELDS = frozenset(USAGE_FIELDS) | frozenset((
+    "is_ca", "self_signed", "signature_algorithm",
+    "not_after", "not_before", "lifetime_days", "expired", "not_yet_valid", "days_to_expiry"))
+CERTIFICATE_CONTEXTS = tuple(c for c in CONTEXTS if c.startswith("certificate."))
+
+
+def class_key_gaps(policy: Policy, as_of: date) -> tuple[str, ...]:
+    """``RULE tests FIELD`` for every rule in force on ``as_of`` that tests, on a certificate
+    context, a field the class key does not capture (:data:`CLASS_KEY_FIELDS`). Not empty:
+    the bulk path must judge every certificate through the normal path.
+
+    >>> # class_key_gaps(load_policy("cabf-br"), date(2026, 11, 22))
+    >>> # ()
+    """
+    gaps: dict[str, None] = {}
+    for context in CERTIFICATE_CONTEXTS:
+        for rule in policy.rules_for(context):
+            if rule.in_force(as_of):
+                for condition in rule.conditions:
+                    if condition.field not in CLASS_KEY_FIELDS:
+                        gaps[f"{rule.id} tests {condition.field}"] = None
+    return tuple(gaps)
 
 
 def breakpoints(policy: Policy, as_of: date) -> Breakpoints:

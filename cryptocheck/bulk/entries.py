@@ -23,6 +23,7 @@ from cryptocheck.bulk.compiled import (
     ClassInfo,
     breakpoints,
     certificate_line,
+    class_key_gaps,
     class_of,
     month_index,
 )
@@ -102,6 +103,10 @@ class Entries:
                                 and w.sha256 is None and w.asset is None)
         self.doubt_all = any(w.subject is not None and w.sha256 is None and w.asset is None
                              and w.path is None for w in waivers)
+        # A rule testing a field the class key does not capture: no class verdict can be
+        # reused, so every certificate goes to the normal path (the CLI says so on stderr).
+        self.class_key_gaps = class_key_gaps(policy, as_of)
+        self.doubt_all = self.doubt_all or bool(self.class_key_gaps)
         self.field = field
         self.points = breakpoints(policy, as_of)
         self.keys: dict[bytes, tuple[int, bytes]] = {}
