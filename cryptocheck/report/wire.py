@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from functools import cache
-from importlib import resources
 from typing import Any, TextIO
 
 from cryptocheck.model import (
@@ -34,6 +32,10 @@ from cryptocheck.model import (
     Status,
     Summary,
     Waiver,
+)
+from cryptocheck.schema import (  # noqa: F401 - re-exported: the schema lives beside its file
+    jsonl_record_schema,
+    report_schema,
 )
 
 TOOL_NAME = "cryptocheck"
@@ -444,21 +446,3 @@ def dump_report(report: Report, stream: TextIO) -> None:
 def dumps_line(record: Mapping[str, Any]) -> str:
     """One JSON Lines record: compact, on one line, without the newline."""
     return json.dumps(record, sort_keys=False, ensure_ascii=False, separators=(",", ":"))
-
-
-@cache
-def _schema_text() -> str:
-    return resources.files("cryptocheck.schema").joinpath("report.schema.json").read_text("utf-8")
-
-
-def report_schema() -> JSONDict:
-    """The JSON Schema (draft 2020-12) of the ``json`` report (a fresh copy each call)."""
-    schema: JSONDict = json.loads(_schema_text())
-    return schema
-
-
-def jsonl_record_schema() -> JSONDict:
-    """The same schema document, rooted at one ``jsonl`` line (asset, error or summary)."""
-    schema = report_schema()
-    schema["$ref"] = "#/$defs/jsonl_record"
-    return schema
