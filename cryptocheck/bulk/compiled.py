@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
+from cryptocheck.bulk.lines import certificate_record, class_middle
 from cryptocheck.model import CertificateAsset, Finding, Status
 from cryptocheck.policy import Policy
 from cryptocheck.policy.rules import USAGE_FIELDS
-from cryptocheck.report.wire import clean_text, utc_timestamp
+from cryptocheck.report.wire import dumps_line, utc_timestamp
 from cryptocheck.sources.files.usages import CONTEXTS, lifetime_days_of_span
 
 DAY = 86400
@@ -110,8 +111,9 @@ class ClassInfo:
         }
 
     def mid(self) -> bytes:
-        """The part of a certificate line that is the same for the whole class."""
-        return f'"class":"{self.name}","status":"{self.worst}",'.encode()
+        """The part of a certificate line that is the same for the whole class (between its
+        offset and its notBefore)."""
+        return class_middle(self.name, self.worst).encode()
 
 
 def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
@@ -133,11 +135,6 @@ def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
                      asset.signature_oid, asset.is_ca, asset.self_signed, judged, worst.value)
 
 
-def json_string(text: str) -> bytes:
-    """``text`` as a JSON string, exactly as the report's ``dumps_line`` writes it."""
-    return json.dumps(clean_text(text), ensure_ascii=False).encode()
-
-
 def month_index(moment: datetime) -> int:
     """Months since January 1900 (what the C scanner counts expiry months in)."""
     return (moment.year - 1900) * 12 + moment.month - 1
@@ -149,15 +146,12 @@ def month_label(index: int) -> str:
 
 
 def certificate_line(asset: CertificateAsset, info: ClassInfo, offset: int | None) -> bytes:
-    """The bulk output line of one certificate (byte for byte what the C scanner writes)."""
+    """The bulk output line of one certificate (byte for byte what the C scanner writes:
+    both come from :func:`cryptocheck.bulk.lines.certificate_record`)."""
     loc = asset.location
-    line = "null" if loc.line is None else str(loc.line)
-    off = "null" if offset is None else str(offset)
-    return (b'{"record":"certificate","id":"' + asset.id.encode() + b'","sha256":"'
-            + asset.sha256.encode() + b'","path":' + json_string(loc.path or "-")
-            + f',"index":{loc.index},"line":{line},"offset":{off},'.encode() + info.mid()
-            + f'"not_before":"{utc_timestamp(asset.not_before)}",'
-              f'"not_after":"{utc_timestamp(asset.not_after)}"}}\n'.encode())
+    return (dumps_line(certificate_record(
+        asset.id, asset.sha256, loc.path, loc.index, loc.line, offset, info.name, info.worst,
+        utc_timestamp(asset.not_before), utc_timestamp(asset.not_after))) + "\n").encode()
 
 
 @dataclass(frozen=True)

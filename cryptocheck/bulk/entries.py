@@ -13,7 +13,6 @@ import base64
 import binascii
 import dataclasses
 import fnmatch
-import json
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
@@ -29,11 +28,12 @@ from cryptocheck.bulk.compiled import (
 )
 from cryptocheck.bulk.handover import Sink
 from cryptocheck.bulk.inputs import json_path, key_numbers, names_other_items, raw_path
+from cryptocheck.bulk.lines import ERROR, json_text, scanner_pieces
 from cryptocheck.bulk.pyscan import DOUBT, MISS, load_scanner
 from cryptocheck.model import Asset, CertificateAsset, RunError, Waiver
 from cryptocheck.policy import Policy
 from cryptocheck.report.jsonl import asset_record, error_record
-from cryptocheck.report.wire import clean_text, dumps_line
+from cryptocheck.report.wire import dumps_line
 from cryptocheck.run import findings_for
 from cryptocheck.sources.files import SourceOptions, SourceStats, archive, pem, text
 from cryptocheck.sources.files.context import FileContext
@@ -56,6 +56,10 @@ class Tally:
     files_read: int = 0
     files_skipped: int = 0
     fallbacks: int = 0  # certificates the C scanner handed to the normal path
+
+
+def _json_int(value: int | None) -> str:
+    return "null" if value is None else str(value)
 
 
 def is_class_wide(waiver: Waiver) -> bool:
@@ -116,7 +120,7 @@ class Entries:
         self.tally = Tally()
         self.scanner = load_scanner(force_python)(
             self.keys, self.points.not_after, self.points.not_before, self.points.span,
-            self.doubt_all)
+            self.doubt_all, pieces=scanner_pieces())
         watched = watch_set(waivers)
         if watched:
             self.scanner.watch = watched
@@ -164,7 +168,8 @@ class Entries:
 
     def error_line(self, error: RunError, offset: int | None) -> bytes:
         """The report's ``error`` line for ``error`` (with ``offset`` when the error has
-        none), written from a template: a run with 1% garbage meets tens of thousands."""
+        none), written from the wire format's template (:data:`cryptocheck.bulk.lines.ERROR`):
+        a run with 1% garbage meets tens of thousands."""
         loc = error.location
         if loc.host is not None or loc.column is not None or loc.path is None:
             if offset is not None and loc.offset is None:
@@ -173,16 +178,11 @@ class Entries:
             return (dumps_line(error_record(error)) + "\n").encode()
         if loc.path != self._error_path:
             self._error_path, self._error_path_json = loc.path, json_path(loc.path).decode()
-        where = self._error_path_json
-        index = "null" if loc.index is None else loc.index
-        line = "null" if loc.line is None else loc.line
         at = loc.offset if loc.offset is not None else offset
-        message = json.dumps(clean_text(error.message), ensure_ascii=False)
-        return (f'{{"record":"error","path":{where},"index":{index},'
-                f'"reason":{json.dumps(error.reason)},"message":{message},'
-                f'"location":{{"path":{where},"index":{index},"line":{line},"column":null,'
-                f'"offset":{"null" if at is None else at},"host":null,"port":null}}}}\n'
-                ).encode()
+        return (ERROR.fill({
+            "path": self._error_path_json, "index": _json_int(loc.index),
+            "reason": json_text(error.reason), "message": json_text(error.message),
+            "line": _json_int(loc.line), "offset": _json_int(at)}) + "\n").encode()
 
     def learn(self, der_bytes: bytes, key: bytes) -> bool:
         """Judge a certificate of a class not met before through the normal path and
