@@ -126,3 +126,51 @@ def test_tls_config_and_ssh_name_a_prime_alike(tmp_path: Path) -> None:
     group14 = ssh_wire.fixed_group("diffie-hellman-group14-sha256")
     assert group14 is not None and group14.name == "modp2048"
     assert ssh_wire.fixed_group("curve25519-sha256") is None
+
+
+# ---- curve and protocol aliases ----------------------------------------------------------
+
+
+def test_protocol_names_and_spellings_are_one_table() -> None:
+    assert tls_catalog.PROTOCOLS == ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2",
+                                     "TLSv1.3")
+    assert tls_catalog.PROTOCOL_VERSIONS["TLSv1.2"] == 0x0303
+    for name in tls_catalog.PROTOCOLS:
+        assert tls_catalog.protocol(name) == name
+        assert tls_catalog.protocol(f"  {name.upper()} ") == name
+    for spelling, name in (("TLSv1", "TLSv1.0"), ("tls1_2", "TLSv1.2"), ("TLS1_2", "TLSv1.2"),
+                           ("ssl3", "SSLv3"), ("tls13", "TLSv1.3")):
+        assert tls_catalog.protocol(spelling) == name
+    assert tls_catalog.protocol("TLSv1.4") is None
+
+    from cryptocheck.catalog import openssl_ciphers
+    from cryptocheck.sources.config import settings
+
+    assert openssl_ciphers.PROTOCOL_VERSIONS is tls_catalog.PROTOCOL_VERSIONS
+    assert settings.protocol_name("TLSv1_1") == "TLSv1.1"
+
+
+def test_group_aliases_are_the_curve_aliases() -> None:
+    from cryptocheck import catalog
+    from cryptocheck.sources.config.settings import group_details, group_name
+
+    for group in tls_catalog.groups():
+        curve = catalog.curve(group.name) if group.kind == "ec" else None
+        for alias in curve.aliases if curve else ():
+            assert group_name(alias) == group.name, alias
+            assert tls_catalog.group_by_alias(alias.lower()) == group
+    assert group_details("X25519:prime256v1:P-384:nistp521:auto") == {
+        "groups": ["x25519", "secp256r1", "secp384r1", "secp521r1"]}
+    assert group_name("x25519mlkem768") == "X25519MLKEM768"
+    assert group_name("no-such-group") == "no-such-group"  # kept as written
+
+
+def test_no_alias_table_in_code() -> None:
+    # An alias used as a mapping key ("prime256v1": ..., "tls1_2": ...) belongs in the
+    # catalogue's data files, not in a module.
+    entry = re.compile(r"""["'](?:prime256v1|p-256|nistp256|tls1_2|tlsv1_2|tls12|ssl3)["']\s*:""",
+                       re.IGNORECASE)
+    offenders = [f"{path.relative_to(PACKAGE)}: {m.group(0)}"
+                 for path in PACKAGE.rglob("*.py")
+                 for m in entry.finditer(path.read_text("utf-8"))]
+    assert not offenders

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from cryptocheck import __version__
+from cryptocheck import __version__, catalog
 from cryptocheck.catalog import dh
 from cryptocheck.catalog import ssh as ssh_catalog
 
@@ -50,10 +50,6 @@ class SshProtocolError(Exception):
         self.reason = reason
 
 
-ECDH_CURVES: dict[str, ec.EllipticCurve] = {
-    "ecdh-sha2-nistp256": ec.SECP256R1(), "ecdh-sha2-nistp384": ec.SECP384R1(),
-    "ecdh-sha2-nistp521": ec.SECP521R1(),
-}
 GEX_METHODS = ("diffie-hellman-group-exchange-sha256", "diffie-hellman-group-exchange-sha1")
 # Our preference when fetching a host key: fast and widely offered first.
 CLIENT_KEX_PREFERENCE = (
@@ -308,9 +304,12 @@ def _client_public(kex: str) -> bytes:
     if kex == "curve448-sha512":
         return x448.X448PrivateKey.generate().public_key().public_bytes(
             Encoding.Raw, PublicFormat.Raw)
-    if kex in ECDH_CURVES:
-        return ec.generate_private_key(ECDH_CURVES[kex]).public_key().public_bytes(
-            Encoding.X962, PublicFormat.UncompressedPoint)
+    algorithm = ssh_catalog.algorithm("kex", kex)
+    if algorithm is not None and algorithm.family == "ECDH" and algorithm.curve:
+        curve = catalog.ec_curve(algorithm.curve)  # the curve ssh.toml names for the method
+        if curve is not None:
+            return ec.generate_private_key(curve).public_key().public_bytes(
+                Encoding.X962, PublicFormat.UncompressedPoint)
     group = fixed_group(kex)
     if group is not None:
         e = _dh_public(group.prime, group.generator)
