@@ -26,7 +26,7 @@ from cryptocheck.bulk.pyscan import have_extension
 from cryptocheck.bulk.run import BulkOptions, bulk_scan
 from cryptocheck.policy import load_policy
 from cryptocheck.run import scan
-from cryptocheck.sources.files.usages import DAY_SECONDS, lifetime_days, lifetime_days_of_span
+from cryptocheck.sources.files.validity import DAY_SECONDS, lifetime_days, lifetime_days_of_span
 
 DAY = 86_400
 START = datetime(2021, 3, 1, tzinfo=UTC)
@@ -203,3 +203,24 @@ def test_c_path_and_normal_path_agree_on_the_edges(tmp_path: Path, exact: bool) 
     rules = {rule for found in normal.values() for _, rule, _ in found}
     assert {"LIFE-OVER-398", "LIFE-398", "LIFE-NONE", "LIFE-OK"} <= rules
     assert ("LIFE-WEEKS" in rules) == exact
+
+
+def test_validity_breakpoints_are_where_the_definitions_change() -> None:
+    from cryptocheck.bulk.compiled import breakpoints
+    from cryptocheck.sources.files.validity import days_to_expiry, expired, not_yet_valid
+
+    as_of = date(2026, 11, 22)
+    points = breakpoints(load_policy("nhs-acagpg"), as_of)  # expired, not_yet_valid
+
+    def at(second: int) -> datetime:
+        return datetime.fromtimestamp(second, UTC)
+
+    assert any(expired(at(p - 1), as_of) and not expired(at(p), as_of)
+               for p in points.not_after)
+    assert any(not not_yet_valid(at(p - 1), as_of) and not_yet_valid(at(p), as_of)
+               for p in points.not_before)
+    # every breakpoint is a place where some definition changes, not an approximation of one
+    for p in points.not_after:
+        changes = (expired(at(p - 1), as_of) != expired(at(p), as_of)
+                   or days_to_expiry(at(p - 1), as_of) != days_to_expiry(at(p), as_of))
+        assert changes, p

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -34,9 +34,15 @@ from cryptocheck.model import CertificateAsset, Finding, Status
 from cryptocheck.policy import Policy
 from cryptocheck.policy.rules import USAGE_FIELDS
 from cryptocheck.report.wire import dumps_line, utc_timestamp
-from cryptocheck.sources.files.usages import CONTEXTS, lifetime_days_of_span
+from cryptocheck.sources.files.usages import CONTEXTS
+from cryptocheck.sources.files.validity import (
+    DAY_SECONDS,
+    days_to_expiry,
+    expired,
+    lifetime_days_of_span,
+    not_yet_valid,
+)
 
-DAY = 86400
 _EPOCH = date(1970, 1, 1)
 
 
@@ -169,22 +175,38 @@ class Breakpoints:
 
 # Spans are int64 in the scanner; a lifetime condition any span meets sits below them all.
 _SPAN_MIN, _SPAN_MAX = -(2**62), 2**62
+# The instants a certificate time can name (years 1 to 9999), in seconds since the epoch.
+_INSTANT_MIN = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
+_INSTANT_MAX = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
+
+
+def _least(holds: Callable[[int], bool], low: int, high: int) -> int:
+    """The smallest integer in ``low .. high + 1`` where ``holds`` (False, then True as the
+    integer grows) is True: ``low`` if it holds there, ``high + 1`` if it never does."""
+    if holds(low):
+        return low
+    if not holds(high):
+        return high + 1
+    while high - low > 1:  # holds(low) is False, holds(high) is True
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def least_span(days: int) -> int:
     """The smallest span (seconds) whose lifetime is at least ``days``, found by bisection
     on :func:`lifetime_days_of_span` (non-decreasing in the span), so that no day arithmetic
     is written here a second time."""
-    if lifetime_days_of_span(_SPAN_MIN) >= days:
-        return _SPAN_MIN
-    low, high = _SPAN_MIN, _SPAN_MAX  # lifetime(low) < days <= lifetime(high)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if lifetime_days_of_span(middle) >= days:
-            high = middle
-        else:
-            low = middle
-    return high
+    return _least(lambda span: lifetime_days_of_span(span) >= days, _SPAN_MIN, _SPAN_MAX)
+
+
+def _first_instant(holds: Callable[[datetime], bool]) -> int:
+    """The first second since the epoch from which ``holds`` (False, then True) is True."""
+    return _least(lambda second: holds(datetime.fromtimestamp(second, UTC)),
+                  _INSTANT_MIN, _INSTANT_MAX)
 
 
 def span_points(lifetime_points: Iterable[int]) -> tuple[int, ...]:
@@ -211,7 +233,7 @@ def _instant_points(value: Any) -> list[int]:
         return [math.floor(seconds), math.floor(seconds) + 1, math.ceil(seconds)]
     if isinstance(value, date):
         days = (value - _EPOCH).days
-        return [days * DAY, (days + 1) * DAY]
+        return [days * DAY_SECONDS, (days + 1) * DAY_SECONDS]
     return []
 
 
@@ -253,7 +275,6 @@ def class_key_gaps(policy: Policy, as_of: date) -> tuple[str, ...]:
 
 def breakpoints(policy: Policy, as_of: date) -> Breakpoints:
     """The breakpoints of the validity rules of ``policy`` in force on ``as_of``."""
-    midnight = (as_of - _EPOCH).days * DAY
     after: set[int] = set()
     before: set[int] = set()
     lifetime: set[int] = set()
@@ -268,13 +289,16 @@ def breakpoints(policy: Policy, as_of: date) -> Breakpoints:
                 after.update(p for v in values for p in _instant_points(v))
             elif field == "not_before":
                 before.update(p for v in values for p in _instant_points(v))
+            # The date-relative fields change where their one definition says: found by
+            # bisection on it (sources/files/validity.py), not worked out again here.
             elif field == "expired":
-                after.update((midnight, midnight + 1))
+                after.add(_first_instant(lambda moment: not expired(moment, as_of)))
             elif field == "not_yet_valid":
-                before.update((midnight, midnight + 1))
+                before.add(_first_instant(lambda moment: not_yet_valid(moment, as_of)))
             elif field == "days_to_expiry":
-                for v in values:
-                    after.update(midnight + k * DAY for k in _integer_points(v))
+                after.update(_first_instant(
+                    lambda moment, k=k: days_to_expiry(moment, as_of) >= k)  # type: ignore[misc]
+                    for v in values for k in _integer_points(v))
             elif field == "lifetime_days":
                 if op in ("multiple_of", "not_multiple_of"):
                     exact_lifetime = True

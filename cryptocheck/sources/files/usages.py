@@ -21,12 +21,11 @@ Contexts (policies match on these; globs allowed in rules):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from datetime import datetime
 
 from cryptocheck import catalog, plugins
 from cryptocheck.model import Asset, CertificateAsset, CryptoUsage, KeyAsset
+from cryptocheck.sources.files.validity import lifetime_days
 
 CONTEXTS = (
     "certificate.public-key",
@@ -65,37 +64,6 @@ SOURCE_USAGES = {
 def _source_usages(asset: Asset) -> Iterator[CryptoUsage]:
     usages: Iterator[CryptoUsage] = plugins.load(SOURCE_USAGES[asset.type])(asset)
     return usages
-
-
-DAY_SECONDS = 86_400  # a day of POSIX time: leap seconds do not exist in it
-
-
-def lifetime_days(not_before: datetime, not_after: datetime) -> int:
-    """Validity period in days as the CA/B Forum counts it (BR §6.3.2 and §1.6.1 "Validity
-    Period": from notBefore to notAfter inclusive; a day is 86,400 s and any part of a day
-    counts as a whole one). See :func:`lifetime_days_of_span`, which this is.
-
-    >>> from datetime import UTC
-    >>> lifetime_days(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, 23, 59, 59, tzinfo=UTC))
-    1
-    """
-    # ceil(x / n) == ceil(ceil(x) / n) for a whole n: a fraction of a second (which RFC 5280
-    # forbids anyway) counts as the whole second it begins.
-    return lifetime_days_of_span(math.ceil((not_after - not_before).total_seconds()))
-
-
-def lifetime_days_of_span(span_seconds: int) -> int:
-    """The lifetime in days of a certificate whose notAfter is ``span_seconds`` after its
-    notBefore: the one definition, which the bulk path's C scanner uses too (it measures only
-    the span; the breakpoints it buckets spans by are computed from this function).
-
-    Why it matters: a 398-day limit (BR §6.3.2) is met by ``notAfter = notBefore + 398 days
-    - 1 s`` and broken one second later; a period that ends before it starts is 0 days.
-
-    >>> [lifetime_days_of_span(s) for s in (-5, -1, 0, 86_399, 86_400)]
-    [0, 0, 1, 1, 2]
-    """
-    return max(0, -(-(span_seconds + 1) // DAY_SECONDS))
 
 
 def _key_fields(algorithm: str, key_size: int | None, curve: str | None) -> dict[str, object]:
