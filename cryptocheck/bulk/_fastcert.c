@@ -803,7 +803,7 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     keybuf[k++] = (uint8_t)f.sigalg_len; memcpy(keybuf + k, f.sigalg, f.sigalg_len); k += f.sigalg_len;
     keybuf[k++] = (uint8_t)f.keyalg_len; memcpy(keybuf + k, f.keyalg, f.keyalg_len); k += f.keyalg_len;
     /* Only the span is measured here: what a lifetime in days is, is defined once in Python
-       (sources/files/usages.py), and the span breakpoints handed in are derived from it. */
+       (sources/files/validity.py), and the span breakpoints handed in are derived from it. */
     int64_t span = f.na.epoch - f.nb.epoch;
     int64_t nums[6] = {f.key_bits, f.is_ca, f.self_signed,
                        bucket(self->na_breaks, self->n_na, f.na.epoch),

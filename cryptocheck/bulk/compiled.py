@@ -16,7 +16,7 @@ not_before, bucket of the lifetime), and its findings are those the real engine
 Conditions that are not step functions (``multiple_of`` on the lifetime) make the span
 exact rather than bucketed; nothing is ever guessed. The scanner measures the span
 ``not_after - not_before`` in seconds; the lifetime in days is defined once, in
-:mod:`cryptocheck.sources.files.usages`, and the span breakpoints are derived from it.
+:mod:`cryptocheck.sources.files.validity`, and the span breakpoints are derived from it.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class Breakpoints:
     the epoch) and on the span ``not_after - not_before`` in seconds (``span`` None: use the
     exact span). Lifetime conditions are in days; the scanner measures only the span, and
     :func:`span_points` turns the days into spans through the one definition of a lifetime,
-    :func:`~cryptocheck.sources.files.usages.lifetime_days_of_span`."""
+    :func:`~cryptocheck.sources.files.validity.lifetime_days_of_span`."""
 
     not_after: tuple[int, ...]
     not_before: tuple[int, ...]
