@@ -302,8 +302,10 @@ class Finding:
     """The verdict of the policy on one usage.
 
     ``rule`` is the id of the deciding rule (``unmatched`` when no rule of the policy applies:
-    status ``unknown``). ``waiver`` is set when a waiver in force covers the finding;
-    ``waiver_note`` says why a matching waiver was not applied (expired).
+    status ``unknown``) and ``summary`` that rule's one-line summary, carried so that no
+    reporter has to take ``message`` apart (None only in a report written before findings
+    carried it). ``waiver`` is set when a waiver in force covers the finding; ``waiver_note``
+    says why a matching waiver was not applied (expired).
     """
 
     asset_id: str
@@ -316,6 +318,7 @@ class Finding:
     usage: CryptoUsage
     waiver: Waiver | None = None
     waiver_note: str | None = None
+    summary: str | None = None
 
     @property
     def waived(self) -> bool:

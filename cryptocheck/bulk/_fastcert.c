@@ -613,12 +613,15 @@ static size_t fmt_time(char *o, const Time *t)
 typedef struct {
     PyObject_HEAD
     PyObject *classes;          /* dict: class key bytes -> (local id, mid bytes) */
-    int64_t *na_breaks, *nb_breaks, *l_breaks;
-    Py_ssize_t n_na, n_nb, n_l;
-    int l_exact;
+    int64_t *na_breaks, *nb_breaks, *span_breaks;
+    Py_ssize_t n_na, n_nb, n_span;
+    int span_exact;
     int force_doubt;            /* every certificate to the reader (settable per file) */
     PyObject *watch;            /* set of bytes, or NULL: a certificate whose SHA-256 (32 bytes)
                                    or asset id (its 8 bytes) is in it goes to the reader */
+    PyObject *pieces;           /* tuple of N_PIECES bytes: the certificate line around its
+                                   values, cut from the wire format (bulk/lines.py) */
+    size_t pieces_len;          /* their total length */
     /* file state */
     PyObject *path_json;        /* bytes: the path as a JSON string, quotes included */
     PyObject *path_raw;         /* bytes: the path as UTF-8 (asset ids hash it) */
@@ -650,19 +653,38 @@ static int load_breaks(PyObject *seq, int64_t **out, Py_ssize_t *n)
     return 0;
 }
 
+/* The pieces of a certificate line: before the id's hash, before the SHA-256, the path, the
+   index, the line and the offset; after notBefore (before notAfter); and the end. */
+#define N_PIECES 8
+
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"classes", "na_breaks", "nb_breaks", "l_breaks", "force_doubt", NULL};
-    PyObject *classes, *na, *nb, *lb;
+    static char *names[] = {"classes", "na_breaks", "nb_breaks", "span_breaks", "force_doubt",
+                            "pieces", NULL};
+    PyObject *classes, *na, *nb, *lb, *pieces = NULL;
     int force = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOO|p", names, &PyDict_Type, &classes,
-                                     &na, &nb, &lb, &force)) return -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOO|pO!", names, &PyDict_Type, &classes,
+                                     &na, &nb, &lb, &force, &PyTuple_Type, &pieces)) return -1;
+    if (!pieces || PyTuple_GET_SIZE(pieces) != N_PIECES) {
+        PyErr_SetString(PyExc_TypeError, "pieces: a tuple of 8 bytes is required");
+        return -1;
+    }
+    self->pieces_len = 0;
+    for (Py_ssize_t i = 0; i < N_PIECES; i++) {
+        if (!PyBytes_Check(PyTuple_GET_ITEM(pieces, i))) {
+            PyErr_SetString(PyExc_TypeError, "pieces must be bytes");
+            return -1;
+        }
+        self->pieces_len += (size_t)PyBytes_GET_SIZE(PyTuple_GET_ITEM(pieces, i));
+    }
+    Py_INCREF(pieces);
+    Py_XSETREF(self->pieces, pieces);
     Py_INCREF(classes);
     Py_XSETREF(self->classes, classes);
     if (load_breaks(na, &self->na_breaks, &self->n_na)) return -1;
     if (load_breaks(nb, &self->nb_breaks, &self->n_nb)) return -1;
-    self->l_exact = lb == Py_None;
-    if (!self->l_exact && load_breaks(lb, &self->l_breaks, &self->n_l)) return -1;
+    self->span_exact = lb == Py_None;
+    if (!self->span_exact && load_breaks(lb, &self->span_breaks, &self->n_span)) return -1;
     self->force_doubt = force;
     self->prev_end = -1;
     Py_INCREF(Py_None); self->pend_der = Py_None;
@@ -675,12 +697,13 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw)
 static void Scanner_dealloc(Scanner *self)
 {
     Py_XDECREF(self->classes);
+    Py_XDECREF(self->pieces);
     Py_XDECREF(self->watch);
     Py_XDECREF(self->path_json);
     Py_XDECREF(self->path_raw);
     Py_XDECREF(self->pend_der);
     Py_XDECREF(self->pend_key);
-    PyMem_Free(self->na_breaks); PyMem_Free(self->nb_breaks); PyMem_Free(self->l_breaks);
+    PyMem_Free(self->na_breaks); PyMem_Free(self->nb_breaks); PyMem_Free(self->span_breaks);
     PyMem_Free(self->out.p);
     PyMem_Free(self->lines.p);
     PyMem_Free(self->der);
@@ -779,12 +802,13 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     size_t k = 0;
     keybuf[k++] = (uint8_t)f.sigalg_len; memcpy(keybuf + k, f.sigalg, f.sigalg_len); k += f.sigalg_len;
     keybuf[k++] = (uint8_t)f.keyalg_len; memcpy(keybuf + k, f.keyalg, f.keyalg_len); k += f.keyalg_len;
-    int64_t lifetime_s = f.na.epoch - f.nb.epoch + 1;
-    int64_t lifetime = lifetime_s <= 0 ? 0 : (lifetime_s + 86399) / 86400;
+    /* Only the span is measured here: what a lifetime in days is, is defined once in Python
+       (sources/files/validity.py), and the span breakpoints handed in are derived from it. */
+    int64_t span = f.na.epoch - f.nb.epoch;
     int64_t nums[6] = {f.key_bits, f.is_ca, f.self_signed,
                        bucket(self->na_breaks, self->n_na, f.na.epoch),
                        bucket(self->nb_breaks, self->n_nb, f.nb.epoch),
-                       self->l_exact ? lifetime : bucket(self->l_breaks, self->n_l, lifetime)};
+                       self->span_exact ? span : bucket(self->span_breaks, self->n_span, span)};
     memcpy(keybuf + k, nums, sizeof nums); k += sizeof nums;
     PyObject *key = PyBytes_FromStringAndSize((const char *)keybuf, (Py_ssize_t)k);
     if (!key) return -1;
@@ -832,7 +856,7 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     }
 
     Py_ssize_t pj = PyBytes_GET_SIZE(self->path_json), ml = PyBytes_GET_SIZE(mid);
-    size_t cap = 400 + (size_t)pj + (size_t)ml;
+    size_t cap = 300 + self->pieces_len + (size_t)pj + (size_t)ml;
     if (buf_reserve(&self->out, 43) || buf_reserve(&self->lines, cap)) return -1;
     Buf *meta = &self->out;
     meta->p[meta->len++] = 1;
@@ -841,34 +865,28 @@ static int render(Scanner *self, const uint8_t *der, size_t n, long long line, l
     put_u16(meta, (uint16_t)((f.na.y - 1900) * 12 + f.na.mo - 1));
     Buf *b = &self->lines;
     size_t start = b->len;
-    static const char h1[] = "{\"record\":\"certificate\",\"id\":\"cert-";
-    put(b, h1, sizeof h1 - 1);
+    /* The line is the wire format's (bulk/lines.py cuts it): only the values are made here. */
+    PyObject *const *pc = &PyTuple_GET_ITEM(self->pieces, 0);
+#define PUT_PIECE(i) put(b, PyBytes_AS_STRING(pc[i]), (size_t)PyBytes_GET_SIZE(pc[i]))
+    PUT_PIECE(0);
     hexify(idd, 8, (char *)b->p + b->len); b->len += 16;
-    static const char h2[] = "\",\"sha256\":\"";
-    put(b, h2, sizeof h2 - 1);
+    PUT_PIECE(1);
     put(b, fp, 64);
-    static const char h3[] = "\",\"path\":";
-    put(b, h3, sizeof h3 - 1);
+    PUT_PIECE(2);
     put(b, PyBytes_AS_STRING(self->path_json), (size_t)pj);
-    static const char h4[] = ",\"index\":";
-    put(b, h4, sizeof h4 - 1);
+    PUT_PIECE(3);
     b->len += fmt_i64((char *)b->p + b->len, self->index);
-    static const char h5[] = ",\"line\":";
-    put(b, h5, sizeof h5 - 1);
+    PUT_PIECE(4);
     if (line >= 0) b->len += fmt_i64((char *)b->p + b->len, line);
     else put(b, "null", 4);
-    static const char h6[] = ",\"offset\":";
-    put(b, h6, sizeof h6 - 1);
+    PUT_PIECE(5);
     b->len += fmt_i64((char *)b->p + b->len, offset);
-    b->p[b->len++] = ',';
     put(b, PyBytes_AS_STRING(mid), (size_t)ml);
-    static const char h7[] = "\"not_before\":";
-    put(b, h7, sizeof h7 - 1);
     b->len += fmt_time((char *)b->p + b->len, &f.nb);
-    static const char h8[] = ",\"not_after\":";
-    put(b, h8, sizeof h8 - 1);
+    PUT_PIECE(6);
     b->len += fmt_time((char *)b->p + b->len, &f.na);
-    put(b, "}\n", 2);
+    PUT_PIECE(7);
+#undef PUT_PIECE
     put_u32(meta, (uint32_t)(b->len - start));
     self->index++;
     return 0;

@@ -13,8 +13,10 @@ constant. A certificate's class is then (static facts, bucket of not_after, buck
 not_before, bucket of the lifetime), and its findings are those the real engine
 (:func:`cryptocheck.run.findings_for`) gave the first certificate of that class.
 
-Conditions that are not step functions (``multiple_of`` on the lifetime) make the lifetime
-exact rather than bucketed; nothing is ever guessed.
+Conditions that are not step functions (``multiple_of`` on the lifetime) make the span
+exact rather than bucketed; nothing is ever guessed. The scanner measures the span
+``not_after - not_before`` in seconds; the lifetime in days is defined once, in
+:mod:`cryptocheck.sources.files.validity`, and the span breakpoints are derived from it.
 """
 
 from __future__ import annotations
@@ -22,16 +24,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
+from cryptocheck.bulk.lines import certificate_record, class_middle
 from cryptocheck.model import CertificateAsset, Finding, Status
 from cryptocheck.policy import Policy
-from cryptocheck.report.wire import clean_text, utc_timestamp
+from cryptocheck.policy.rules import USAGE_FIELDS
+from cryptocheck.report.wire import dumps_line, utc_timestamp
+from cryptocheck.sources.files.usages import CONTEXTS
+from cryptocheck.sources.files.validity import (
+    DAY_SECONDS,
+    days_to_expiry,
+    expired,
+    lifetime_days_of_span,
+    not_yet_valid,
+)
 
-DAY = 86400
 _EPOCH = date(1970, 1, 1)
 
 
@@ -106,8 +117,9 @@ class ClassInfo:
         }
 
     def mid(self) -> bytes:
-        """The part of a certificate line that is the same for the whole class."""
-        return f'"class":"{self.name}","status":"{self.worst}",'.encode()
+        """The part of a certificate line that is the same for the whole class (between its
+        offset and its notBefore)."""
+        return class_middle(self.name, self.worst).encode()
 
 
 def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
@@ -129,11 +141,6 @@ def class_of(asset: CertificateAsset, findings: Sequence[Finding]) -> ClassInfo:
                      asset.signature_oid, asset.is_ca, asset.self_signed, judged, worst.value)
 
 
-def json_string(text: str) -> bytes:
-    """``text`` as a JSON string, exactly as the report's ``dumps_line`` writes it."""
-    return json.dumps(clean_text(text), ensure_ascii=False).encode()
-
-
 def month_index(moment: datetime) -> int:
     """Months since January 1900 (what the C scanner counts expiry months in)."""
     return (moment.year - 1900) * 12 + moment.month - 1
@@ -145,25 +152,69 @@ def month_label(index: int) -> str:
 
 
 def certificate_line(asset: CertificateAsset, info: ClassInfo, offset: int | None) -> bytes:
-    """The bulk output line of one certificate (byte for byte what the C scanner writes)."""
+    """The bulk output line of one certificate (byte for byte what the C scanner writes:
+    both come from :func:`cryptocheck.bulk.lines.certificate_record`)."""
     loc = asset.location
-    line = "null" if loc.line is None else str(loc.line)
-    off = "null" if offset is None else str(offset)
-    return (b'{"record":"certificate","id":"' + asset.id.encode() + b'","sha256":"'
-            + asset.sha256.encode() + b'","path":' + json_string(loc.path or "-")
-            + f',"index":{loc.index},"line":{line},"offset":{off},'.encode() + info.mid()
-            + f'"not_before":"{utc_timestamp(asset.not_before)}",'
-              f'"not_after":"{utc_timestamp(asset.not_after)}"}}\n'.encode())
+    return (dumps_line(certificate_record(
+        asset.id, asset.sha256, loc.path, loc.index, loc.line, offset, info.name, info.worst,
+        utc_timestamp(asset.not_before), utc_timestamp(asset.not_after))) + "\n").encode()
 
 
 @dataclass(frozen=True)
 class Breakpoints:
     """Where any validity condition can change: on not_after and not_before (seconds since
-    the epoch) and on the lifetime in days (``lifetime`` None: use the exact lifetime)."""
+    the epoch) and on the span ``not_after - not_before`` in seconds (``span`` None: use the
+    exact span). Lifetime conditions are in days; the scanner measures only the span, and
+    :func:`span_points` turns the days into spans through the one definition of a lifetime,
+    :func:`~cryptocheck.sources.files.validity.lifetime_days_of_span`."""
 
     not_after: tuple[int, ...]
     not_before: tuple[int, ...]
-    lifetime: tuple[int, ...] | None
+    span: tuple[int, ...] | None
+
+
+# Spans are int64 in the scanner; a lifetime condition any span meets sits below them all.
+_SPAN_MIN, _SPAN_MAX = -(2**62), 2**62
+# The instants a certificate time can name (years 1 to 9999), in seconds since the epoch.
+_INSTANT_MIN = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
+_INSTANT_MAX = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
+
+
+def _least(holds: Callable[[int], bool], low: int, high: int) -> int:
+    """The smallest integer in ``low .. high + 1`` where ``holds`` (False, then True as the
+    integer grows) is True: ``low`` if it holds there, ``high + 1`` if it never does."""
+    if holds(low):
+        return low
+    if not holds(high):
+        return high + 1
+    while high - low > 1:  # holds(low) is False, holds(high) is True
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def least_span(days: int) -> int:
+    """The smallest span (seconds) whose lifetime is at least ``days``, found by bisection
+    on :func:`lifetime_days_of_span` (non-decreasing in the span), so that no day arithmetic
+    is written here a second time."""
+    return _least(lambda span: lifetime_days_of_span(span) >= days, _SPAN_MIN, _SPAN_MAX)
+
+
+def _first_instant(holds: Callable[[datetime], bool]) -> int:
+    """The first second since the epoch from which ``holds`` (False, then True) is True."""
+    return _least(lambda second: holds(datetime.fromtimestamp(second, UTC)),
+                  _INSTANT_MIN, _INSTANT_MAX)
+
+
+def span_points(lifetime_points: Iterable[int]) -> tuple[int, ...]:
+    """The span breakpoints equivalent to lifetime breakpoints (days): for every span ``s``,
+    ``bisect_right(span_points(p), s) == bisect_right(sorted(p), lifetime_days_of_span(s))``."""
+    # One span per distinct day count, duplicates kept (every count <= 0 is the lowest span),
+    # so that the bucket numbers, not only the buckets, are the same.
+    return tuple(sorted(least_span(days) for days in set(lifetime_points)))
 
 
 def _numbers(value: Any) -> Iterable[Any]:
@@ -182,7 +233,7 @@ def _instant_points(value: Any) -> list[int]:
         return [math.floor(seconds), math.floor(seconds) + 1, math.ceil(seconds)]
     if isinstance(value, date):
         days = (value - _EPOCH).days
-        return [days * DAY, (days + 1) * DAY]
+        return [days * DAY_SECONDS, (days + 1) * DAY_SECONDS]
     return []
 
 
@@ -193,9 +244,37 @@ def _integer_points(value: Any) -> list[int]:
     return []
 
 
+# What a certificate's class key holds: the key and signature AlgorithmIdentifiers and the key
+# size fix every usage field (algorithm, size, curve, hash, strength, OID...); ``is_ca`` and
+# ``self_signed`` are in it; the validity fields are bucketed by :func:`breakpoints`. A rule
+# on a certificate context testing anything else could tell two certificates of one class
+# apart, and the class's verdict would be wrong for one of them.
+CLASS_KEY_FIELDS = frozenset(USAGE_FIELDS) | frozenset((
+    "is_ca", "self_signed", "signature_algorithm",
+    "not_after", "not_before", "lifetime_days", "expired", "not_yet_valid", "days_to_expiry"))
+CERTIFICATE_CONTEXTS = tuple(c for c in CONTEXTS if c.startswith("certificate."))
+
+
+def class_key_gaps(policy: Policy, as_of: date) -> tuple[str, ...]:
+    """``RULE tests FIELD`` for every rule in force on ``as_of`` that tests, on a certificate
+    context, a field the class key does not capture (:data:`CLASS_KEY_FIELDS`). Not empty:
+    the bulk path must judge every certificate through the normal path.
+
+    >>> # class_key_gaps(load_policy("cabf-br"), date(2026, 11, 22))
+    >>> # ()
+    """
+    gaps: dict[str, None] = {}
+    for context in CERTIFICATE_CONTEXTS:
+        for rule in policy.rules_for(context):
+            if rule.in_force(as_of):
+                for condition in rule.conditions:
+                    if condition.field not in CLASS_KEY_FIELDS:
+                        gaps[f"{rule.id} tests {condition.field}"] = None
+    return tuple(gaps)
+
+
 def breakpoints(policy: Policy, as_of: date) -> Breakpoints:
     """The breakpoints of the validity rules of ``policy`` in force on ``as_of``."""
-    midnight = (as_of - _EPOCH).days * DAY
     after: set[int] = set()
     before: set[int] = set()
     lifetime: set[int] = set()
@@ -210,16 +289,19 @@ def breakpoints(policy: Policy, as_of: date) -> Breakpoints:
                 after.update(p for v in values for p in _instant_points(v))
             elif field == "not_before":
                 before.update(p for v in values for p in _instant_points(v))
+            # The date-relative fields change where their one definition says: found by
+            # bisection on it (sources/files/validity.py), not worked out again here.
             elif field == "expired":
-                after.update((midnight, midnight + 1))
+                after.add(_first_instant(lambda moment: not expired(moment, as_of)))
             elif field == "not_yet_valid":
-                before.update((midnight, midnight + 1))
+                before.add(_first_instant(lambda moment: not_yet_valid(moment, as_of)))
             elif field == "days_to_expiry":
-                for v in values:
-                    after.update(midnight + k * DAY for k in _integer_points(v))
+                after.update(_first_instant(
+                    lambda moment, k=k: days_to_expiry(moment, as_of) >= k)  # type: ignore[misc]
+                    for v in values for k in _integer_points(v))
             elif field == "lifetime_days":
                 if op in ("multiple_of", "not_multiple_of"):
                     exact_lifetime = True
                 lifetime.update(p for v in values for p in _integer_points(v))
     return Breakpoints(tuple(sorted(after)), tuple(sorted(before)),
-                       None if exact_lifetime else tuple(sorted(lifetime)))
+                       None if exact_lifetime else span_points(lifetime))

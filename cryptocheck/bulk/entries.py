@@ -13,7 +13,6 @@ import base64
 import binascii
 import dataclasses
 import fnmatch
-import json
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator
@@ -23,16 +22,18 @@ from cryptocheck.bulk.compiled import (
     ClassInfo,
     breakpoints,
     certificate_line,
+    class_key_gaps,
     class_of,
     month_index,
 )
 from cryptocheck.bulk.handover import Sink
 from cryptocheck.bulk.inputs import json_path, key_numbers, names_other_items, raw_path
+from cryptocheck.bulk.lines import ERROR, json_text, scanner_pieces
 from cryptocheck.bulk.pyscan import DOUBT, MISS, load_scanner
 from cryptocheck.model import Asset, CertificateAsset, RunError, Waiver
 from cryptocheck.policy import Policy
 from cryptocheck.report.jsonl import asset_record, error_record
-from cryptocheck.report.wire import clean_text, dumps_line
+from cryptocheck.report.wire import dumps_line
 from cryptocheck.run import findings_for
 from cryptocheck.sources.files import SourceOptions, SourceStats, archive, pem, text
 from cryptocheck.sources.files.context import FileContext
@@ -55,6 +56,10 @@ class Tally:
     files_read: int = 0
     files_skipped: int = 0
     fallbacks: int = 0  # certificates the C scanner handed to the normal path
+
+
+def _json_int(value: int | None) -> str:
+    return "null" if value is None else str(value)
 
 
 def is_class_wide(waiver: Waiver) -> bool:
@@ -102,6 +107,10 @@ class Entries:
                                 and w.sha256 is None and w.asset is None)
         self.doubt_all = any(w.subject is not None and w.sha256 is None and w.asset is None
                              and w.path is None for w in waivers)
+        # A rule testing a field the class key does not capture: no class verdict can be
+        # reused, so every certificate goes to the normal path (the CLI says so on stderr).
+        self.class_key_gaps = class_key_gaps(policy, as_of)
+        self.doubt_all = self.doubt_all or bool(self.class_key_gaps)
         self.field = field
         self.points = breakpoints(policy, as_of)
         self.keys: dict[bytes, tuple[int, bytes]] = {}
@@ -110,8 +119,8 @@ class Entries:
         self.new_classes: list[tuple[int, ClassInfo]] = []
         self.tally = Tally()
         self.scanner = load_scanner(force_python)(
-            self.keys, self.points.not_after, self.points.not_before, self.points.lifetime,
-            self.doubt_all)
+            self.keys, self.points.not_after, self.points.not_before, self.points.span,
+            self.doubt_all, pieces=scanner_pieces())
         watched = watch_set(waivers)
         if watched:
             self.scanner.watch = watched
@@ -159,7 +168,8 @@ class Entries:
 
     def error_line(self, error: RunError, offset: int | None) -> bytes:
         """The report's ``error`` line for ``error`` (with ``offset`` when the error has
-        none), written from a template: a run with 1% garbage meets tens of thousands."""
+        none), written from the wire format's template (:data:`cryptocheck.bulk.lines.ERROR`):
+        a run with 1% garbage meets tens of thousands."""
         loc = error.location
         if loc.host is not None or loc.column is not None or loc.path is None:
             if offset is not None and loc.offset is None:
@@ -168,16 +178,11 @@ class Entries:
             return (dumps_line(error_record(error)) + "\n").encode()
         if loc.path != self._error_path:
             self._error_path, self._error_path_json = loc.path, json_path(loc.path).decode()
-        where = self._error_path_json
-        index = "null" if loc.index is None else loc.index
-        line = "null" if loc.line is None else loc.line
         at = loc.offset if loc.offset is not None else offset
-        message = json.dumps(clean_text(error.message), ensure_ascii=False)
-        return (f'{{"record":"error","path":{where},"index":{index},'
-                f'"reason":{json.dumps(error.reason)},"message":{message},'
-                f'"location":{{"path":{where},"index":{index},"line":{line},"column":null,'
-                f'"offset":{"null" if at is None else at},"host":null,"port":null}}}}\n'
-                ).encode()
+        return (ERROR.fill({
+            "path": self._error_path_json, "index": _json_int(loc.index),
+            "reason": json_text(error.reason), "message": json_text(error.message),
+            "line": _json_int(loc.line), "offset": _json_int(at)}) + "\n").encode()
 
     def learn(self, der_bytes: bytes, key: bytes) -> bool:
         """Judge a certificate of a class not met before through the normal path and
@@ -186,18 +191,17 @@ class Entries:
         asset = certificate_asset(der_bytes, FileContext("-"), None, "PEM")
         if not isinstance(asset, CertificateAsset):
             return False
-        bits, is_ca, self_signed, b_after, b_before, b_life = key_numbers(key)
+        bits, is_ca, self_signed, b_after, b_before, b_span = key_numbers(key)
         epoch_after = int(asset.not_after.timestamp())
         epoch_before = int(asset.not_before.timestamp())
-        lifetime = max(0, -(-(epoch_after - epoch_before + 1) // 86400))
+        span = epoch_after - epoch_before
         points = self.points
         agree = (
             (bits == -1 or bits == asset.key_size)
             and bool(is_ca) == asset.is_ca and bool(self_signed) == asset.self_signed
             and b_after == bisect_right(points.not_after, epoch_after)
             and b_before == bisect_right(points.not_before, epoch_before)
-            and b_life == (lifetime if points.lifetime is None
-                           else bisect_right(points.lifetime, lifetime)))
+            and b_span == (span if points.span is None else bisect_right(points.span, span)))
         if not agree:
             return False
         findings = findings_for(asset, self.policy, self.as_of, self.class_waivers)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import os
 import stat
 from collections.abc import Iterator
 from typing import IO, Any, Protocol
 
+from cryptocheck.bulk.lines import json_text
 from cryptocheck.model import Asset, RunError
 from cryptocheck.sources.files import SourceOptions, openssh, pem, text
 from cryptocheck.sources.files.context import FileContext
@@ -64,7 +64,9 @@ def key_numbers(key: bytes) -> tuple[int, ...]:
 
 
 def json_path(path: str) -> bytes:
-    return json.dumps(path, ensure_ascii=False).encode("utf-8", "backslashreplace")
+    """``path`` as the wire format writes it (a lone surrogate from an undecodable file name
+    as the text ``\\udcxx``, as every other record does)."""
+    return json_text(path).encode()
 
 
 def raw_path(path: str) -> bytes:

@@ -35,8 +35,8 @@ class PyScanner:
     """Finds PEM blocks and base64 lines; every certificate is left to the reader."""
 
     def __init__(self, classes: dict[bytes, tuple[int, bytes]], na_breaks: Sequence[int],
-                 nb_breaks: Sequence[int], l_breaks: Sequence[int] | None,
-                 force_doubt: bool = False) -> None:
+                 nb_breaks: Sequence[int], span_breaks: Sequence[int] | None,
+                 force_doubt: bool = False, pieces: Sequence[bytes] = ()) -> None:
         # Every certificate goes to the reader here: what the C scanner's force_doubt and
         # watch (certificates waivers name) decide for it is already so.
         self.force_doubt = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cryptocheck.report.wire import report_schema
+from cryptocheck.schema import report_schema
 
 _TIME = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
 _COUNTS = {"type": "object", "additionalProperties": {"$ref": "#/$defs/count"}}

@@ -239,6 +239,22 @@ def curve(name_or_oid: str) -> Curve | None:
     return cat.curves.get(name_or_oid) or cat.curves.get(name_or_oid.lower())
 
 
+def ec_curve(name_or_oid: str) -> Any:
+    """`cryptography`'s curve object (``ec.SECP256R1()``) for a catalogue curve name, alias
+    (``nistp256``, ``P-256``) or OID, or None when the catalogue or `cryptography` lacks it:
+    code that computes on a curve finds it by the catalogue's names, not a table of its own."""
+    found = curve(name_or_oid)
+    if found is None or found.oid is None:
+        return None
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        return ec.get_curve_for_oid(x509.ObjectIdentifier(found.oid))()
+    except LookupError:
+        return None
+
+
 def hash_algorithm(name_or_oid: str) -> HashAlgorithm | None:
     """The hash for a canonical name, alias (``sha256``) or dotted OID."""
     cat = _catalogue()

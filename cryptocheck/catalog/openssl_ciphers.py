@@ -20,6 +20,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from cryptocheck.catalog import tls as tls_catalog
+
 # Bit masks of struct ssl_cipher_st (ssl/ssl_local.h, OpenSSL 3.0).
 MKEY_BITS = {
     "kRSA": 0x1, "kDHE": 0x2, "kECDHE": 0x4, "kPSK": 0x8, "kGOST": 0x10, "kSRP": 0x20,
@@ -46,8 +48,7 @@ STRONG_MASK = 0x1F
 NOT_DEFAULT = 0x20
 DEFAULT_MASK = 0x20
 
-PROTOCOL_VERSIONS = {"SSLv3": 0x300, "TLSv1.0": 0x301, "TLSv1.1": 0x302, "TLSv1.2": 0x303,
-                     "TLSv1.3": 0x304}
+PROTOCOL_VERSIONS = tls_catalog.PROTOCOL_VERSIONS  # the one table: catalog/data/protocols.toml
 
 _M = MKEY_BITS
 _A = AUTH_BITS

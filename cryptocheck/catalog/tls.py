@@ -20,13 +20,32 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-PROTOCOLS = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
+def _protocol_table() -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+    from cryptocheck.catalog import data_toml
+
+    return tuple((p["name"], p["version"], tuple(p.get("aliases", ())))
+                 for p in data_toml("protocols.toml")["protocol"])
+
+
+_PROTOCOL_ROWS = _protocol_table()
+# The protocol versions by their standard names, oldest first (catalog/data/protocols.toml).
+PROTOCOLS: tuple[str, ...] = tuple(name for name, _, _ in _PROTOCOL_ROWS)
 # Wire versions (ProtocolVersion) of the protocols; SSLv2 has its own record format.
-PROTOCOL_VERSIONS: Mapping[str, int] = MappingProxyType({
-    "SSLv2": 0x0002, "SSLv3": 0x0300, "TLSv1.0": 0x0301, "TLSv1.1": 0x0302,
-    "TLSv1.2": 0x0303, "TLSv1.3": 0x0304,
-})
+PROTOCOL_VERSIONS: Mapping[str, int] = MappingProxyType(
+    {name: version for name, version, _ in _PROTOCOL_ROWS})
+_PROTOCOL_NAMES: Mapping[str, str] = MappingProxyType(
+    {key.lower(): name for name, _, aliases in _PROTOCOL_ROWS for key in (name, *aliases)})
+
+
+def protocol(text: str) -> str | None:
+    """The standard name of a protocol version from its name or any spelling configuration
+    files use (any case, surrounding blanks ignored), or None.
+
+    >>> protocol("TLS1_2"), protocol("tlsv1"), protocol("TLSv1.3"), protocol("QUIC")
+    ('TLSv1.2', 'TLSv1.0', 'TLSv1.3', None)
+    """
+    return _PROTOCOL_NAMES.get(text.strip().lower())
 
 # Effective strength in bits of bulk ciphers whose key length overstates it (NIST SP 800-57
 # Part 1 Rev 5 Table 2 note for 3TDEA; RC4 is prohibited, RFC 7465, and counted as 0).
@@ -247,6 +266,23 @@ def group(name_or_code: str | int) -> Group | None:
     'X25519MLKEM768'
     """
     found: Group | None = _lookup(_tables().groups_by_key, name_or_code)
+    return found
+
+
+def group_by_alias(text: str) -> Group | None:
+    """The group with this IANA name (any case) or, for a named curve, any name of the curve
+    (``prime256v1``, ``P-256``, ``nistp256``: catalog/data/x509.toml), or None.
+
+    >>> group_by_alias("prime256v1").name, group_by_alias("X25519").name
+    ('secp256r1', 'x25519')
+    """
+    key = text.strip()
+    found = group(key)
+    if found is None:
+        from cryptocheck import catalog
+
+        named = catalog.curve(key)
+        found = group(named.name) if named is not None else None
     return found
 
 

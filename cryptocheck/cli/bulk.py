@@ -13,7 +13,7 @@ from typing import NoReturn, TextIO
 
 import click
 
-from cryptocheck.bulk.compiled import month_label
+from cryptocheck.bulk.compiled import class_key_gaps, month_label
 from cryptocheck.bulk.run import BulkOptions, BulkResult, bulk_scan
 from cryptocheck.cli.common import CommonOptions, fail, finish
 from cryptocheck.model import Status
@@ -70,6 +70,11 @@ def run_bulk(common: CommonOptions, targets: list[str], source_options: SourceOp
     except PolicyError as exc:
         fail(str(exc))
     day = common.day()
+    gaps = class_key_gaps(policy, day)
+    if gaps:
+        click.echo(f"cryptocheck: note: the bulk path's certificate classes do not capture "
+                   f"what this policy tests ({'; '.join(gaps)}): every certificate is judged "
+                   "by the normal path (same findings, slower)", err=True)
     options = BulkOptions(jobs=jobs, dedup=dedup, field=field, progress=progress,
                           source_options=source_options)
     to_file = common.output not in (None, "-")

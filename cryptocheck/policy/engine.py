@@ -18,6 +18,7 @@ from cryptocheck.model import Citation, CryptoUsage, Finding, Location, Status, 
 from cryptocheck.policy.rules import DEFAULT_SEVERITY, Policy, Rule
 
 UNMATCHED_RULE = "unmatched"
+UNMATCHED_SUMMARY = "no rule of the policy applies"
 UNMATCHED_CITATION = Citation(
     document="cryptocheck DESIGN: statuses",
     section="'unknown' for what the catalogue or the policy does not recognise (never silently approved)",
@@ -40,6 +41,12 @@ class Verdict:
     @property
     def citations(self) -> tuple[Citation, ...]:
         return self.rule.citations if self.rule else (UNMATCHED_CITATION,)
+
+    @property
+    def summary(self) -> str:
+        """The deciding rule's one-line summary (what a finding carries to SARIF and the
+        other reporters), or :data:`UNMATCHED_SUMMARY`."""
+        return self.rule.summary if self.rule else UNMATCHED_SUMMARY
 
 
 def evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
@@ -83,9 +90,7 @@ def _evaluate(usage: CryptoUsage, policy: Policy, as_of: date) -> Verdict:
 
 def message_for(usage: CryptoUsage, verdict: Verdict) -> str:
     """One line for people: what was found and what the deciding rule says of it."""
-    if verdict.rule is None:
-        return f"{usage.describe()} ({usage.context}): no rule of the policy applies"
-    return f"{usage.describe()} ({usage.context}): {verdict.rule.summary}"
+    return f"{usage.describe()} ({usage.context}): {verdict.summary}"
 
 
 def judge(usage: CryptoUsage, policy: Policy, as_of: date,
@@ -112,6 +117,7 @@ def judge(usage: CryptoUsage, policy: Policy, as_of: date,
         usage=usage,
         waiver=applied,
         waiver_note=note,
+        summary=verdict.summary,
     )
 
 
@@ -173,7 +179,7 @@ def judge_templates(templates: Sequence[CryptoUsage], asset_id: str, location: L
         if candidates and verdict.status is not approved:
             applied, note = _apply_waivers(candidates, entry[3], usage, as_of, facts)
         append(Finding(asset_id, entry[3], verdict.status, verdict.severity, entry[5], entry[4],
-                       location, usage, applied, note))
+                       location, usage, applied, note, verdict.summary))
     return findings
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from cryptocheck.model import Citation, CryptoUsage, Status
+from cryptocheck.sources.files.validity import days_to_expiry, expired, not_yet_valid
 
 # Fields of a usage a rule may match on, and the computed, date-relative ones.
 USAGE_FIELDS = ("algorithm", "key_size", "curve", "hash", "strength", "quantum_vulnerable", "oid")
@@ -120,15 +121,17 @@ def field_value(usage: CryptoUsage, name: str, as_of: date) -> Any:
     if name in USAGE_FIELDS:
         return getattr(usage, name)
     if name in COMPUTED_FIELDS:
-        day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+        # Defined once, for the bulk path too (sources/files/validity.py).
         not_after = usage.attribute("not_after")
         not_before = usage.attribute("not_before")
         if name == "expired":
-            return None if not isinstance(not_after, datetime) else not_after < day
+            return None if not isinstance(not_after, datetime) else expired(not_after, as_of)
         if name == "not_yet_valid":
-            return None if not isinstance(not_before, datetime) else not_before > day
+            return (None if not isinstance(not_before, datetime)
+                    else not_yet_valid(not_before, as_of))
         if name == "days_to_expiry":
-            return None if not isinstance(not_after, datetime) else (not_after - day).days
+            return (None if not isinstance(not_after, datetime)
+                    else days_to_expiry(not_after, as_of))
     return usage.attribute(name)
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptocheck import catalog
 from cryptocheck.model import CryptoUsage, Location
-from cryptocheck.sources.files.usages import lifetime_days
+from cryptocheck.sources.files.validity import lifetime_days
 
 RSA_SIZES = (512, 1024, 1536, 2048, 2056, 3072, 4096, 7680, 8192, 15360)
 FFC_SIZES = (1024, 2048, 3072)

@@ -342,6 +342,7 @@ def _finding(doc: _Fields) -> Finding:
         location=location, usage=usage,
         waiver=_waiver_ref(doc.obj("waiver")) if waiver is not None else None,
         waiver_note=doc.os("waiver_note"),
+        summary=doc.os("summary"),
     )
 
 

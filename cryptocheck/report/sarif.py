@@ -69,9 +69,9 @@ def _location(location: Location) -> dict[str, Any]:
 
 
 def _summary(finding: Finding) -> str:
-    # message_for writes "<usage> (<context>): <rule summary>".
-    _, sep, summary = finding.message.partition("): ")
-    return summary if sep else finding.message
+    # A report saved before findings carried their rule's summary has none: the rule id is
+    # then the most that can be said without guessing from the message.
+    return finding.summary if finding.summary is not None else finding.rule
 
 
 class SarifReporter:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
-from functools import cache
-from importlib import resources
 from typing import Any, TextIO
 
 from cryptocheck.model import (
@@ -34,6 +32,10 @@ from cryptocheck.model import (
     Status,
     Summary,
     Waiver,
+)
+from cryptocheck.schema import (  # noqa: F401 - re-exported: the schema lives beside its file
+    jsonl_record_schema,
+    report_schema,
 )
 
 TOOL_NAME = "cryptocheck"
@@ -267,20 +269,31 @@ def _json_ready(details: Mapping[str, Any]) -> JSONDict:
 
 
 def finding_to_dict(finding: Finding) -> JSONDict:
-    """A :class:`Finding`: the rule's verdict on one usage, with citation, location, waiver."""
-    return {
+    """A :class:`Finding`: the rule's verdict on one usage, with citation, location, waiver.
+
+    ``summary`` (the deciding rule's one-line summary) follows ``message`` whenever the finding
+    has one, as every finding the engine makes does; a finding loaded from a report written
+    before findings carried it has none, and writing it back leaves the key out, so that the
+    round trip stays byte for byte.
+    """
+    record: JSONDict = {
         "asset": finding.asset_id,
         "rule": finding.rule,
         "status": status_value(finding.status),
         "severity": finding.severity,
         "message": clean_text(finding.message),
+    }
+    if finding.summary is not None:
+        record["summary"] = clean_text(finding.summary)
+    record.update({
         "citation": [citation_to_dict(c) for c in finding.citations],
         "location": location_to_dict(finding.location),
         "usage": usage_to_dict(finding.usage),
         "waived": finding.waiver is not None,
         "waiver": waiver_ref_to_dict(finding.waiver) if finding.waiver is not None else None,
         "waiver_note": clean_text(finding.waiver_note),
-    }
+    })
+    return record
 
 
 def error_to_dict(error: RunError) -> JSONDict:
@@ -433,21 +446,3 @@ def dump_report(report: Report, stream: TextIO) -> None:
 def dumps_line(record: Mapping[str, Any]) -> str:
     """One JSON Lines record: compact, on one line, without the newline."""
     return json.dumps(record, sort_keys=False, ensure_ascii=False, separators=(",", ":"))
-
-
-@cache
-def _schema_text() -> str:
-    return resources.files("cryptocheck.schema").joinpath("report.schema.json").read_text("utf-8")
-
-
-def report_schema() -> JSONDict:
-    """The JSON Schema (draft 2020-12) of the ``json`` report (a fresh copy each call)."""
-    schema: JSONDict = json.loads(_schema_text())
-    return schema
-
-
-def jsonl_record_schema() -> JSONDict:
-    """The same schema document, rooted at one ``jsonl`` line (asset, error or summary)."""
-    schema = report_schema()
-    schema["$ref"] = "#/$defs/jsonl_record"
-    return schema

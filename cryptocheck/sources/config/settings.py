@@ -28,29 +28,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptocheck.catalog import dh
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import Asset, CertificateAsset, ConfigAsset, Location, RunError
 from cryptocheck.sources.config.cipherstring import expand, tls13_suites
 
 PROTOCOLS = tls_catalog.PROTOCOLS
-
-# Spellings of protocol versions in configuration files -> standard names.
-_PROTOCOL_NAMES = {
-    "sslv2": "SSLv2", "sslv3": "SSLv3", "tlsv1": "TLSv1.0", "tlsv1.0": "TLSv1.0",
-    "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3", "tls1": "TLSv1.0",
-    "tls1.0": "TLSv1.0", "tls1.1": "TLSv1.1", "tls1.2": "TLSv1.2", "tls1.3": "TLSv1.3",
-    "tls1_0": "TLSv1.0", "tls1_1": "TLSv1.1", "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3",
-    "tlsv1_0": "TLSv1.0", "tlsv1_1": "TLSv1.1", "tlsv1_2": "TLSv1.2", "tlsv1_3": "TLSv1.3",
-    "ssl3": "SSLv3", "ssl2": "SSLv2", "tls10": "TLSv1.0", "tls11": "TLSv1.1",
-    "tls12": "TLSv1.2", "tls13": "TLSv1.3",
-}
-
-# OpenSSL group names (SSL_CONF Groups/Curves, nginx ssl_ecdh_curve) -> IANA names.
-_GROUP_ALIASES = {
-    "p-256": "secp256r1", "prime256v1": "secp256r1", "p-384": "secp384r1",
-    "p-521": "secp521r1", "p-224": "secp224r1", "p-192": "secp192r1", "prime192v1": "secp192r1",
-    "x25519": "x25519", "x448": "x448",
-}
 
 # OpenSSL SignatureAlgorithms "ALG+HASH" -> IANA signature scheme names (RFC 8446 §4.2.3).
 _SIGALG_PAIRS = {
@@ -66,8 +49,9 @@ _SIGALG_PAIRS = {
 
 
 def protocol_name(text: str) -> str | None:
-    """The standard name of a protocol version as configuration files spell it, or None."""
-    return _PROTOCOL_NAMES.get(text.strip().lower())
+    """The standard name of a protocol version as configuration files spell it, or None
+    (the spellings are catalogue data: :func:`cryptocheck.catalog.tls.protocol`)."""
+    return tls_catalog.protocol(text)
 
 
 def protocol_range(minimum: str | None, maximum: str | None) -> list[str]:
@@ -80,16 +64,8 @@ def protocol_range(minimum: str | None, maximum: str | None) -> list[str]:
 def group_name(text: str) -> str:
     """The IANA name of a group as OpenSSL spells it (unknown names are kept as written)."""
     key = text.strip()
-    alias = _GROUP_ALIASES.get(key.lower())
-    if alias:
-        return alias
-    group = tls_catalog.group(key)
-    if group is None:
-        for candidate in tls_catalog.groups():
-            if candidate.name.lower() == key.lower():
-                return candidate.name
-        return key
-    return group.name
+    group = tls_catalog.group_by_alias(key)
+    return group.name if group is not None else key
 
 
 def group_details(value: str) -> dict[str, Any]:
@@ -163,7 +139,8 @@ def protocol_details(protocols: Iterable[str]) -> dict[str, Any]:
 
 def dh_prime_bits(data: bytes) -> tuple[int | None, str | None]:
     """Size in bits of the prime of PEM/DER DH parameters (PKCS#3 or X9.42), and the named
-    group it is (ffdhe*) when it is one; (None, message) when unreadable."""
+    group it is (``ffdhe2048``, ``modp1024``: :mod:`cryptocheck.catalog.dh`) when it is one;
+    (None, message) when unreadable."""
     import warnings
 
     with warnings.catch_warnings():
@@ -179,18 +156,7 @@ def dh_prime_bits(data: bytes) -> tuple[int | None, str | None]:
         numbers = params.parameter_numbers()
     except (ValueError, TypeError, AttributeError) as exc:
         return None, f"DH parameters cannot be read: {exc.__class__.__name__}"
-    return int(numbers.p).bit_length(), _ffdhe_name(int(numbers.p))
-
-
-def _ffdhe_name(prime: int) -> str | None:
-    # RFC 7919 primes all start with 64 one bits then the digits of e; compare the top bits.
-    bits = prime.bit_length()
-    if bits in (2048, 3072, 4096, 6144, 8192) and prime >> (bits - 64) == (1 << 64) - 1 \
-            and prime & 0xFFFFFFFFFFFFFFFF == 0xFFFFFFFFFFFFFFFF:
-        top = hex(prime)[2:34].upper()
-        if top == "FFFFFFFFFFFFFFFFADF85458A2BB4A9A":
-            return f"ffdhe{bits}"
-    return None
+    return int(numbers.p).bit_length(), dh.group_name(int(numbers.p))
 
 
 def conf_command(name: str, value: str) -> dict[str, Any]:

@@ -22,8 +22,6 @@ from cryptocheck.sources.files.context import FileContext
 from cryptocheck.sources.files.keyinfo import KeyFacts, facts_of_public_key
 from cryptocheck.sources.files.keys import key_asset_from_facts, private_key_from_facts
 
-_CURVES: dict[str, ec.EllipticCurve] = {
-    "nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
 _KEY_TYPE = re.compile(
     r"^(ssh-rsa|ssh-dss|ssh-ed25519|ssh-ed448|ecdsa-sha2-nistp(?:256|384|521)"
     r"|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com"
@@ -86,11 +84,12 @@ def blob_facts(blob: bytes) -> KeyFacts:
         elif base.startswith(("ecdsa-sha2-", "sk-ecdsa-sha2-")):
             curve_id = reader.string().decode("ascii", "replace")
             point = reader.string()
-            if curve_id not in _CURVES:
+            curve = catalog.ec_curve(curve_id)  # nistp256...: the catalogue's curve aliases
+            if curve is None:
                 found = catalog.curve(curve_id)
                 return KeyFacts("EC", found.order_bits if found else None,
                                 found.name if found else None, "1.2.840.10045.2.1", None)
-            public = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[curve_id], point)
+            public = ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
         elif base in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
             public = ed25519.Ed25519PublicKey.from_public_bytes(reader.string())
         elif base == "ssh-ed448":

@@ -21,13 +21,12 @@ Contexts (policies match on these; globs allowed in rules):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from datetime import datetime
 
 from cryptocheck import catalog
 from cryptocheck.model import Asset, CertificateAsset, CryptoUsage, KeyAsset
 from cryptocheck.sources import registry
+from cryptocheck.sources.files.validity import lifetime_days
 
 CONTEXTS = (
     "certificate.public-key",
@@ -55,14 +54,6 @@ def usages_of(asset: Asset) -> Iterator[CryptoUsage]:
         yield from _key_usages(asset)
     else:
         yield from registry.usages_of(asset)
-
-
-def lifetime_days(not_before: datetime, not_after: datetime) -> int:
-    """Validity period in days as the CA/B Forum counts it (BR §6.3.2 and §1.6.1 "Validity
-    Period": from notBefore to notAfter inclusive; a day is 86,400 s and any part of a day
-    counts as a whole one)."""
-    seconds = (not_after - not_before).total_seconds() + 1
-    return max(0, math.ceil(seconds / 86400))
 
 
 def _key_fields(algorithm: str, key_size: int | None, curve: str | None) -> dict[str, object]:

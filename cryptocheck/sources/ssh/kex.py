@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import os
 import struct
-from functools import cache
 
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from cryptocheck import catalog
+from cryptocheck.catalog import dh
+from cryptocheck.catalog import ssh as ssh_catalog
 from cryptocheck.sources.ssh.wire import (
     MSG_KEXINIT,
     Connection,
@@ -33,20 +35,6 @@ MSG_KEX_ECDH_INIT, MSG_KEX_ECDH_REPLY = 30, 31  # also KEXDH_INIT / KEXDH_REPLY
 MSG_KEX_DH_GEX_GROUP, MSG_KEX_DH_GEX_INIT, MSG_KEX_DH_GEX_REPLY = 31, 32, 33
 MSG_KEX_DH_GEX_REQUEST = 34
 
-# RFC 3526 / RFC 2409 MODP groups: p = 2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) pi) + k),
-# generator 2. Computed from the published formula rather than pasted as hex.
-_MODP_K = {1024: 129093, 1536: 741804, 2048: 124476, 3072: 1690314, 4096: 240904,
-           6144: 929484, 8192: 4743158}
-FIXED_GROUPS = {
-    "diffie-hellman-group1-sha1": 1024, "diffie-hellman-group14-sha1": 2048,
-    "diffie-hellman-group14-sha256": 2048, "diffie-hellman-group15-sha512": 3072,
-    "diffie-hellman-group16-sha512": 4096, "diffie-hellman-group17-sha512": 6144,
-    "diffie-hellman-group18-sha512": 8192, "diffie-hellman-group1-sha256": 1024,
-}
-ECDH_CURVES: dict[str, ec.EllipticCurve] = {
-    "ecdh-sha2-nistp256": ec.SECP256R1(), "ecdh-sha2-nistp384": ec.SECP384R1(),
-    "ecdh-sha2-nistp521": ec.SECP521R1(),
-}
 GEX_METHODS = ("diffie-hellman-group-exchange-sha256", "diffie-hellman-group-exchange-sha1")
 # Our preference when fetching a host key: fast and widely offered first.
 CLIENT_KEX_PREFERENCE = (
@@ -59,29 +47,21 @@ CLIENT_KEX_PREFERENCE = (
 )
 
 
-def _pi_scaled(bits: int) -> int:
-    """floor(pi * 2^bits), by Machin's formula in integer arithmetic."""
-    guard = 64
-    one = 1 << (bits + guard)
-
-    def arctan_inverse(x: int) -> int:
-        total = term = one // x
-        square, n, sign = x * x, 1, -1
-        while term:
-            term //= square
-            total += sign * (term // (2 * n + 1))
-            sign, n = -sign, n + 1
-        return total
-
-    return (16 * arctan_inverse(5) - 4 * arctan_inverse(239)) >> guard
-
-
-@cache
 def modp_prime(bits: int) -> int:
-    """The RFC 3526 (RFC 2409 for 1024) MODP prime of ``bits`` bits."""
-    prime: int = (2**bits - 2**(bits - 64) - 1
-                  + 2**64 * (_pi_scaled(bits - 130) + _MODP_K[bits]))
-    return prime
+    """The RFC 3526 (RFC 2409 for 768 and 1024) MODP prime of ``bits`` bits."""
+    found = dh.group(f"modp{bits}")
+    if found is None:
+        raise KeyError(f"no MODP group of {bits} bits")
+    return found.prime
+
+
+def fixed_group(kex: str) -> dh.DhGroup | None:
+    """The DH group of a fixed-group key exchange (RFC 4253, RFC 8268), None for any other
+    method: ssh.toml names the group, the catalogue's one DH table holds its prime."""
+    algorithm = ssh_catalog.algorithm("kex", kex)
+    if algorithm is None or algorithm.family != "DH" or algorithm.group is None:
+        return None
+    return dh.group(algorithm.group)
 
 
 async def fetch_host_key(conn: Connection, server: KexInit, host_key_algorithm: str,
@@ -142,12 +122,15 @@ def _client_public(kex: str) -> bytes:
     if kex == "curve448-sha512":
         return x448.X448PrivateKey.generate().public_key().public_bytes(
             Encoding.Raw, PublicFormat.Raw)
-    if kex in ECDH_CURVES:
-        return ec.generate_private_key(ECDH_CURVES[kex]).public_key().public_bytes(
-            Encoding.X962, PublicFormat.UncompressedPoint)
-    if kex in FIXED_GROUPS:
-        p = modp_prime(FIXED_GROUPS[kex])
-        e = _dh_public(p, 2)
+    algorithm = ssh_catalog.algorithm("kex", kex)
+    if algorithm is not None and algorithm.family == "ECDH" and algorithm.curve:
+        curve = catalog.ec_curve(algorithm.curve)  # the curve ssh.toml names for the method
+        if curve is not None:
+            return ec.generate_private_key(curve).public_key().public_bytes(
+                Encoding.X962, PublicFormat.UncompressedPoint)
+    group = fixed_group(kex)
+    if group is not None:
+        e = _dh_public(group.prime, group.generator)
         return ssh_mpint(e)[4:]  # the caller wraps it as a string: same bytes as an mpint
     raise SshProtocolError("no-common-kex", f"key exchange {kex} not implemented")
 

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cryptocheck.catalog import dh
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import (
     Asset,
@@ -50,19 +51,6 @@ from cryptocheck.sources.tls.facts import EndpointFacts, ProbeContext
 from cryptocheck.sources.tls.options import TlsOptions, TlsStats, resolve
 from cryptocheck.sources.tls.probes import PROBES
 from cryptocheck.sources.tls.targets import Target
-
-# RFC 7919 (ffdhe) and RFC 3526/2409 (MODP) primes begin with these 64 bits after the
-# leading 64 one-bits; their size completes the name.
-_PRIME_FAMILIES = {bytes.fromhex("ADF85458A2BB4A9A"): "ffdhe",
-                   bytes.fromhex("C90FDAA22168C234"): "modp"}
-
-
-def prime_group(prime: bytes) -> str | None:
-    """The name of a well-known DH prime (``ffdhe2048``, ``modp1024``), None for a custom one."""
-    if prime[:8] != b"\xff" * 8 or prime[-8:] != b"\xff" * 8:
-        return None
-    family = _PRIME_FAMILIES.get(prime[8:16])
-    return f"{family}{len(prime) * 8}" if family else None
 
 
 async def scan_target(target: Target, options: TlsOptions, global_limit: asyncio.Semaphore,
@@ -181,7 +169,7 @@ def _assets(target: Target, endpoint: Endpoint, facts: EndpointFacts, options: T
         "groups": groups,
         "groups_by_protocol": groups_by_protocol,
         "groups_server_order": dict(facts.group_order),
-        "dh_parameters": [{"key_size": bits, "group": prime_group(prime)}
+        "dh_parameters": [{"key_size": bits, "group": dh.group_name(prime)}
                           for bits, prime in sorted(facts.dh_primes.items())],
         "signature_schemes": {p: _names(codes, tls_catalog.signature_scheme)
                               for p, codes in facts.schemes.items() if codes},
