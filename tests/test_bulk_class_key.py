@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from cryptocheck import scan
 from cryptocheck.bulk.compiled import CLASS_KEY_FIELDS, class_key_gaps
 from cryptocheck.bulk.pyscan import have_extension
 from cryptocheck.bulk.run import BulkOptions, bulk_scan
@@ -21,7 +22,6 @@ from cryptocheck.cli import main
 from cryptocheck.model import CertificateAsset, CryptoUsage
 from cryptocheck.policy import load_policy
 from cryptocheck.policy.rules import MATCH_FIELDS
-from cryptocheck.run import scan
 from cryptocheck.sources.files import usages
 
 CERTS = Path(__file__).resolve().parent / "corpus" / "certs"

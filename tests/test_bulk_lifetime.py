@@ -21,11 +21,11 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cryptocheck import scan
 from cryptocheck.bulk.compiled import least_span, span_points
 from cryptocheck.bulk.pyscan import have_extension
 from cryptocheck.bulk.run import BulkOptions, bulk_scan
 from cryptocheck.policy import load_policy
-from cryptocheck.run import scan
 from cryptocheck.sources.files.validity import DAY_SECONDS, lifetime_days, lifetime_days_of_span
 
 DAY = 86_400

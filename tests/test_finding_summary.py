@@ -11,12 +11,12 @@ from pathlib import Path
 
 import jsonschema
 
+from cryptocheck import scan
 from cryptocheck.model import Report
 from cryptocheck.policy import load_policy
 from cryptocheck.report import make_reporter, replay
 from cryptocheck.report.load import load_report
 from cryptocheck.report.wire import dumps_report, report_schema
-from cryptocheck.run import scan
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
