@@ -200,3 +200,12 @@ def test_the_program_ends_at_once_with_everything_written(tmp_path: Path) -> Non
     assert usage.returncode == 2 and b"no-such-option" in usage.stderr
     version = subprocess.run(base + ["--version"], capture_output=True, check=False)
     assert version.returncode == 0 and version.stdout.startswith(b"cryptocheck, version")
+
+
+@pytest.mark.parametrize("command", ["tls", "ssh"])
+@pytest.mark.parametrize("ports", ["abc", "0", "70000", "22-x"])
+def test_a_bad_port_list_is_a_usage_error(command: str, ports: str) -> None:
+    # One parser for --ports (cli.common.parse_ports): ssh used to raise ValueError on "abc".
+    result = CliRunner().invoke(main, [command, "127.0.0.1", "--ports", ports])
+    assert result.exit_code == 2, result.output
+    assert "is not a port list" in result.output

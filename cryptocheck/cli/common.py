@@ -399,3 +399,21 @@ def run_and_exit(
     finish(assets=summary.assets, errors=summary.errors, inputs=summary.inputs,
            failing=tally.failing, fail_on=common.fail_on, invalid_waivers=tally.invalid_waivers,
            nothing_found=record.nothing_found)
+
+
+def parse_ports(text: str) -> tuple[int, ...]:
+    """``--ports``: ``443,8443,9000-9010`` as a tuple of ports (a bad list is a usage error)."""
+    ports: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                low, high = part.split("-", 1)
+                ports.extend(range(int(low), int(high) + 1))
+            elif part:
+                ports.append(int(part))
+    except ValueError:
+        ports = []
+    if not ports or not all(0 < p < 65536 for p in ports):
+        raise click.BadParameter(f"{text!r} is not a port list", param_hint="--ports")
+    return tuple(ports)

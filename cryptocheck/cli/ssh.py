@@ -8,26 +8,12 @@ from typing import Any
 
 import click
 
-from cryptocheck.cli.common import CommonOptions, run_and_exit, scan_options
+from cryptocheck.cli.common import CommonOptions, parse_ports, run_and_exit, scan_options
 from cryptocheck.model import Asset, Location, RunError
 from cryptocheck.sources.config import sshd as ssh_config
 from cryptocheck.sources.files import SourceStats
 from cryptocheck.sources.registry import Item, get_source
 from cryptocheck.sources.ssh.scan import DEFAULT_GEX_SIZES, SshOptions
-
-
-def _ports(text: str) -> tuple[int, ...]:
-    ports: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if "-" in part:
-            low, high = part.split("-", 1)
-            ports.extend(range(int(low), int(high) + 1))
-        elif part:
-            ports.append(int(part))
-    if not ports or not all(0 < p < 65536 for p in ports):
-        raise click.BadParameter(f"{text!r} is not a port list", param_hint="--ports")
-    return tuple(ports)
 
 
 def _config_items(paths: Sequence[str], kind: str, version: str) -> Iterator[Asset | RunError]:
@@ -82,7 +68,7 @@ def ssh(targets: tuple[str, ...], targets_file: str | None, ports: str, timeout:
                         if line.strip() and not line.lstrip().startswith("#")]
     if not all_targets and not sshd_configs and not ssh_configs:
         raise click.UsageError("give at least one target, --targets-file or a config file")
-    options = SshOptions(ports=_ports(ports), timeout=timeout, concurrency=concurrency,
+    options = SshOptions(ports=parse_ports(ports), timeout=timeout, concurrency=concurrency,
                          per_host=per_host, rate=rate, target_timeout=target_timeout,
                          host_keys=host_keys, gex=gex,
                          gex_sizes=DEFAULT_GEX_SIZES)

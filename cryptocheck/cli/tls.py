@@ -7,26 +7,9 @@ from typing import Any
 
 import click
 
-from cryptocheck.cli.common import CommonOptions, fail, run_and_exit, scan_options
+from cryptocheck.cli.common import CommonOptions, fail, parse_ports, run_and_exit, scan_options
 from cryptocheck.sources.tls import TlsOptions
 from cryptocheck.sources.tls.targets import read_targets_file
-
-
-def _ports(text: str) -> tuple[int, ...]:
-    ports: list[int] = []
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if "-" in part:
-                low, high = part.split("-", 1)
-                ports.extend(range(int(low), int(high) + 1))
-            elif part:
-                ports.append(int(part))
-    except ValueError:
-        ports = []
-    if not ports or not all(0 < p < 65536 for p in ports):
-        raise click.BadParameter(f"{text!r} is not a port list", param_hint="--ports")
-    return tuple(ports)
 
 
 @click.command("tls")
@@ -78,7 +61,7 @@ def tls(targets: tuple[str, ...], targets_file: str | None, sni: str | None, por
     if not all_targets:
         raise click.UsageError("give at least one target or --targets-file")
     options = TlsOptions(
-        mode=mode, sni=sni, ports=_ports(ports), per_host=per_host, global_limit=global_limit,
+        mode=mode, sni=sni, ports=parse_ports(ports), per_host=per_host, global_limit=global_limit,
         concurrency=concurrency, rate=rate, connect_timeout=connect_timeout,
         read_timeout=read_timeout, retries=retries, ca_files=ca_files,
         progress=progress if progress is not None else sys.stderr.isatty())
