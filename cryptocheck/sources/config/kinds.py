@@ -5,15 +5,16 @@ Names decide when they are conventional (``nginx.conf``, ``sshd_config``, ``main
 kind uses (``ssl_protocols ...;`` is nginx, ``SSLProtocol`` is Apache httpd, a ``bind``
 inside a ``frontend`` is HAProxy, ``CipherString`` in a ``[section]`` is OpenSSL, an
 ``apiVersion``/``kind`` document is Kubernetes). A file that matches nothing is not read.
+
+The kinds themselves are the keys of :data:`cryptocheck.sources.config.PARSERS` (with
+``sshd`` and ``ssh``, read by :mod:`cryptocheck.sources.config.sshd`): this module only
+recognises them, it keeps no list of its own.
 """
 
 from __future__ import annotations
 
 import os
 import re
-
-KINDS = ("nginx", "apache", "haproxy", "openssl", "java", "postfix", "terraform",
-         "kubernetes", "sshd", "ssh")
 
 _BY_NAME = {
     "nginx.conf": "nginx", "httpd.conf": "apache", "apache2.conf": "apache",

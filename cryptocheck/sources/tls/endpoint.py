@@ -24,6 +24,7 @@ Endpoint ``details`` (the wire format of a ``tls-endpoint`` asset):
     ids of the certificate assets of each chain served (leaf first, as served);
     ``certificate_checks`` hostname match, chain order, expiry, trust per store.
 ``ocsp_stapled``, ``sni``, ``mode``, ``connections`` (TCP connections opened), ``notes``.
+and every detail a probe reports under a key of its own (``EndpointFacts.reported``).
 """
 
 from __future__ import annotations
@@ -183,6 +184,10 @@ def _assets(target: Target, endpoint: Endpoint, facts: EndpointFacts, options: T
     }
     if facts.notes:
         details["notes"] = facts.notes
+    clash = details.keys() & facts.reported.keys()
+    if clash:
+        raise ValueError(f"a probe reported {sorted(clash)}, details the endpoint already has")
+    details.update(facts.reported)
     asset = EndpointAsset(id=target.id, type="tls-endpoint",
                           location=Location(host=target.host, port=target.port),
                           address=endpoint.address, service=target.service, details=details)

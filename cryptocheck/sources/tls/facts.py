@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.model import CryptoUsage
@@ -57,6 +58,10 @@ class EndpointFacts:
     # The answer to the first hello of a version, for the enumeration that goes on from it.
     hellos: dict[str, wire.ServerFlight] = field(default_factory=dict)
     tls13_seen: bool = False  # a HelloRetryRequest showed TLS 1.3 (set as soon as seen)
+    # What a probe reports under a detail key of its own (a plain JSON value): the endpoint
+    # asset's details take it as it is, so a new probe needs no field here and no line in
+    # endpoint.py. A key the asset already has is a bug in the probe (ValueError there).
+    reported: dict[str, Any] = field(default_factory=dict)
 
     def observe_chain(self, chain: list[bytes], stapled: bool) -> None:
         """A chain served (kept when its leaf is new: a server may have several keys)."""
