@@ -33,7 +33,7 @@ from pathlib import Path
 from cryptocheck.model import Asset, Report, RunError
 from cryptocheck.report import Reporter, ReportOptions, RunHeader, make_reporter
 from cryptocheck.run import scan
-from cryptocheck.sources.config import ConfigRun, iter_config_items
+from cryptocheck.sources.config.stream import ConfigRun, iter_config_items
 
 PROTOCOLS = ["TLSv1.2 TLSv1.3", "TLSv1 TLSv1.1 TLSv1.2", "TLSv1.2", "TLSv1.3", "SSLv3 TLSv1"]
 CIPHERS = ["HIGH:!aNULL:!MD5", "ECDHE+AESGCM:!aNULL", "DEFAULT", "ALL:!EXPORT:!LOW",

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cryptocheck.cli import main
-from cryptocheck.sources.config import ConfigOptions, ConfigRun, iter_config_items
+from cryptocheck.sources.config.stream import ConfigOptions, ConfigRun, iter_config_items
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 POLICY = str(FIXTURES / "policy.toml")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cryptocheck.model import CertificateAsset, ConfigAsset, RunError
-from cryptocheck.sources.config import PARSERS, ConfigOptions, iter_config_items
+from cryptocheck.sources.config.stream import PARSERS, ConfigOptions, iter_config_items
 from cryptocheck.sources.files.usages import usages_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"

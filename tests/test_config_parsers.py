@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptocheck.model import ConfigAsset
-from cryptocheck.sources.config import iter_config_items
+from cryptocheck.sources.config.stream import iter_config_items
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 

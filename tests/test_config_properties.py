@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from cryptocheck.model import EndpointAsset, Location, RunError
 from cryptocheck.policy import load_policy
 from cryptocheck.run import findings_for
-from cryptocheck.sources.config import ConfigRun, iter_config_items
 from cryptocheck.sources.config.cipherstring import expand
 from cryptocheck.sources.config.settings import FileContext
+from cryptocheck.sources.config.stream import ConfigRun, iter_config_items
 
 _ALPHABET = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                  " \t\n;{}#\"'\\:=+-!@,<>/*.$[]_") + ["ssl_ciphers ", "server {",

@@ -1,5 +1,5 @@
 """The config kinds are one table: every kind the detection can name is read by a parser of
-:data:`cryptocheck.sources.config.PARSERS` (or by the sshd/ssh reader), and every parser has
+:data:`cryptocheck.sources.config.stream.PARSERS` (or by the sshd/ssh reader), and every parser has
 its golden fixture (tests/test_config_golden.py runs over PARSERS)."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from cryptocheck.sources.config import PARSERS, kinds
+from cryptocheck.sources.config import kinds
+from cryptocheck.sources.config.stream import PARSERS
 
 # sshd_config and ssh_config are read by cryptocheck.sources.config.sshd, not through PARSERS.
 SSH_KINDS = {"sshd", "ssh"}

@@ -11,8 +11,8 @@ from cryptocheck.model import ConfigAsset, Finding, Location, RunError, Waiver
 from cryptocheck.policy import Policy, judge, load_policy
 from cryptocheck.policy.engine import judge_templates
 from cryptocheck.run import findings_for, scan
-from cryptocheck.sources.config import ConfigRun, config_stream, iter_config_items
 from cryptocheck.sources.config import usages as config_usages
+from cryptocheck.sources.config.stream import ConfigRun, config_stream, iter_config_items
 from cryptocheck.sources.files.usages import usages_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"

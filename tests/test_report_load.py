@@ -33,7 +33,7 @@ from cryptocheck.report.load import ReportLoadError, load_report
 from cryptocheck.report.sample import empty_report, sample_report
 from cryptocheck.report.wire import dumps_report, report_schema, summary_to_dict
 from cryptocheck.run import scan
-from cryptocheck.sources.config import ConfigOptions, iter_config_items
+from cryptocheck.sources.config.stream import ConfigOptions, iter_config_items
 from cryptocheck.sources.files import SourceOptions, SourceStats, iter_assets
 from cryptocheck.sources.tls import TlsOptions, iter_tls_items
 

@@ -27,9 +27,9 @@ from cryptocheck.cli.common import (
 )
 from cryptocheck.model import Asset, ConfigAsset, Finding, Report, RunError
 from cryptocheck.report import RunHeader
-from cryptocheck.sources.config import ConfigOptions
 from cryptocheck.sources.config.baseline import BaselineError, Fingerprints, baseline_document
 from cryptocheck.sources.config.inline_waivers import WAIVER_KIND
+from cryptocheck.sources.config.stream import ConfigOptions
 from cryptocheck.sources.config.walk import GitError
 
 

@@ -6,7 +6,7 @@ kind uses (``ssl_protocols ...;`` is nginx, ``SSLProtocol`` is Apache httpd, a `
 inside a ``frontend`` is HAProxy, ``CipherString`` in a ``[section]`` is OpenSSL, an
 ``apiVersion``/``kind`` document is Kubernetes). A file that matches nothing is not read.
 
-The kinds themselves are the keys of :data:`cryptocheck.sources.config.PARSERS` (with
+The kinds themselves are the keys of :data:`cryptocheck.sources.config.stream.PARSERS` (with
 ``sshd`` and ``ssh``, read by :mod:`cryptocheck.sources.config.sshd`): this module only
 recognises them, it keeps no list of its own.
 """

@@ -1,7 +1,7 @@
 """The ``config`` source: configuration files and infrastructure code, setting by setting.
 
 Its record, for the registry (:mod:`cryptocheck.sources.registry`). The walk, the parsers
-and the waivers found in the input are in :mod:`cryptocheck.sources.config`; the usages in
+and the waivers found in the input are in :mod:`cryptocheck.sources.config.stream`; the usages in
 :mod:`cryptocheck.sources.config.usages`.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 
 from cryptocheck.model import Asset, ConfigAsset, CryptoUsage
-from cryptocheck.sources.config import ConfigOptions, ConfigRun, config_stream
+from cryptocheck.sources.config.stream import ConfigOptions, ConfigRun, config_stream
 from cryptocheck.sources.files import SourceStats
 from cryptocheck.sources.registry import LOWER, Item, Source, Verdict
 
