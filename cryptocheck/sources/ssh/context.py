@@ -2,7 +2,8 @@
 and the facts of the server.
 
 :class:`SshFacts` is filled by the probes of :mod:`.probes` (the KEXINIT lists, the host key
-blobs, the group-exchange moduli) and turned into the ``ssh-endpoint`` asset by :mod:`.scan`.
+blobs, the group-exchange moduli, and under ``reported`` whatever else a probe finds) and
+turned into the ``ssh-endpoint`` asset by :mod:`.scan`.
 :class:`SshContext` carries the target, the :class:`SshOptions` and ``session``: one
 connection within the scanner's per-host limit and rate, read up to the server's KEXINIT.
 """
@@ -14,7 +15,7 @@ import socket
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptocheck.sources.ssh import wire
 
@@ -64,6 +65,10 @@ class SshFacts:
     blobs: dict[str, bytes] = field(default_factory=dict)  # key type group -> host key blob
     gex_modulus_sizes: list[int] = field(default_factory=list)
     probe_errors: list[str] = field(default_factory=list)
+    # What a probe reports under a detail key of its own (a plain JSON value): the endpoint
+    # asset's details take it as it is, so a new probe needs no field here and no line in
+    # scan.py. A key the asset already has is a bug in the probe (ValueError there).
+    reported: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ The ``ssh-endpoint`` asset's details: ``banner``, ``software``, ``kex``,
 ``host_key_algorithms``, ``ciphers`` / ``macs`` / ``compression`` (each
 ``{"client_to_server": [...], "server_to_client": [...]}``), ``host_keys`` (per host key
 algorithm: ``algorithm``, ``type``, ``size``, ``curve``, ``fingerprint`` SHA256),
-``gex_modulus_sizes``, ``probe_errors``.
+``gex_modulus_sizes``, ``probe_errors``; and every detail a probe reports under a key of
+its own (``SshFacts.reported``).
 """
 
 from __future__ import annotations
@@ -229,6 +230,10 @@ def _assets(target: _Target, facts: SshFacts) -> list[Asset | RunError]:
                 key_size=found.size, curve=found.curve, key_oid=found.oid,
                 spki_sha256=found.spki_sha256, format="ssh-host-key", comment=key_type))
     details["host_keys"] = keys
+    clash = details.keys() & facts.reported.keys()
+    if clash:
+        raise ValueError(f"a probe reported {sorted(clash)}, details the endpoint already has")
+    details.update(facts.reported)
     endpoint = EndpointAsset(id=f"ssh:{target.host}:{target.port}", type="ssh-endpoint",
                              location=location, address=facts.address, service="ssh",
                              details=details)
@@ -271,14 +276,18 @@ def iter_ssh_items(targets: Sequence[str], options: SshOptions | None = None
     A sync wrapper over the asyncio scanner (it runs in its own thread, so that callers
     inside an event loop, such as the service, can use it too). The queue between them is
     bounded (``RESULT_BACKLOG`` targets), so a consumer far behind slows the scan instead of
-    buffering without limit.
+    buffering without limit. An exception of the scanner (a bug, such as a probe reporting
+    a detail the endpoint already has) is raised here once the thread has ended.
     """
     options = options or SshOptions()
     results: queue.Queue[list[Asset | RunError] | None] = queue.Queue(maxsize=RESULT_BACKLOG)
+    failed: list[BaseException] = []
 
     def worker() -> None:
         try:
             asyncio.run(_run_all(targets, options, results.put))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consuming thread
+            failed.append(exc)
         finally:
             results.put(None)
 
@@ -290,3 +299,7 @@ def iter_ssh_items(targets: Sequence[str], options: SshOptions | None = None
             break
         yield from batch
     thread.join()
+    if failed:
+        # Raised here, not lost with the thread: a stream that ended early must not read
+        # as a complete scan.
+        raise failed[0]
