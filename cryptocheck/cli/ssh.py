@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cryptocheck.cli.common import CommonOptions, parse_ports, run_and_exit, scan_options
-from cryptocheck.model import Asset, Location, RunError
-from cryptocheck.sources.config import sshd as ssh_config
-from cryptocheck.sources.files import SourceStats
-from cryptocheck.sources.registry import Item, get_source
-from cryptocheck.sources.ssh.scan import DEFAULT_GEX_SIZES, SshOptions
-
-
-def _config_items(paths: Sequence[str], kind: str, version: str) -> Iterator[Asset | RunError]:
-    for path in paths:
-        try:
-            text = Path(path).read_text("utf-8", errors="replace")
-        except OSError as exc:
-            yield RunError(Location(path=path), "unreadable", f"cannot read: {exc.strerror}")
-            continue
-        yield from ssh_config.config_assets(path, text, kind, version=version, defaults=True)
+from cryptocheck.sources.config.sshd_defaults import DEFAULT_VERSION, covered_versions
+from cryptocheck.sources.ssh.scan import SshOptions
 
 
 @click.command("ssh")
@@ -50,9 +36,9 @@ def _config_items(paths: Sequence[str], kind: str, version: str) -> Iterator[Ass
               type=click.Path(dir_okay=False), help="Also judge this sshd_config (repeatable).")
 @click.option("--ssh-config", "ssh_configs", multiple=True,
               type=click.Path(dir_okay=False), help="Also judge this ssh_config (repeatable).")
-@click.option("--openssh-version", default=ssh_config.DEFAULT_VERSION, show_default=True,
+@click.option("--openssh-version", default=DEFAULT_VERSION, show_default=True,
               help="OpenSSH version whose defaults fill absent configuration settings "
-                   f"(tables: {', '.join(ssh_config.covered_versions())}).")
+                   f"(tables: {', '.join(covered_versions())}).")
 @scan_options
 def ssh(targets: tuple[str, ...], targets_file: str | None, ports: str, timeout: float,
         concurrency: int, per_host: int, rate: float | None, target_timeout: float,
@@ -70,15 +56,8 @@ def ssh(targets: tuple[str, ...], targets_file: str | None, ports: str, timeout:
         raise click.UsageError("give at least one target, --targets-file or a config file")
     options = SshOptions(ports=parse_ports(ports), timeout=timeout, concurrency=concurrency,
                          per_host=per_host, rate=rate, target_timeout=target_timeout,
-                         host_keys=host_keys, gex=gex,
-                         gex_sizes=DEFAULT_GEX_SIZES)
-
-    def items() -> Iterator[Item]:
-        # The configuration files are judged beside the servers, in the same run.
-        yield from _config_items(sshd_configs, "sshd", openssh_version)
-        yield from _config_items(ssh_configs, "ssh", openssh_version)
-        if all_targets:
-            yield from get_source("ssh").items(all_targets, options, SourceStats())
-
-    run_and_exit(common, "ssh", [*all_targets, *sshd_configs, *ssh_configs], options,
-                 items=items())
+                         host_keys=host_keys, gex=gex, sshd_configs=sshd_configs,
+                         ssh_configs=ssh_configs, openssh_version=openssh_version)
+    # The configuration files are part of the run's scope (the report's targets); the
+    # source's stream reads them and connects to the rest.
+    run_and_exit(common, "ssh", [*all_targets, *sshd_configs, *ssh_configs], options)

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from cryptocheck.sources.config.sshd_defaults import DEFAULT_VERSION
 from cryptocheck.sources.ssh import wire
 
 DEFAULT_GEX_SIZES = (1024, 1536, 2048, 3072, 4096, 6144, 8192)
@@ -29,6 +30,11 @@ class SshOptions:
     Politeness: at most ``per_host`` connections to one host at a time, at most ``rate``
     new connections per second to one host; ``timeout`` bounds every step and
     ``target_timeout`` a whole target (then one ``timeout`` RunError for it).
+
+    ``sshd_configs`` and ``ssh_configs`` are sshd_config and ssh_config files judged beside
+    the servers, absent settings filled with the defaults of OpenSSH ``openssh_version``.
+    They name files on the machine that runs the scan, so the service never lets a request
+    set them (they are not in the source record's ``tunable``).
     """
 
     ports: tuple[int, ...] = (22,)
@@ -40,6 +46,9 @@ class SshOptions:
     host_keys: bool = True
     gex: bool = True
     gex_sizes: tuple[int, ...] = DEFAULT_GEX_SIZES
+    sshd_configs: tuple[str, ...] = ()
+    ssh_configs: tuple[str, ...] = ()
+    openssh_version: str = DEFAULT_VERSION
 
 
 class Session(NamedTuple):
