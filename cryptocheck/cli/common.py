@@ -22,7 +22,7 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from cryptocheck.report import (
     failing_findings,
     make_reporter,
 )
-from cryptocheck.sources.registry import INVALID_WAIVER, Item
+from cryptocheck.sources.registry import INVALID_WAIVER
 
 # The policy engine and the run are imported when a run starts, not with the options: a
 # command that starts network work first (tls, ssh) loads them while servers answer.
@@ -352,15 +352,13 @@ def run_and_exit(
     source: str,
     targets: Sequence[str],
     options: Any = None,
-    *,
-    items: Iterable[Item] | None = None,
 ) -> NoReturn:
     """Run source ``source`` over ``targets`` (:func:`cryptocheck.run.scan`), write the
     reports and exit with the code :func:`exit_code` decides.
 
-    ``options`` is an instance of the source's options class (None: its defaults); ``items``
-    replaces the source's own stream when the command adds to it (``ssh`` judges
-    configuration files beside its servers). The policy is loaded and the reports opened
+    ``options`` is an instance of the source's options class (None: its defaults): every
+    command reaches its source only through the record, with no stream of its own. The
+    policy is loaded and the reports opened
     after the stream has started, so that a network scan is under way meanwhile.
     """
     from cryptocheck.run import scan
@@ -385,7 +383,7 @@ def run_and_exit(
         # the others stream, or keep what they need themselves.
         report = scan(record, targets, options, policy=common.policy_name, as_of=common.day(),
                       waivers=waivers, reporters=open_outputs,
-                      collect="json" in {fmt for fmt, _ in plan}, items=items)
+                      collect="json" in {fmt for fmt, _ in plan})
     except _policy_error() as exc:
         fail(str(exc))
     finally:
