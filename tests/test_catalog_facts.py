@@ -167,12 +167,35 @@ def test_group_aliases_are_the_curve_aliases() -> None:
     assert group_name("no-such-group") == "no-such-group"  # kept as written
 
 
-def test_no_alias_table_in_code() -> None:
-    # An alias used as a mapping key ("prime256v1": ..., "tls1_2": ...) belongs in the
-    # catalogue's data files, not in a module.
-    entry = re.compile(r"""["'](?:prime256v1|p-256|nistp256|tls1_2|tlsv1_2|tls12|ssl3)["']\s*:""",
-                       re.IGNORECASE)
-    offenders = [f"{path.relative_to(PACKAGE)}: {m.group(0)}"
-                 for path in PACKAGE.rglob("*.py")
-                 for m in entry.finditer(path.read_text("utf-8"))]
-    assert not offenders
+# Mapping entries that write out a fact the catalogue holds; each (pattern, where it lives).
+_TABLE_ENTRIES = (
+    # An alias used as a mapping key ("prime256v1": ..., "tls1_2": ...): x509.toml (curves),
+    # protocols.toml (protocol spellings).
+    (r"""["'](?:prime256v1|p-256|nistp256|tls1_2|tlsv1_2|tls12|ssl3)["']\s*:""",
+     "curve and protocol aliases"),
+    # A protocol name mapped to its wire version ("TLSv1.2": 0x0303): protocols.toml.
+    (r"""["'](?:SSLv[23]|TLSv1\.[0-3])["']\s*:\s*(?:0x0?3|7[67]\d\b)""", "protocol wire versions"),
+)
+
+
+def _table_offenders(pattern: str) -> list[str]:
+    entry = re.compile(pattern, re.IGNORECASE)
+    return [f"{path.relative_to(PACKAGE)}: {m.group(0)}"
+            for path in PACKAGE.rglob("*.py")
+            for m in entry.finditer(path.read_text("utf-8"))]
+
+
+@pytest.mark.parametrize(("pattern", "fact"), _TABLE_ENTRIES, ids=[f for _, f in _TABLE_ENTRIES])
+def test_no_alias_table_in_code(pattern: str, fact: str) -> None:
+    # These facts belong in the catalogue's data files, looked up from there, not in a module.
+    assert not _table_offenders(pattern), fact
+
+
+def test_the_table_patterns_catch_a_table() -> None:
+    # Each pattern finds the kind of table it is meant to keep out (or it could not fail).
+    written_out = {
+        "curve and protocol aliases": '{"prime256v1": "secp256r1", "tls1_2": "TLSv1.2"}',
+        "protocol wire versions": '{"SSLv3": 0x0300, "TLSv1.2": 0x0303}',
+    }
+    for pattern, fact in _TABLE_ENTRIES:
+        assert re.search(pattern, written_out[fact], re.IGNORECASE), fact
