@@ -175,6 +175,11 @@ _TABLE_ENTRIES = (
      "curve and protocol aliases"),
     # A protocol name mapped to its wire version ("TLSv1.2": 0x0303): protocols.toml.
     (r"""["'](?:SSLv[23]|TLSv1\.[0-3])["']\s*:\s*(?:0x0?3|7[67]\d\b)""", "protocol wire versions"),
+    # A signature scheme's curve or hash written beside its codepoint (0x0403: ("secp256r1",
+    # "sha256")): tls.toml's scheme records; a hash name mapped to `cryptography`'s hash
+    # ("sha256": hashes.SHA256()): catalog.hash_function().
+    (r"""0x0?[4-8][0-9a-f]{2}\s*:\s*\(?\s*["'](?:secp|brainpool|sha)""", "signature scheme parts"),
+    (r"""["'](?:sha-?(?:1|224|256|384|512))["']\s*:\s*hashes\.""", "hash functions by name"),
 )
 
 
@@ -196,6 +201,24 @@ def test_the_table_patterns_catch_a_table() -> None:
     written_out = {
         "curve and protocol aliases": '{"prime256v1": "secp256r1", "tls1_2": "TLSv1.2"}',
         "protocol wire versions": '{"SSLv3": 0x0300, "TLSv1.2": 0x0303}',
+        "signature scheme parts": '_ECDSA = {0x0403: ("secp256r1", "sha256")}',
+        "hash functions by name": '{"sha256": hashes.SHA256(), "SHA-384": hashes.SHA384()}',
     }
     for pattern, fact in _TABLE_ENTRIES:
         assert re.search(pattern, written_out[fact], re.IGNORECASE), fact
+
+
+def test_scheme_parts_are_what_cryptography_computes_with() -> None:
+    # cert_verify takes a scheme's curve and hash from its catalogue record: each must be one
+    # `cryptography` has, under the name it compares a key's curve by.
+    from cryptocheck import catalog
+
+    for scheme in tls_catalog.signature_schemes():
+        if scheme.hash is not None:
+            function = catalog.hash_function(scheme.hash)
+            assert function is not None and catalog.hash_algorithm(function.name) \
+                == catalog.hash_algorithm(scheme.hash), scheme
+        if scheme.algorithm == "ECDSA" and scheme.curve is not None:
+            assert catalog.ec_curve(scheme.curve).name == scheme.curve, scheme
+    assert catalog.hash_function("SHAKE256") is None  # needs a digest size
+    assert catalog.hash_function("no-such-hash") is None
