@@ -180,6 +180,10 @@ _TABLE_ENTRIES = (
     # ("sha256": hashes.SHA256()): catalog.hash_function().
     (r"""0x0?[4-8][0-9a-f]{2}\s*:\s*\(?\s*["'](?:secp|brainpool|sha)""", "signature scheme parts"),
     (r"""["'](?:sha-?(?:1|224|256|384|512))["']\s*:\s*hashes\.""", "hash functions by name"),
+    # A group or curve name mapped to `cryptography`'s curve class (0x0017: ec.SECP256R1,
+    # "secp384r1": ec.SECP384R1): the group's catalogue record names the curve, and
+    # catalog.ec_curve() finds cryptography's.
+    (r""":\s*(?:ec\.)?(?:SECP\d|SECT\d|BrainpoolP\d)\w*""", "curve classes by group"),
 )
 
 
@@ -203,6 +207,7 @@ def test_the_table_patterns_catch_a_table() -> None:
         "protocol wire versions": '{"SSLv3": 0x0300, "TLSv1.2": 0x0303}',
         "signature scheme parts": '_ECDSA = {0x0403: ("secp256r1", "sha256")}',
         "hash functions by name": '{"sha256": hashes.SHA256(), "SHA-384": hashes.SHA384()}',
+        "curve classes by group": '{0x0017: ec.SECP256R1, "secp384r1": ec.SECP384R1}',
     }
     for pattern, fact in _TABLE_ENTRIES:
         assert re.search(pattern, written_out[fact], re.IGNORECASE), fact
