@@ -184,6 +184,9 @@ _TABLE_ENTRIES = (
     # "secp384r1": ec.SECP384R1): the group's catalogue record names the curve, and
     # catalog.ec_curve() finds cryptography's.
     (r""":\s*(?:ec\.)?(?:SECP\d|SECT\d|BrainpoolP\d)\w*""", "curve classes by group"),
+    # A cloud key spec decomposed in code ("ECC_NIST_P256": ("EC", 256, "secp256r1")):
+    # cloud-key-specs.toml, through catalog.cloud_keys.key_spec().
+    (r"""["'](?:RSA|ECC?|ML_DSA)_\w+["']\s*:""", "cloud key specs"),
 )
 
 
@@ -208,6 +211,7 @@ def test_the_table_patterns_catch_a_table() -> None:
         "signature scheme parts": '_ECDSA = {0x0403: ("secp256r1", "sha256")}',
         "hash functions by name": '{"sha256": hashes.SHA256(), "SHA-384": hashes.SHA384()}',
         "curve classes by group": '{0x0017: ec.SECP256R1, "secp384r1": ec.SECP384R1}',
+        "cloud key specs": '{"RSA_2048": ("RSA", 2048, None), "EC_prime256v1": ("EC", 256)}',
     }
     for pattern, fact in _TABLE_ENTRIES:
         assert re.search(pattern, written_out[fact], re.IGNORECASE), fact
@@ -227,3 +231,27 @@ def test_scheme_parts_are_what_cryptography_computes_with() -> None:
             assert catalog.ec_curve(scheme.curve).name == scheme.curve, scheme
     assert catalog.hash_function("SHAKE256") is None  # needs a digest size
     assert catalog.hash_function("no-such-hash") is None
+
+
+def test_cloud_key_specs_are_the_catalogues() -> None:
+    # What Terraform's aws_kms_key / aws_acm_certificate specs name (AWS KMS KeySpec, ACM
+    # KeyAlgorithm), as the parser reported them before the table moved to the catalogue.
+    from cryptocheck.catalog.cloud_keys import key_spec, key_specs
+    from cryptocheck.sources.config import terraform
+
+    expected = {
+        "RSA_1024": ("RSA", 1024, None), "RSA_2048": ("RSA", 2048, None),
+        "RSA_3072": ("RSA", 3072, None), "RSA_4096": ("RSA", 4096, None),
+        "EC_prime256v1": ("EC", 256, "secp256r1"), "EC_secp384r1": ("EC", 384, "secp384r1"),
+        "EC_secp521r1": ("EC", 521, "secp521r1"), "ECC_NIST_P256": ("EC", 256, "secp256r1"),
+        "ECC_NIST_P384": ("EC", 384, "secp384r1"), "ECC_NIST_P521": ("EC", 521, "secp521r1"),
+        "ECC_SECG_P256K1": ("EC", 256, "secp256k1"), "ML_DSA_44": ("ML-DSA-44", None, None),
+        "ML_DSA_65": ("ML-DSA-65", None, None), "ML_DSA_87": ("ML-DSA-87", None, None)}
+    assert {s.name: (s.algorithm, s.key_size, s.curve) for s in key_specs()} == expected
+    assert key_spec("SYMMETRIC_DEFAULT") is None and key_spec("ecc_nist_p256") is None
+
+    found: list[dict[str, object]] = []
+    list(terraform._key(lambda attribute, value, details: found.append(details),
+                        "key_spec", "ECC_NIST_P384", "private-key"))
+    assert found == [{"keys": [{"context": "private-key", "algorithm": "EC", "key_size": 384,
+                                "curve": "secp384r1", "format": "ECC_NIST_P384"}]}]
