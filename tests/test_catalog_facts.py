@@ -167,12 +167,91 @@ def test_group_aliases_are_the_curve_aliases() -> None:
     assert group_name("no-such-group") == "no-such-group"  # kept as written
 
 
-def test_no_alias_table_in_code() -> None:
-    # An alias used as a mapping key ("prime256v1": ..., "tls1_2": ...) belongs in the
-    # catalogue's data files, not in a module.
-    entry = re.compile(r"""["'](?:prime256v1|p-256|nistp256|tls1_2|tlsv1_2|tls12|ssl3)["']\s*:""",
-                       re.IGNORECASE)
-    offenders = [f"{path.relative_to(PACKAGE)}: {m.group(0)}"
-                 for path in PACKAGE.rglob("*.py")
-                 for m in entry.finditer(path.read_text("utf-8"))]
-    assert not offenders
+# Mapping entries that write out a fact the catalogue holds; each (pattern, where it lives).
+_TABLE_ENTRIES = (
+    # An alias used as a mapping key ("prime256v1": ..., "tls1_2": ...): x509.toml (curves),
+    # protocols.toml (protocol spellings).
+    (r"""["'](?:prime256v1|p-256|nistp256|tls1_2|tlsv1_2|tls12|ssl3)["']\s*:""",
+     "curve and protocol aliases"),
+    # A protocol name mapped to its wire version ("TLSv1.2": 0x0303): protocols.toml.
+    (r"""["'](?:SSLv[23]|TLSv1\.[0-3])["']\s*:\s*(?:0x0?3|7[67]\d\b)""", "protocol wire versions"),
+    # A signature scheme's curve or hash written beside its codepoint (0x0403: ("secp256r1",
+    # "sha256")): tls.toml's scheme records; a hash name mapped to `cryptography`'s hash
+    # ("sha256": hashes.SHA256()): catalog.hash_function().
+    (r"""0x0?[4-8][0-9a-f]{2}\s*:\s*\(?\s*["'](?:secp|brainpool|sha)""", "signature scheme parts"),
+    (r"""["'](?:sha-?(?:1|224|256|384|512))["']\s*:\s*hashes\.""", "hash functions by name"),
+    # A group or curve name mapped to `cryptography`'s curve class (0x0017: ec.SECP256R1,
+    # "secp384r1": ec.SECP384R1): the group's catalogue record names the curve, and
+    # catalog.ec_curve() finds cryptography's.
+    (r""":\s*(?:ec\.)?(?:SECP\d|SECT\d|BrainpoolP\d)\w*""", "curve classes by group"),
+    # A cloud key spec decomposed in code ("ECC_NIST_P256": ("EC", 256, "secp256r1")):
+    # cloud-key-specs.toml, through catalog.cloud_keys.key_spec().
+    (r"""["'](?:RSA|ECC?|ML_DSA)_\w+["']\s*:""", "cloud key specs"),
+)
+
+
+def _table_offenders(pattern: str) -> list[str]:
+    entry = re.compile(pattern, re.IGNORECASE)
+    return [f"{path.relative_to(PACKAGE)}: {m.group(0)}"
+            for path in PACKAGE.rglob("*.py")
+            for m in entry.finditer(path.read_text("utf-8"))]
+
+
+@pytest.mark.parametrize(("pattern", "fact"), _TABLE_ENTRIES, ids=[f for _, f in _TABLE_ENTRIES])
+def test_no_alias_table_in_code(pattern: str, fact: str) -> None:
+    # These facts belong in the catalogue's data files, looked up from there, not in a module.
+    assert not _table_offenders(pattern), fact
+
+
+def test_the_table_patterns_catch_a_table() -> None:
+    # Each pattern finds the kind of table it is meant to keep out (or it could not fail).
+    written_out = {
+        "curve and protocol aliases": '{"prime256v1": "secp256r1", "tls1_2": "TLSv1.2"}',
+        "protocol wire versions": '{"SSLv3": 0x0300, "TLSv1.2": 0x0303}',
+        "signature scheme parts": '_ECDSA = {0x0403: ("secp256r1", "sha256")}',
+        "hash functions by name": '{"sha256": hashes.SHA256(), "SHA-384": hashes.SHA384()}',
+        "curve classes by group": '{0x0017: ec.SECP256R1, "secp384r1": ec.SECP384R1}',
+        "cloud key specs": '{"RSA_2048": ("RSA", 2048, None), "EC_prime256v1": ("EC", 256)}',
+    }
+    for pattern, fact in _TABLE_ENTRIES:
+        assert re.search(pattern, written_out[fact], re.IGNORECASE), fact
+
+
+def test_scheme_parts_are_what_cryptography_computes_with() -> None:
+    # cert_verify takes a scheme's curve and hash from its catalogue record: each must be one
+    # `cryptography` has, under the name it compares a key's curve by.
+    from cryptocheck import catalog
+
+    for scheme in tls_catalog.signature_schemes():
+        if scheme.hash is not None:
+            function = catalog.hash_function(scheme.hash)
+            assert function is not None and catalog.hash_algorithm(function.name) \
+                == catalog.hash_algorithm(scheme.hash), scheme
+        if scheme.algorithm == "ECDSA" and scheme.curve is not None:
+            assert catalog.ec_curve(scheme.curve).name == scheme.curve, scheme
+    assert catalog.hash_function("SHAKE256") is None  # needs a digest size
+    assert catalog.hash_function("no-such-hash") is None
+
+
+def test_cloud_key_specs_are_the_catalogues() -> None:
+    # What Terraform's aws_kms_key / aws_acm_certificate specs name (AWS KMS KeySpec, ACM
+    # KeyAlgorithm), as the parser reported them before the table moved to the catalogue.
+    from cryptocheck.catalog.cloud_keys import key_spec, key_specs
+    from cryptocheck.sources.config import terraform
+
+    expected = {
+        "RSA_1024": ("RSA", 1024, None), "RSA_2048": ("RSA", 2048, None),
+        "RSA_3072": ("RSA", 3072, None), "RSA_4096": ("RSA", 4096, None),
+        "EC_prime256v1": ("EC", 256, "secp256r1"), "EC_secp384r1": ("EC", 384, "secp384r1"),
+        "EC_secp521r1": ("EC", 521, "secp521r1"), "ECC_NIST_P256": ("EC", 256, "secp256r1"),
+        "ECC_NIST_P384": ("EC", 384, "secp384r1"), "ECC_NIST_P521": ("EC", 521, "secp521r1"),
+        "ECC_SECG_P256K1": ("EC", 256, "secp256k1"), "ML_DSA_44": ("ML-DSA-44", None, None),
+        "ML_DSA_65": ("ML-DSA-65", None, None), "ML_DSA_87": ("ML-DSA-87", None, None)}
+    assert {s.name: (s.algorithm, s.key_size, s.curve) for s in key_specs()} == expected
+    assert key_spec("SYMMETRIC_DEFAULT") is None and key_spec("ecc_nist_p256") is None
+
+    found: list[dict[str, object]] = []
+    list(terraform._key(lambda attribute, value, details: found.append(details),
+                        "key_spec", "ECC_NIST_P384", "private-key"))
+    assert found == [{"keys": [{"context": "private-key", "algorithm": "EC", "key_size": 384,
+                                "curve": "secp384r1", "format": "ECC_NIST_P384"}]}]

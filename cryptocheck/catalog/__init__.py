@@ -255,6 +255,42 @@ def ec_curve(name_or_oid: str) -> Any:
         return None
 
 
+def hash_function(name_or_oid: str) -> Any:
+    """`cryptography`'s hash object (``hashes.SHA256()``) for a catalogue hash name, alias
+    (``sha256``) or OID, or None when the catalogue or `cryptography` lacks it (or it needs a
+    digest size, as SHAKE does): code that hashes finds the function by the catalogue's names,
+    not a table of its own.
+
+    >>> hash_function("SHA-384").digest_size
+    48
+    """
+    found = hash_algorithm(name_or_oid)
+    kind = _hash_classes().get(found.name) if found is not None else None
+    return kind() if kind is not None else None
+
+
+@cache
+def _hash_classes() -> Mapping[str, Any]:
+    """Catalogue hash name -> `cryptography` hash class, matched by the class's own name
+    (``sha512-224``) through the catalogue's aliases."""
+    from cryptography.hazmat.primitives import hashes
+
+    classes = {}
+    for kind in vars(hashes).values():
+        name = getattr(kind, "name", None)
+        if not (isinstance(kind, type) and issubclass(kind, hashes.HashAlgorithm)
+                and isinstance(name, str)):
+            continue
+        try:
+            kind()
+        except TypeError:  # BLAKE2 and SHAKE take a digest size: none is implied by a name
+            continue
+        found = hash_algorithm(name)
+        if found is not None:
+            classes[found.name] = kind
+    return MappingProxyType(classes)
+
+
 def hash_algorithm(name_or_oid: str) -> HashAlgorithm | None:
     """The hash for a canonical name, alias (``sha256``) or dotted OID."""
     cat = _catalogue()

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from cryptocheck.catalog.cloud_keys import key_spec
 from cryptocheck.model import Asset, RunError
 from cryptocheck.sources.config import settings
 from cryptocheck.sources.config.cloud import policy_details
@@ -28,16 +29,6 @@ from cryptocheck.sources.config.settings import FileContext
 ELB_API_DEFAULT = "ELBSecurityPolicy-2016-08"
 _MIN_TLS_KEYS = ("min_tls_version", "minimum_tls_version", "ssl_minimal_tls_version_enforced",
                  "minimal_tls_version", "minimum_tls_version_enforced")
-_KEY_SPECS = {
-    "RSA_1024": ("RSA", 1024, None), "RSA_2048": ("RSA", 2048, None),
-    "RSA_3072": ("RSA", 3072, None), "RSA_4096": ("RSA", 4096, None),
-    "EC_prime256v1": ("EC", 256, "secp256r1"), "EC_secp384r1": ("EC", 384, "secp384r1"),
-    "EC_secp521r1": ("EC", 521, "secp521r1"),
-    "ECC_NIST_P256": ("EC", 256, "secp256r1"), "ECC_NIST_P384": ("EC", 384, "secp384r1"),
-    "ECC_NIST_P521": ("EC", 521, "secp521r1"), "ECC_SECG_P256K1": ("EC", 256, "secp256k1"),
-    "ML_DSA_44": ("ML-DSA-44", None, None), "ML_DSA_65": ("ML-DSA-65", None, None),
-    "ML_DSA_87": ("ML-DSA-87", None, None),
-}
 
 
 # Attribute names of every setting read below: a file with none of them has nothing to judge.
@@ -198,11 +189,10 @@ def _min_tls(setting: Any, body: dict[str, Any], key: str, rtype: str) -> Iterat
 
 
 def _key(setting: Any, attribute: str, spec: str, context: str) -> Iterator[Asset]:
-    known = _KEY_SPECS.get(spec)
+    known = key_spec(spec)  # catalog/data/cloud-key-specs.toml
     if known is None:
         return  # symmetric and HMAC key specs: no public-key choice to judge
-    algorithm, size, curve = known
     asset: Asset = setting(attribute, spec, {"keys": [{
-        "context": context, "algorithm": algorithm, "key_size": size, "curve": curve,
-        "format": spec}]})
+        "context": context, "algorithm": known.algorithm, "key_size": known.key_size,
+        "curve": known.curve, "format": spec}]})
     yield asset

@@ -9,21 +9,20 @@ scheme needs which key (§4.2.3), and the schemes TLS 1.3 forbids.
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from cryptocheck import catalog
+from cryptocheck.catalog import tls as tls_catalog
 
 # 64 spaces, the context string and a zero byte come before the transcript hash, so that a
 # TLS 1.3 signature can never be taken for a TLS 1.2 one or a client's (§4.4.3).
 _SERVER_CV_PREFIX = b"\x20" * 64 + b"TLS 1.3, server CertificateVerify\x00"
-# The schemes a TLS 1.3 CertificateVerify may use, with their hash: ECDSA (the curve is fixed
-# by the scheme, §4.2.3; brainpool: RFC 8734), RSA-PSS with an rsaEncryption key (rsae) or an
-# RSASSA-PSS key (pss), EdDSA (which hashes the content itself).
-_ECDSA = {0x0403: ("secp256r1", "sha256"), 0x0503: ("secp384r1", "sha384"),
-          0x0603: ("secp521r1", "sha512"), 0x081A: ("brainpoolP256r1", "sha256"),
-          0x081B: ("brainpoolP384r1", "sha384"), 0x081C: ("brainpoolP512r1", "sha512")}
-_RSA_PSS = {0x0804: ("rsae", "sha256"), 0x0805: ("rsae", "sha384"), 0x0806: ("rsae", "sha512"),
-            0x0809: ("pss", "sha256"), 0x080A: ("pss", "sha384"), 0x080B: ("pss", "sha512")}
-_EDDSA = {0x0807: "Ed25519", 0x0808: "Ed448"}
+# The schemes a TLS 1.3 CertificateVerify may use are the catalogue's, with their hash (and,
+# for ECDSA, the curve the scheme fixes, §4.2.3; brainpool: RFC 8734): ECDSA, RSA-PSS and
+# EdDSA (which hashes the content itself). What the catalogue does not say is which RSA key an
+# RSA-PSS scheme needs: an rsaEncryption key (rsae) or an RSASSA-PSS key (pss), §4.2.3.
+_RSA_PSS_KEY = {0x0804: "rsae", 0x0805: "rsae", 0x0806: "rsae",
+                0x0809: "pss", 0x080A: "pss", 0x080B: "pss"}
 
 
 def certificate_verify_content(transcript_hash: bytes) -> bytes:
@@ -62,26 +61,30 @@ def verify_certificate_verify(leaf: bytes, scheme: int, signature: bytes,
         key_oid = certificate.public_key_algorithm_oid
     except (ValueError, UnsupportedAlgorithm) as exc:
         return None, f"the leaf certificate's key cannot be read ({exc})"
+    record = tls_catalog.signature_scheme(scheme)
+    family = record.algorithm if record is not None else None
     try:
-        if scheme in _ECDSA:
-            curve, hash_name = _ECDSA[scheme]
+        if record is not None and family == "ECDSA" and record.curve and record.hash:
+            curve = record.curve
             if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve:
                 return False, _wrong_key(scheme, f"a {curve}", _key_name(key))
-            key.verify(signature, content, ec.ECDSA(_hash(hash_name)))
-        elif scheme in _RSA_PSS:
-            kind, hash_name = _RSA_PSS[scheme]
+            key.verify(signature, content, ec.ECDSA(catalog.hash_function(record.hash)))
+        elif record is not None and family == "RSA-PSS" and record.hash \
+                and scheme in _RSA_PSS_KEY:
+            kind = _RSA_PSS_KEY[scheme]
             pss_key = key_oid == x509.oid.PublicKeyAlgorithmOID.RSASSA_PSS
             if not isinstance(key, rsa.RSAPublicKey) or pss_key != (kind == "pss"):
                 wanted = "an RSASSA-PSS" if kind == "pss" else "an rsaEncryption RSA"
                 return False, _wrong_key(scheme, wanted,
                                          "RSASSA-PSS" if pss_key else _key_name(key))
-            algorithm = _hash(hash_name)
+            algorithm = catalog.hash_function(record.hash)
             key.verify(signature, content, padding.PSS(padding.MGF1(algorithm),
                                                        algorithm.digest_size), algorithm)
-        elif scheme in _EDDSA:
-            wanted_type = ed25519.Ed25519PublicKey if scheme == 0x0807 else ed448.Ed448PublicKey
+        elif family in ("Ed25519", "Ed448"):
+            wanted_type = ed25519.Ed25519PublicKey if family == "Ed25519" \
+                else ed448.Ed448PublicKey
             if not isinstance(key, wanted_type):
-                return False, _wrong_key(scheme, f"an {_EDDSA[scheme]}", _key_name(key))
+                return False, _wrong_key(scheme, f"an {family}", _key_name(key))
             key.verify(signature, content)
         else:
             return None, f"cryptocheck has no verifier for scheme 0x{scheme:04X}"
@@ -90,12 +93,6 @@ def verify_certificate_verify(leaf: bytes, scheme: int, signature: bytes,
     except (ValueError, UnsupportedAlgorithm) as exc:
         return False, f"the signature does not verify with the leaf certificate's key ({exc})"
     return True, ""
-
-
-def _hash(name: str) -> hashes.HashAlgorithm:
-    algorithms: dict[str, hashes.HashAlgorithm] = {
-        "sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
-    return algorithms[name]
 
 
 def _wrong_key(scheme: int, wanted: str, found: str) -> str:

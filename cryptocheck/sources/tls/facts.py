@@ -9,8 +9,9 @@ modules of :mod:`cryptocheck.sources.tls.probes`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from cryptocheck.catalog import tls as tls_catalog
@@ -19,8 +20,11 @@ from cryptocheck.sources.tls import wire
 from cryptocheck.sources.tls.connection import Endpoint, ProbeError
 from cryptocheck.sources.tls.flight import exchange
 
-VERSIONS = {"SSLv3": 0x0300, "TLSv1.0": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303,
-            "TLSv1.3": 0x0304}
+# The versions a ClientHello can name, by standard name -> wire version (the catalogue's
+# protocols table); SSLv2 is left out, as it has its own record format (flight.sslv2_exchange).
+VERSIONS: Mapping[str, int] = MappingProxyType(
+    {name: version for name, version in tls_catalog.PROTOCOL_VERSIONS.items()
+     if name != "SSLv2"})
 LEGACY_SUITES = tuple(s.code for s in tls_catalog.cipher_suites() if not s.tls13 and not s.sslv2)
 TLS13_SUITES = tuple(s.code for s in tls_catalog.cipher_suites() if s.tls13)
 # RFC 7919 makes a TLS 1.2 server that knows ffdhe refuse DHE with its own prime when the

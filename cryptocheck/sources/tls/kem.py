@@ -17,6 +17,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from cryptocheck import catalog
+from cryptocheck.catalog import tls as tls_catalog
+
 
 def _kems() -> dict[int, tuple[Any, int]]:
     """ML-KEM parameter set -> (private key class, ciphertext length), for those this
@@ -40,18 +43,28 @@ def _kems() -> dict[int, tuple[Any, int]]:
 
 
 _KEMS = _kems()
-# TLS NamedGroup -> (ML-KEM parameter set, ECDH part or None, whether the ECDH part comes
-# first): the groups a key share can be made for here.
-GROUPS: dict[int, tuple[int, str | None, bool]] = {
-    code: layout for code, layout in {
-        0x11EC: (768, "x25519", False),  # X25519MLKEM768
-        0x11EB: (768, "secp256r1", True),  # SecP256r1MLKEM768
-        0x11ED: (1024, "secp384r1", True),  # SecP384r1MLKEM1024
-        0x0201: (768, None, False),  # MLKEM768
-        0x0202: (1024, None, False),  # MLKEM1024
-    }.items() if layout[0] in _KEMS}
-_CURVES: dict[str, type[ec.EllipticCurve]] = {"secp256r1": ec.SECP256R1,
-                                              "secp384r1": ec.SECP384R1}
+# The groups a key share can be made for here, in the order offered, by catalogue name, with
+# whether the ECDH part comes first (the one fact of the layout the catalogue does not hold).
+_ECDH_FIRST = {"X25519MLKEM768": False, "SecP256r1MLKEM768": True, "SecP384r1MLKEM1024": True,
+               "MLKEM768": False, "MLKEM1024": False}
+
+
+def _layouts() -> dict[int, tuple[int, str | None, bool]]:
+    """TLS NamedGroup -> (ML-KEM parameter set, ECDH curve or None, whether the ECDH part
+    comes first), the parameter set and curve from the group's catalogue record, for the
+    groups whose ML-KEM this `cryptography` has."""
+    layouts = {}
+    for name, ecdh_first in _ECDH_FIRST.items():
+        record = tls_catalog.group(name)
+        if record is None or record.pq_algorithm is None:
+            raise LookupError(f"TLS catalogue: no ML-KEM group {name!r}")
+        size = int(record.pq_algorithm.removeprefix("ML-KEM-"))  # ML-KEM-768 -> 768
+        if size in _KEMS:
+            layouts[record.code] = (size, record.curve, ecdh_first)
+    return layouts
+
+
+GROUPS: dict[int, tuple[int, str | None, bool]] = _layouts()
 
 
 class KemShare:
@@ -68,7 +81,7 @@ class KemShare:
             self._ecdh = x25519.X25519PrivateKey.generate()
             ecdh_public = self._ecdh.public_key().public_bytes_raw()
         elif self.ecdh is not None:
-            self._ecdh = ec.generate_private_key(_CURVES[self.ecdh]())
+            self._ecdh = ec.generate_private_key(catalog.ec_curve(self.ecdh))
             ecdh_public = self._ecdh.public_key().public_bytes(
                 Encoding.X962, PublicFormat.UncompressedPoint)
         self.ecdh_length = len(ecdh_public)

@@ -13,20 +13,42 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from cryptocheck import catalog
+from cryptocheck.catalog import tls as tls_catalog
 from cryptocheck.sources.tls import ffdhe, kem
 from cryptocheck.sources.tls.key_schedule import Tls13Error
 
-X25519, X448 = 0x001D, 0x001E
-_CURVES: dict[int, type[ec.EllipticCurve]] = {
-    0x0017: ec.SECP256R1, 0x0018: ec.SECP384R1, 0x0019: ec.SECP521R1,
-    # brainpoolP256r1tls13, brainpoolP384r1tls13, brainpoolP512r1tls13 (RFC 8734)
-    0x001F: ec.BrainpoolP256R1, 0x0020: ec.BrainpoolP384R1, 0x0021: ec.BrainpoolP512R1}
+
+def _code(name: str) -> int:
+    """The codepoint of the catalogue's group ``name`` (a name missing there is a bug here)."""
+    found = tls_catalog.group(name)
+    if found is None:
+        raise LookupError(f"TLS catalogue: no group {name!r}")
+    return found.code
+
+
+X25519, X448 = _code("x25519"), _code("x448")
+# The groups whose share is an ECDH key on the curve the catalogue's group record names: the
+# NIST curves and the brainpool curves of TLS 1.3 (RFC 8734).
+_EC_GROUPS = tuple(_code(name) for name in (
+    "secp256r1", "secp384r1", "secp521r1",
+    "brainpoolP256r1tls13", "brainpoolP384r1tls13", "brainpoolP512r1tls13"))
 # The groups a key share can be made for, in the order offered (x25519 first: every TLS 1.3
 # server must support it or P-256, RFC 8446 §9.1, and it is the cheapest to compute; the NIST
 # and brainpool curves; then the ML-KEM hybrids and ML-KEM, whose shares are large; the RFC
 # 7919 finite-field groups last, the dearest to compute, for a server that takes nothing else).
-KEY_SHARE_GROUPS = (X25519, 0x0017, X448, 0x0018, 0x0019, 0x001F, 0x0020, 0x0021, *kem.GROUPS,
-                    *ffdhe.PRIMES)
+KEY_SHARE_GROUPS = (X25519, _EC_GROUPS[0], X448, *_EC_GROUPS[1:], *kem.GROUPS, *ffdhe.PRIMES)
+
+
+def _curve(group: int) -> ec.EllipticCurve:
+    """`cryptography`'s curve for an ECDH group of :data:`_EC_GROUPS`, found by the curve its
+    catalogue record names."""
+    record = tls_catalog.group(group)
+    curve = catalog.ec_curve(record.curve) if record is not None and record.curve else None
+    if curve is None:
+        raise ValueError(f"no key share for group 0x{group:04X}")
+    found: ec.EllipticCurve = curve
+    return found
 
 
 class KeyShare:
@@ -41,8 +63,8 @@ class KeyShare:
         elif group == X448:
             self._private = x448.X448PrivateKey.generate()
             self.public = self._private.public_key().public_bytes_raw()
-        elif group in _CURVES:
-            self._private = ec.generate_private_key(_CURVES[group]())
+        elif group in _EC_GROUPS:
+            self._private = ec.generate_private_key(_curve(group))
             self.public = self._private.public_key().public_bytes(
                 Encoding.X962, PublicFormat.UncompressedPoint)
         elif group in ffdhe.PRIMES:
@@ -74,8 +96,7 @@ class KeyShare:
                 return bytes(self._private.exchange(x448.X448PublicKey.from_public_bytes(peer)))
             if self.group in ffdhe.PRIMES or self.group in kem.GROUPS:
                 return bytes(self._private.shared_secret(peer))
-            curve = _CURVES[self.group]()
-            public = ec.EllipticCurvePublicKey.from_encoded_point(curve, peer)
+            public = ec.EllipticCurvePublicKey.from_encoded_point(self._private.curve, peer)
             return bytes(self._private.exchange(ec.ECDH(), public))
         except ValueError as exc:
             raise Tls13Error(f"bad key share from the server ({exc})") from None
