@@ -15,7 +15,7 @@ from cryptocheck.bulk.lines import json_text
 from cryptocheck.model import Asset, RunError
 from cryptocheck.sources.files import SourceOptions, openssh, pem, text
 from cryptocheck.sources.files.context import FileContext
-from cryptocheck.sources.files.walk import VCS_DIRECTORIES
+from cryptocheck.sources.files.walk import tree_files
 
 
 class SkipCounter(Protocol):
@@ -99,23 +99,12 @@ def looks_like_base64_lines(data: bytes | bytearray) -> bool:
 
 
 def walk(top: str, options: SourceOptions, tally: SkipCounter) -> Iterator[str]:
-    """Files under ``top`` in the normal path's order (sorted, version control skipped)."""
-    follow = bool(options.follow_symlinks)
-    visited: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=follow):
-        if follow:
-            real = os.path.realpath(dirpath)
-            if real in visited:
-                dirnames[:] = []
-                continue
-            visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in VCS_DIRECTORIES)
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if not follow and os.path.islink(path):
-                tally.files_skipped += 1
-                continue
-            yield path
+    """Files under ``top`` in the normal path's order (its one definition,
+    :func:`cryptocheck.sources.files.walk.tree_files`)."""
+    def skip() -> None:
+        tally.files_skipped += 1
+
+    return tree_files(top, bool(options.follow_symlinks), skip)
 
 
 def regular_size(handle: IO[bytes]) -> int:

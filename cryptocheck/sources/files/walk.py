@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from cryptocheck.model import Asset, Location, RunError
@@ -53,18 +53,15 @@ def scan_bytes(data: bytes, path: str, options: SourceOptions,
     yield from _file_bytes(_Run(options, stats), path, data, explicit=True)
 
 
-def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
-    follow = bool(run.options.follow_symlinks)
+def tree_files(top: str, follow: bool, skip: Callable[[], None],
+               on_error: Callable[[OSError], None] | None = None) -> Iterator[str]:
+    """The files under ``top`` in the one order every reader of a tree uses (the bulk path
+    too, which must give the same records in the same order): directories and files sorted,
+    version-control metadata left out, each real directory entered once when links are
+    followed. A link not followed is not yielded: ``skip()`` counts it. ``on_error`` gets a
+    directory that cannot be listed."""
     visited: set[str] = set()
-
-    def on_error(exc: OSError) -> None:
-        errors.append(RunError(Location(path=exc.filename), "unreadable",
-                               f"directory cannot be read: {exc.strerror}"))
-
-    errors: list[RunError] = []
     for dirpath, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=follow):
-        yield from errors
-        errors.clear()
         if follow:
             # A link back up the tree would walk forever: enter each real directory once.
             real = os.path.realpath(dirpath)
@@ -77,9 +74,25 @@ def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if not follow and os.path.islink(path):
-                run.stats.files_skipped += 1
+                skip()
                 continue
-            yield from _read_path(run, path, explicit=False)
+            yield path
+
+
+def _walk(run: _Run, top: str) -> Iterator[Asset | RunError]:
+    errors: list[RunError] = []
+
+    def on_error(exc: OSError) -> None:
+        errors.append(RunError(Location(path=exc.filename), "unreadable",
+                               f"directory cannot be read: {exc.strerror}"))
+
+    def skip() -> None:
+        run.stats.files_skipped += 1
+
+    for path in tree_files(top, bool(run.options.follow_symlinks), skip, on_error):
+        yield from errors
+        errors.clear()
+        yield from _read_path(run, path, explicit=False)
     yield from errors
 
 
